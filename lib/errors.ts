@@ -1,0 +1,53 @@
+// Every error the library raises is an IscsiError with a stable `code`. Classification (may a caller retry,
+// may connect() fall back to TCP, is it an authentication problem) lives here and nowhere else.
+
+export interface IscsiErrorOptions {
+  /** iscsid's or libopeniscsiusr's numeric error, where there is one. */
+  errno?: number;
+  /** What the caller can do about it. Appended to the message. */
+  hint?: string;
+  cause?: unknown;
+  /** Structured facts (file names, versions, …). Never secrets. */
+  details?: Record<string, unknown>;
+}
+
+export class IscsiError extends Error {
+  readonly code: string;
+  readonly errno: number | undefined;
+  readonly hint: string | undefined;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: string, message: string, options: IscsiErrorOptions = {}) {
+    super(options.hint ? `${message}. ${options.hint}` : message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.errno = options.errno;
+    this.hint = options.hint;
+    this.details = options.details;
+  }
+}
+
+/** Bad input: nothing was sent and nothing was written. */
+export class IscsiValidationError extends IscsiError {}
+/** The caller lacks a privilege (root, CAP_SYS_ADMIN) the operation needs. */
+export class IscsiPermissionError extends IscsiError {}
+/** The addon, libopeniscsiusr or an iscsid ABI is unavailable or unsupported here. */
+export class IscsiUnsupportedError extends IscsiError {}
+/** A deadline passed. */
+export class IscsiTimeoutError extends IscsiError {}
+/** An AbortSignal fired. */
+export class IscsiAbortError extends IscsiError {
+  constructor(message = 'The operation was aborted', options: IscsiErrorOptions = {}) {
+    super('ABORTED', message, options);
+    this.name = 'AbortError';
+  }
+}
+
+export function isIscsiError(e: unknown): e is IscsiError {
+  return e instanceof IscsiError;
+}
+
+/** Throws IscsiAbortError when the signal has already fired. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new IscsiAbortError();
+}

@@ -1,0 +1,134 @@
+// The only module that loads the addon. Importing the package never fails: when the addon or
+// libopeniscsiusr cannot be loaded, every native call rejects with one actionable IscsiUnsupportedError.
+import * as path from 'node:path';
+import bindings from 'bindings';
+import { IscsiUnsupportedError } from './errors';
+
+export interface NativeIface {
+  name: string;
+  transport: string;
+  hwaddress: string;
+  ipaddress: string;
+  netdev: string;
+  initiatorName: string;
+  portState: string;
+  portSpeed: string;
+  isDefault: boolean;
+}
+
+export interface NativeSession {
+  sid: number;
+  targetName: string;
+  address: string;
+  port: number;
+  persistentAddress: string;
+  persistentPort: number;
+  tpgt: number;
+  username: string;
+  usernameIn: string;
+  recoveryTmo: number;
+  luResetTmo: number;
+  tgtResetTmo: number;
+  abortTmo: number;
+  iface: NativeIface;
+}
+
+export interface NativeNode {
+  targetName: string;
+  address: string;
+  port: number;
+  portal: string;
+  tpgt: number;
+  ifaceName: string;
+  ipv6: boolean;
+}
+
+/** The addon's export table, exactly as native/ registers it. */
+export interface NativeBinding {
+  readonly addonVersion: string;
+  readonly napiVersion: number;
+  readonly hasLibopeniscsiusr: boolean;
+  getSessions(): Promise<NativeSession[]>;
+  getSession(sid: number): Promise<NativeSession>;
+  getIfaces(): Promise<NativeIface[]>;
+  getIface(name: string): Promise<NativeIface>;
+  setupDefaultIfaces(): Promise<NativeIface[]>;
+  getNodes(): Promise<NativeNode[]>;
+}
+
+export interface NativeStatus {
+  loaded: boolean;
+  libopeniscsiusr: boolean;
+  error?: IscsiUnsupportedError;
+}
+
+const packageRoot = path.join(__dirname, '..');
+
+function describeLoadFailure(e: unknown): IscsiUnsupportedError {
+  const text = e instanceof Error ? e.message : String(e);
+  let hint: string;
+  if (process.platform !== 'linux') {
+    hint = 'openiscsi drives the Linux open-iscsi stack and only runs on Linux';
+  } else if (/libopeniscsiusr/.test(text)) {
+    hint = 'libopeniscsiusr.so.0 is missing: install it (Debian/Ubuntu: apt-get install libopeniscsiusr; to build: libopeniscsiusr-dev)';
+  } else if (/Could not locate the bindings file|Cannot find module/.test(text)) {
+    hint = 'the native addon is not built: run `npm rebuild openiscsi` (needs python3, make, g++ and libopeniscsiusr-dev)';
+  } else if (/ERR_DLOPEN_DISABLED|dlopen/.test(text)) {
+    hint = 'this Node.js process cannot load native addons (--no-addons or a policy forbids it)';
+  } else {
+    hint = 'reinstall the package or rebuild it with `npm rebuild openiscsi`';
+  }
+  return new IscsiUnsupportedError('NATIVE_UNAVAILABLE', `openiscsi native addon could not be loaded (${text.split('\n')[0]})`, {
+    hint,
+    cause: e,
+  });
+}
+
+let cached: { binding?: NativeBinding; error?: IscsiUnsupportedError } | undefined;
+
+function load(): { binding?: NativeBinding; error?: IscsiUnsupportedError } {
+  if (cached) return cached;
+  try {
+    const binding = bindings({
+      bindings: 'openiscsi.node',
+      module_root: packageRoot,
+      try: [
+        ['module_root', 'build', 'Release', 'bindings'],
+        ['module_root', 'build', 'Debug', 'bindings'],
+        // prebuildify --napi output: prebuilds/<platform>-<arch>/<name>.napi.node
+        ['module_root', 'prebuilds', `${process.platform}-${process.arch}`, 'openiscsi.napi.node'],
+        ['module_root', 'prebuilds', `${process.platform}-${process.arch}`, 'node.napi.node'],
+      ],
+    }) as NativeBinding;
+    cached = binding.hasLibopeniscsiusr
+      ? { binding }
+      : {
+          binding,
+          error: new IscsiUnsupportedError('LIBOPENISCSIUSR_MISSING', 'openiscsi was built without libopeniscsiusr', {
+            hint: 'install libopeniscsiusr-dev (Debian/Ubuntu) and run `npm rebuild openiscsi`',
+          }),
+        };
+  } catch (e) {
+    cached = { error: describeLoadFailure(e) };
+  }
+  return cached;
+}
+
+/** Whether the addon and libopeniscsiusr loaded, without throwing. */
+export function nativeStatus(): NativeStatus {
+  const { binding, error } = load();
+  return error ? { loaded: binding !== undefined, libopeniscsiusr: false, error } : { loaded: true, libopeniscsiusr: true };
+}
+
+/** The binding, or the single actionable error explaining why it is unavailable. */
+export function native(): NativeBinding {
+  const { binding, error } = load();
+  if (error) throw error;
+  if (!binding) throw describeLoadFailure(new Error('unknown'));
+  return binding;
+}
+
+/** Used by the install script: throws when no usable binary is present. */
+export function probe(): void {
+  native();
+}

@@ -1,0 +1,269 @@
+// Async workers for the libopeniscsiusr read path. Each creates its own context inside Execute().
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "promise_worker.h"
+#include "usr/context.h"
+#include "usr/records.h"
+#include "usr/usr_exports.h"
+
+namespace openiscsi {
+
+namespace {
+
+std::string Str(const char* s) { return s == nullptr ? std::string() : std::string(s); }
+
+#ifdef HAVE_LIBOPENISCSIUSR
+IfaceRecord CopyIface(iscsi_iface* i) {
+  IfaceRecord r;
+  r.name = Str(iscsi_iface_name_get(i));
+  r.transport = Str(iscsi_iface_transport_name_get(i));
+  r.hwaddress = Str(iscsi_iface_hwaddress_get(i));
+  r.ipaddress = Str(iscsi_iface_ipaddress_get(i));
+  r.netdev = Str(iscsi_iface_netdev_get(i));
+  r.initiator_name = Str(iscsi_iface_iname_get(i));
+  r.port_state = Str(iscsi_iface_port_state_get(i));
+  r.port_speed = Str(iscsi_iface_port_speed_get(i));
+  r.is_default = iscsi_is_default_iface(i);
+  return r;
+}
+
+SessionRecord CopySession(iscsi_session* s) {
+  SessionRecord r;
+  r.sid = iscsi_session_sid_get(s);
+  r.target_name = Str(iscsi_session_target_name_get(s));
+  r.address = Str(iscsi_session_address_get(s));
+  r.port = iscsi_session_port_get(s);
+  r.persistent_address = Str(iscsi_session_persistent_address_get(s));
+  r.persistent_port = iscsi_session_persistent_port_get(s);
+  r.tpgt = iscsi_session_tpgt_get(s);
+  r.username = Str(iscsi_session_username_get(s));
+  r.username_in = Str(iscsi_session_username_in_get(s));
+  r.recovery_tmo = iscsi_session_recovery_tmo_get(s);
+  r.lu_reset_tmo = iscsi_session_lu_reset_tmo_get(s);
+  r.tgt_reset_tmo = iscsi_session_tgt_reset_tmo_get(s);
+  r.abort_tmo = iscsi_session_abort_tmo_get(s);
+  if (iscsi_iface* i = iscsi_session_iface_get(s)) r.iface = CopyIface(i);
+  return r;
+}
+
+NodeRecord CopyNode(iscsi_node* n) {
+  NodeRecord r;
+  r.target_name = Str(iscsi_node_target_name_get(n));
+  r.address = Str(iscsi_node_conn_address_get(n));
+  r.port = iscsi_node_conn_port_get(n);
+  r.portal = Str(iscsi_node_portal_get(n));
+  r.tpgt = iscsi_node_tpgt_get(n);
+  r.iface_name = Str(iscsi_node_iface_name_get(n));
+  r.ipv6 = iscsi_node_conn_is_ipv6(n);
+  return r;
+}
+
+// Owns the arrays libopeniscsiusr hands out.
+struct SessionList {
+  iscsi_session** items = nullptr;
+  uint32_t count = 0;
+  ~SessionList() { if (items != nullptr) iscsi_sessions_free(items, count); }
+};
+struct IfaceList {
+  iscsi_iface** items = nullptr;
+  uint32_t count = 0;
+  ~IfaceList() { if (items != nullptr) iscsi_ifaces_free(items, count); }
+};
+struct NodeList {
+  iscsi_node** items = nullptr;
+  uint32_t count = 0;
+  ~NodeList() { if (items != nullptr) iscsi_nodes_free(items, count); }
+};
+using SessionPtr = std::unique_ptr<iscsi_session, decltype(&iscsi_session_free)>;
+#endif
+
+template <typename Record>
+Napi::Value ArrayToJs(Napi::Env env, const std::vector<Record>& records) {
+  Napi::Array a = Napi::Array::New(env, records.size());
+  for (size_t i = 0; i < records.size(); ++i) a.Set(static_cast<uint32_t>(i), ToJs(env, records[i]));
+  return a;
+}
+
+class SessionsWorker : public PromiseWorker {
+ public:
+  explicit SessionsWorker(Napi::Env env) : PromiseWorker(env, "openiscsi:SessionsWorker") {}
+  void Execute() override {
+#ifdef HAVE_LIBOPENISCSIUSR
+    UsrContext ctx;
+    if (!ctx) { error_ = {3, "USR_NOMEM", "iscsi_context_new failed"}; return; }
+    SessionList list;
+    int rc = iscsi_sessions_get(ctx.get(), &list.items, &list.count);
+    if (rc != 0) { error_ = ctx.Error(rc, "listing sessions"); return; }
+    for (uint32_t i = 0; i < list.count; ++i) sessions_.push_back(CopySession(list.items[i]));
+#else
+    error_ = UsrUnavailable();
+#endif
+  }
+  Napi::Value Result(Napi::Env env) override { return ArrayToJs(env, sessions_); }
+
+ private:
+  std::vector<SessionRecord> sessions_;
+};
+
+class SessionWorker : public PromiseWorker {
+ public:
+  SessionWorker(Napi::Env env, uint32_t sid) : PromiseWorker(env, "openiscsi:SessionWorker"), sid_(sid) {}
+  void Execute() override {
+#ifdef HAVE_LIBOPENISCSIUSR
+    UsrContext ctx;
+    if (!ctx) { error_ = {3, "USR_NOMEM", "iscsi_context_new failed"}; return; }
+    iscsi_session* raw = nullptr;
+    int rc = iscsi_session_get(ctx.get(), sid_, &raw);
+    SessionPtr s(raw, &iscsi_session_free);
+    if (rc != 0) { error_ = ctx.Error(rc, ("reading session " + std::to_string(sid_)).c_str()); return; }
+    session_ = CopySession(s.get());
+#else
+    error_ = UsrUnavailable();
+#endif
+  }
+  Napi::Value Result(Napi::Env env) override { return ToJs(env, session_); }
+
+ private:
+  uint32_t sid_;
+  SessionRecord session_;
+};
+
+class IfacesWorker : public PromiseWorker {
+ public:
+  IfacesWorker(Napi::Env env, bool setup_defaults)
+      : PromiseWorker(env, "openiscsi:IfacesWorker"), setup_defaults_(setup_defaults) {}
+  void Execute() override {
+#ifdef HAVE_LIBOPENISCSIUSR
+    UsrContext ctx;
+    if (!ctx) { error_ = {3, "USR_NOMEM", "iscsi_context_new failed"}; return; }
+    if (setup_defaults_) {
+      int rc = iscsi_default_iface_setup(ctx.get());
+      if (rc != 0) { error_ = ctx.Error(rc, "setting up default ifaces"); return; }
+    }
+    IfaceList list;
+    int rc = iscsi_ifaces_get(ctx.get(), &list.items, &list.count);
+    if (rc != 0) { error_ = ctx.Error(rc, "listing ifaces"); return; }
+    for (uint32_t i = 0; i < list.count; ++i) ifaces_.push_back(CopyIface(list.items[i]));
+#else
+    error_ = UsrUnavailable();
+#endif
+  }
+  Napi::Value Result(Napi::Env env) override { return ArrayToJs(env, ifaces_); }
+
+ private:
+  bool setup_defaults_;
+  std::vector<IfaceRecord> ifaces_;
+};
+
+class IfaceWorker : public PromiseWorker {
+ public:
+  IfaceWorker(Napi::Env env, std::string name) : PromiseWorker(env, "openiscsi:IfaceWorker"), name_(std::move(name)) {}
+  void Execute() override {
+#ifdef HAVE_LIBOPENISCSIUSR
+    UsrContext ctx;
+    if (!ctx) { error_ = {3, "USR_NOMEM", "iscsi_context_new failed"}; return; }
+    iscsi_iface* raw = nullptr;
+    int rc = iscsi_iface_get(ctx.get(), name_.c_str(), &raw);
+    std::unique_ptr<iscsi_iface, decltype(&iscsi_iface_free)> i(raw, &iscsi_iface_free);
+    if (rc != 0) { error_ = ctx.Error(rc, ("reading iface " + name_).c_str()); return; }
+    iface_ = CopyIface(i.get());
+#else
+    error_ = UsrUnavailable();
+#endif
+  }
+  Napi::Value Result(Napi::Env env) override { return ToJs(env, iface_); }
+
+ private:
+  std::string name_;
+  IfaceRecord iface_;
+};
+
+class NodesWorker : public PromiseWorker {
+ public:
+  explicit NodesWorker(Napi::Env env) : PromiseWorker(env, "openiscsi:NodesWorker") {}
+  void Execute() override {
+#ifdef HAVE_LIBOPENISCSIUSR
+    UsrContext ctx;
+    if (!ctx) { error_ = {3, "USR_NOMEM", "iscsi_context_new failed"}; return; }
+    NodeList list;
+    int rc = iscsi_nodes_get(ctx.get(), &list.items, &list.count);
+    if (rc != 0) { error_ = ctx.Error(rc, "listing nodes"); return; }
+    for (uint32_t i = 0; i < list.count; ++i) nodes_.push_back(CopyNode(list.items[i]));
+#else
+    error_ = UsrUnavailable();
+#endif
+  }
+  Napi::Value Result(Napi::Env env) override { return ArrayToJs(env, nodes_); }
+
+ private:
+  std::vector<NodeRecord> nodes_;
+};
+
+void ExpectArgs(const Napi::CallbackInfo& info, size_t n) {
+  if (info.Length() != n) {
+    ThrowTypeError(info.Env(), "expected " + std::to_string(n) + " argument(s), got " + std::to_string(info.Length()));
+  }
+}
+
+Napi::Value GetSessions(const Napi::CallbackInfo& info) {
+  ExpectArgs(info, 0);
+  return (new SessionsWorker(info.Env()))->QueuePromise();
+}
+
+Napi::Value GetSession(const Napi::CallbackInfo& info) {
+  ExpectArgs(info, 1);
+  if (!info[0].IsNumber()) ThrowTypeError(info.Env(), "sid must be a number");
+  double sid = info[0].As<Napi::Number>().DoubleValue();
+  if (!(sid >= 0 && sid <= 4294967295.0) || sid != static_cast<double>(static_cast<uint32_t>(sid))) {
+    ThrowTypeError(info.Env(), "sid must be an integer between 0 and 4294967295");
+  }
+  return (new SessionWorker(info.Env(), static_cast<uint32_t>(sid)))->QueuePromise();
+}
+
+Napi::Value GetIfaces(const Napi::CallbackInfo& info) {
+  ExpectArgs(info, 0);
+  return (new IfacesWorker(info.Env(), false))->QueuePromise();
+}
+
+Napi::Value SetupDefaultIfaces(const Napi::CallbackInfo& info) {
+  ExpectArgs(info, 0);
+  return (new IfacesWorker(info.Env(), true))->QueuePromise();
+}
+
+// libopeniscsiusr asserts (aborting the process) on empty names, and builds paths from them.
+Napi::Value GetIface(const Napi::CallbackInfo& info) {
+  ExpectArgs(info, 1);
+  if (!info[0].IsString()) ThrowTypeError(info.Env(), "iface name must be a string");
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  if (name.empty() || name.size() > 64 || name.find('/') != std::string::npos || name == "." || name == ".." ||
+      name.find('\0') != std::string::npos) {
+    ThrowTypeError(info.Env(), "iface name must be 1..64 bytes without '/' and not '.' or '..'");
+  }
+  return (new IfaceWorker(info.Env(), std::move(name)))->QueuePromise();
+}
+
+Napi::Value GetNodes(const Napi::CallbackInfo& info) {
+  ExpectArgs(info, 0);
+  return (new NodesWorker(info.Env()))->QueuePromise();
+}
+
+}  // namespace
+
+void InitUsr(Napi::Env env, Napi::Object exports) {
+#ifdef HAVE_LIBOPENISCSIUSR
+  exports.Set("hasLibopeniscsiusr", Napi::Boolean::New(env, true));
+#else
+  exports.Set("hasLibopeniscsiusr", Napi::Boolean::New(env, false));
+#endif
+  exports.Set("getSessions", Napi::Function::New(env, GetSessions, "getSessions"));
+  exports.Set("getSession", Napi::Function::New(env, GetSession, "getSession"));
+  exports.Set("getIfaces", Napi::Function::New(env, GetIfaces, "getIfaces"));
+  exports.Set("getIface", Napi::Function::New(env, GetIface, "getIface"));
+  exports.Set("setupDefaultIfaces", Napi::Function::New(env, SetupDefaultIfaces, "setupDefaultIfaces"));
+  exports.Set("getNodes", Napi::Function::New(env, GetNodes, "getNodes"));
+}
+
+}  // namespace openiscsi

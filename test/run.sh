@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The README's test command: set up everything, then run every test project (unit, native, host, lab).
+# Extra arguments go to vitest, e.g. `bash test/run.sh --project unit`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+started=$(date +%s)
+bash test/setup.sh
+bash test/lab/guest/prepare.sh
+report=$(mktemp /tmp/openiscsi-vitest.XXXXXX.json)
+set +e
+npx --no-install vitest run --config test/vitest.config.ts --reporter=default --reporter=json --outputFile.json="$report" "$@"
+rc=$?
+set -e
+node -e '
+  const r = require(process.argv[1]);
+  const skipped = r.numPendingTests + r.numTodoTests;
+  console.log(`\n${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
+' "$report" || true
+echo "test suite: $(( $(date +%s) - started )) s"
+rm -f "$report"
+exit $rc

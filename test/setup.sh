@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Everything the tests and the lab demo need on a fresh Debian 12 machine (run as root): Debian packages,
+# npm packages, the native build and the TypeScript build. Idempotent and quiet when there is nothing to do.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
+
+packages=(
+  g++ make python3                       # node-gyp
+  libopeniscsiusr-dev                     # the addon links libopeniscsiusr (headers + .so.0)
+  open-iscsi                              # iscsid/iscsiadm, run inside the lab guest and by the benchmarks
+  tgt libiscsi-bin                        # a real target on loopback, and an independent initiator to compare with
+  qemu-system-x86 busybox-static kmod cpio  # the real-kernel lab guest
+  valgrind                                # leak check of the native code
+  iproute2 util-linux                     # ip, unshare for namespace tests
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  say "installing Debian packages: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+nodedir_args=()
+[ -f /usr/include/node/node_api.h ] && nodedir_args=(--nodedir=/usr)
+
+lock_stamp=node_modules/.package-lock.json
+if [ ! -f "$lock_stamp" ] || [ package-lock.json -nt "$lock_stamp" ]; then
+  say "installing npm packages (npm ci)"
+  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+fi
+
+say "building the native addon (node-gyp)"
+npx --no-install node-gyp rebuild "${nodedir_args[@]}" --loglevel=error >/dev/null
+say "compiling TypeScript (tsc)"
+npx --no-install tsc -p tsconfig.json
