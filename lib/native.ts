@@ -84,23 +84,32 @@ function describeLoadFailure(e: unknown): IscsiUnsupportedError {
   });
 }
 
-let cached: { binding?: NativeBinding; error?: IscsiUnsupportedError } | undefined;
+interface LoadResult {
+  binding?: NativeBinding;
+  error?: IscsiUnsupportedError;
+}
 
-function load(): { binding?: NativeBinding; error?: IscsiUnsupportedError } {
-  if (cached) return cached;
+let cached: LoadResult | undefined;
+
+function load(): LoadResult {
+  cached ??= loadFrom(packageRoot);
+  return cached;
+}
+
+/** Loads the addon from a package root (build/ or prebuilds/); exported for tests. */
+export function loadFrom(root: string): LoadResult {
   try {
     const binding = bindings({
       bindings: 'openiscsi.node',
-      module_root: packageRoot,
+      module_root: root,
       try: [
         ['module_root', 'build', 'Release', 'bindings'],
         ['module_root', 'build', 'Debug', 'bindings'],
-        // prebuildify --napi output: prebuilds/<platform>-<arch>/<name>.napi.node
-        ['module_root', 'prebuilds', `${process.platform}-${process.arch}`, 'openiscsi.napi.node'],
-        ['module_root', 'prebuilds', `${process.platform}-${process.arch}`, 'node.napi.node'],
+        // `npm run prebuildify` (prebuildify --napi) writes prebuilds/<platform>-<arch>/openiscsi.node
+        ['module_root', 'prebuilds', `${process.platform}-${process.arch}`, 'bindings'],
       ],
     }) as NativeBinding;
-    cached = binding.hasLibopeniscsiusr
+    return binding.hasLibopeniscsiusr
       ? { binding }
       : {
           binding,
@@ -109,9 +118,8 @@ function load(): { binding?: NativeBinding; error?: IscsiUnsupportedError } {
           }),
         };
   } catch (e) {
-    cached = { error: describeLoadFailure(e) };
+    return { error: describeLoadFailure(e) };
   }
-  return cached;
 }
 
 /** Whether the addon and libopeniscsiusr loaded, without throwing. */
