@@ -1,0 +1,21 @@
+// Runs every native entry point many times; valgrind watches for leaks in the addon's own frames.
+const path = require('node:path');
+const addon = require(path.resolve(__dirname, '../../../build/Release/openiscsi.node'));
+
+async function main() {
+  const rounds = Number(process.argv[2] || 200);
+  for (let i = 0; i < rounds; i++) {
+    await addon.getSessions();
+    await addon.getIfaces();
+    await addon.getIface('default');
+    await addon.getNodes().catch(() => {});
+    await addon.getSession(123456).catch(() => {});
+    await addon.getIface('no-such-iface').catch(() => {});
+    try { addon.getIface('../x'); } catch {}
+  }
+  const ifaces = (await addon.getIfaces()).map((i) => i.name);
+  const nodes = (await addon.getNodes()).map((n) => n.targetName);
+  console.log('rounds', rounds);
+  console.log('summary', JSON.stringify({ ifaces, nodes }));
+}
+main().catch((e) => { console.error(e); process.exit(1); });
