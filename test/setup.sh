@@ -35,6 +35,6 @@ if [ ! -f "$lock_stamp" ] || [ package-lock.json -nt "$lock_stamp" ]; then
 fi
 
 say "building the native addon (node-gyp)"
-npx --no-install node-gyp rebuild "${nodedir_args[@]}" --loglevel=error >/dev/null
+node_modules/.bin/node-gyp rebuild "${nodedir_args[@]}" --loglevel=error >/dev/null
 say "compiling TypeScript (tsc)"
-npx --no-install tsc -p tsconfig.json
+node_modules/.bin/tsc -p tsconfig.json

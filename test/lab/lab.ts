@@ -8,7 +8,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 
-export const repoRoot = path.resolve(__dirname, '../..');
+export const repoRoot = process.env.OPENISCSI_REPO ?? path.resolve(__dirname, '../..');
+const guestDir = path.join(repoRoot, 'test', 'lab', 'guest');
 /** The package's compiled entry point, as the guest sees it (the host's file system is the guest's root). */
 export const packageEntry = path.join(repoRoot, 'dist', 'index.js');
 
@@ -96,7 +97,7 @@ function installExitHooks(): void {
 }
 
 function prepare(): LabEnv {
-  const out = spawnSync('bash', [path.join(__dirname, 'guest', 'prepare.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = spawnSync('bash', [path.join(guestDir, 'prepare.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (out.status !== 0) throw new Error(`lab: test/lab/guest/prepare.sh failed (exit ${out.status})`);
   const envFile = out.stdout.trim().split('\n').pop() ?? '';
   const env: Record<string, string> = {};
@@ -155,9 +156,9 @@ export class Lab {
       'console=ttyS0',
       'quiet',
       'panic=-1',
-      `lab.script=${path.join(__dirname, 'guest', 'guest-init.sh')}`,
+      `lab.script=${path.join(guestDir, 'guest-init.sh')}`,
       `lab.kroot=${env.KROOT}`,
-      `lab.agent=${path.join(__dirname, 'guest', 'agent.js')}`,
+      `lab.agent=${path.join(guestDir, 'agent.js')}`,
       `lab.offload=${options.offloadModules ? 1 : 0}`,
     ].join(' ');
     const maxLifetimeMs = options.maxLifetimeMs ?? 10 * 60_000;
