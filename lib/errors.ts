@@ -51,3 +51,24 @@ export function isIscsiError(e: unknown): e is IscsiError {
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new IscsiAbortError();
 }
+
+/** libopeniscsiusr codes that mean "you lack a privilege". */
+const PERMISSION_CODES = new Set(['USR_ACCESS', 'ISCSID_ACCESS']);
+
+/**
+ * Turns an error thrown by the addon (a plain Error with `code` and `errno`) into the IscsiError class that
+ * fits it. The one place where native error codes meet the class hierarchy.
+ */
+export function fromNative(e: unknown, context?: string): unknown {
+  if (e instanceof IscsiError || !(e instanceof Error)) return e;
+  const { code, errno } = e as Error & { code?: unknown; errno?: unknown };
+  if (typeof code !== 'string' || e instanceof TypeError) return e;
+  const options: IscsiErrorOptions = { cause: e };
+  if (typeof errno === 'number') options.errno = errno;
+  const message = context ? `${context}: ${e.message}` : e.message;
+  if (PERMISSION_CODES.has(code)) {
+    return new IscsiPermissionError(code, message, { ...options, hint: 'run as root (iSCSI administration needs CAP_SYS_ADMIN)' });
+  }
+  if (code === 'LIBOPENISCSIUSR_MISSING') return new IscsiUnsupportedError(code, message, options);
+  return new IscsiError(code, message, options);
+}

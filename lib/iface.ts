@@ -1,16 +1,73 @@
 // Ifaces as libopeniscsiusr sees them: /etc/iscsi/ifaces plus the built-ins `default` and `iser`.
+import { readdir } from 'node:fs/promises';
+import * as path from 'node:path';
 import { native, type NativeBinding, type NativeIface } from './native';
-import { throwIfAborted } from './errors';
+import { fromNative, IscsiError } from './errors';
+import { withDeadline, type WaitOptions } from './deadline';
 
 export type Iface = NativeIface;
 
-export interface IfaceReadOptions {
-  signal?: AbortSignal;
-  binding?: Pick<NativeBinding, 'getIfaces'>;
+export interface IfaceReadOptions extends WaitOptions {
+  /**
+   * Called for each iface file libopeniscsiusr rejects (one unknown key makes it fail the whole listing;
+   * the other ifaces are still returned). Default: a process warning with the same code.
+   */
+  onProblem?: (problem: IscsiError) => void;
+  /** Where iface files live; libopeniscsiusr's own path is compiled in, this is only for the fallback. */
+  ifacesDir?: string;
+  binding?: Pick<NativeBinding, 'getIfaces' | 'getIface'>;
 }
 
-export async function ifaces(options: IfaceReadOptions = {}): Promise<Iface[]> {
-  throwIfAborted(options.signal);
-  const binding = options.binding ?? native();
-  return binding.getIfaces();
+const defaultOnProblem = (p: IscsiError) => process.emitWarning(p.message, { code: p.code });
+
+/** Reads each iface file on its own, so one bad file does not hide the rest; reports the bad ones. */
+async function perFile(o: IfaceReadOptions, binding: Pick<NativeBinding, 'getIface'>, first: IscsiError): Promise<Iface[]> {
+  const dir = o.ifacesDir ?? '/etc/iscsi/ifaces';
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => !n.startsWith('.') && n !== 'iface.example').sort();
+  const onProblem = o.onProblem ?? defaultOnProblem;
+  const good: Iface[] = [];
+  for (const name of names) {
+    try {
+      good.push(await binding.getIface(name));
+    } catch (e) {
+      const err = fromNative(e);
+      const file = path.join(dir, name);
+      onProblem(
+        new IscsiError('IFACE_FILE_INVALID', `iface file ${file} is not valid for libopeniscsiusr and was skipped`, {
+          ...(err instanceof IscsiError && err.errno !== undefined ? { errno: err.errno } : {}),
+          cause: err,
+          hint: 'fix or remove the file (an unknown key, e.g. one written by a newer iscsiadm, is enough)',
+          details: { file },
+        }),
+      );
+    }
+  }
+  if (good.length === 0 && names.length === 0) throw first;
+  for (const builtin of ['default', 'iser']) good.push(await binding.getIface(builtin));
+  return good;
+}
+
+export async function ifaces(o: IfaceReadOptions = {}): Promise<Iface[]> {
+  const binding = o.binding ?? native();
+  const run = async () => {
+    try {
+      return await binding.getIfaces();
+    } catch (e) {
+      const err = fromNative(e, 'listing ifaces');
+      if (err instanceof IscsiError && (err.code === 'USR_INVAL' || err.code === 'USR_IDBM')) return perFile(o, binding, err);
+      throw err;
+    }
+  };
+  return withDeadline(run(), 'listing ifaces', o, 35_000);
+}
+
+/** What `iscsiadm -m iface` does first: writes iface files for the offload hardware present. */
+export async function setupDefaultIfaces(o: WaitOptions & { binding?: Pick<NativeBinding, 'setupDefaultIfaces'> } = {}): Promise<Iface[]> {
+  const binding = o.binding ?? native();
+  return withDeadline(
+    binding.setupDefaultIfaces().catch((e: unknown) => Promise.reject(fromNative(e, 'setting up default ifaces'))),
+    'setting up default ifaces',
+    o,
+    35_000,
+  );
 }

@@ -1,4 +1,6 @@
 export * from './errors';
 export { nativeStatus, type NativeStatus } from './native';
-export { sessions, type Session } from './session';
-export { ifaces, type Iface } from './iface';
+export { sessions, session, type Session, type SessionIface, type ScsiDevice, type SessionReadOptions } from './session';
+export { ifaces, setupDefaultIfaces, type Iface, type IfaceReadOptions } from './iface';
+export { nodes, type NodeRecord, type NodeReadOptions } from './nodes';
+export { transports, hosts, decodeCaps, CAPS, type KernelTransport, type IscsiHost, type HostIfaceEntry, type CapName } from './sysfs';

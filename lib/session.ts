@@ -1,17 +1,132 @@
-// Sessions as libopeniscsiusr sees them.
-import { native, type NativeBinding, type NativeSession } from './native';
-import { throwIfAborted } from './errors';
+// Sessions: what libopeniscsiusr reports, joined with what only sysfs knows (states, host, devices).
+import { readFile } from 'node:fs/promises';
+import { native, type NativeBinding, type NativeIface, type NativeSession } from './native';
+import { fromNative, IscsiError, IscsiPermissionError, IscsiValidationError } from './errors';
+import { withDeadline, type WaitOptions } from './deadline';
+import { sessionIds, sessionSysfs, type ScsiDevice, type SysfsOptions } from './sysfs';
 
-export type Session = NativeSession;
+export type { ScsiDevice } from './sysfs';
+export type SessionIface = NativeIface;
 
-export interface ReadOptions {
-  signal?: AbortSignal;
-  /** Test seam: the native binding. */
-  binding?: Pick<NativeBinding, 'getSessions'>;
+export interface Session {
+  sid: number;
+  targetName: string;
+  tpgt: number;
+  address: string;
+  port: number;
+  persistentAddress: string;
+  persistentPort: number;
+  iface: SessionIface;
+  initiatorName: string;
+  /** CHAP user names; passwords are never read into the result. */
+  username?: string;
+  usernameIn?: string;
+  timeouts: { recovery: number; luReset: number; tgtReset: number; abort: number };
+  /** Session state from sysfs: LOGGED_IN, FAILED, FREE. */
+  state?: string;
+  /** Connection state on kernels that expose it: up, down, failed, bound. */
+  connectionState?: string;
+  /** SCSI host number (`hostH`). */
+  hostNo?: number;
+  /** The session's SCSI target id: the T in H:C:T:L. */
+  targetId?: number;
+  devices: ScsiDevice[];
 }
 
-export async function sessions(options: ReadOptions = {}): Promise<Session[]> {
-  throwIfAborted(options.signal);
-  const binding = options.binding ?? native();
-  return binding.getSessions();
+export interface SessionReadOptions extends WaitOptions, SysfsOptions {
+  /** Test seam: the native binding. */
+  binding?: Pick<NativeBinding, 'getSessions' | 'getSession'>;
+  /** Test seam: /proc/self/status, to read the effective capabilities. */
+  procStatusPath?: string;
+}
+
+const CAP_SYS_ADMIN = 21;
+
+async function hasSysAdmin(statusPath: string): Promise<boolean | undefined> {
+  try {
+    const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(await readFile(statusPath, 'utf8'));
+    if (!m) return undefined;
+    return (BigInt(`0x${m[1]}`) & (1n << BigInt(CAP_SYS_ADMIN))) !== 0n;
+  } catch {
+    return undefined;
+  }
+}
+
+async function enrich(s: NativeSession, o: SysfsOptions): Promise<Session> {
+  const sys = await sessionSysfs(s.sid, o);
+  const out: Session = {
+    sid: s.sid,
+    targetName: s.targetName,
+    tpgt: s.tpgt,
+    address: s.address,
+    port: s.port,
+    persistentAddress: s.persistentAddress,
+    persistentPort: s.persistentPort,
+    iface: s.iface,
+    initiatorName: s.iface.initiatorName,
+    timeouts: { recovery: s.recoveryTmo, luReset: s.luResetTmo, tgtReset: s.tgtResetTmo, abort: s.abortTmo },
+    devices: sys?.devices ?? [],
+  };
+  if (s.username) out.username = s.username;
+  if (s.usernameIn) out.usernameIn = s.usernameIn;
+  if (sys?.state !== undefined) out.state = sys.state;
+  if (sys?.connectionState !== undefined) out.connectionState = sys.connectionState;
+  if (sys?.hostNo !== undefined) out.hostNo = sys.hostNo;
+  const targetId = sys?.targetId ?? sys?.devices[0]?.target;
+  if (targetId !== undefined) out.targetId = targetId;
+  return out;
+}
+
+/**
+ * Every iSCSI session the kernel has, with devices. Raises IscsiPermissionError instead of returning an
+ * empty or partial list when libopeniscsiusr silently dropped sessions it could not read (Linux >= 5.12
+ * hides the CHAP attributes from callers without CAP_SYS_ADMIN, and the library then skips the session).
+ */
+export async function sessions(o: SessionReadOptions = {}): Promise<Session[]> {
+  const binding = o.binding ?? native();
+  const run = async () => {
+    const [list, ids] = await Promise.all([binding.getSessions().catch((e: unknown) => Promise.reject(fromNative(e, 'listing sessions'))), sessionIds(o)]);
+    const seen = new Set(list.map((s) => s.sid));
+    const missing = ids.filter((sid) => !seen.has(sid));
+    if (missing.length > 0) {
+      // A session may have ended between the two reads: only sessions still there count as dropped.
+      const stillThere = (await Promise.all(missing.map((sid) => sessionSysfs(sid, o)))).filter((s) => s !== undefined);
+      if (stillThere.length > 0 && (await hasSysAdmin(o.procStatusPath ?? '/proc/self/status')) === false) {
+        throw new IscsiPermissionError(
+          'SESSIONS_PERMISSION_DENIED',
+          `libopeniscsiusr could not read ${stillThere.length} of ${ids.length} session(s) (sid ${stillThere.map((s) => s.sid).join(', ')})`,
+          { hint: 'the kernel hides CHAP attributes from processes without CAP_SYS_ADMIN; run as root', details: { missing: stillThere.map((s) => s.sid) } },
+        );
+      }
+    }
+    return Promise.all(list.map((s) => enrich(s, o)));
+  };
+  return withDeadline(run(), 'listing sessions', o, 35_000);
+}
+
+function checkSid(sid: unknown): number {
+  if (typeof sid !== 'number' || !Number.isInteger(sid) || sid < 0 || sid > 0xffffffff) {
+    throw new IscsiValidationError('INVALID_SID', `session id must be an integer between 0 and 4294967295, got ${JSON.stringify(sid)}`);
+  }
+  return sid;
+}
+
+/** One session by sid; IscsiError code SESSION_NOT_FOUND when there is none. */
+export async function session(sid: number, o: SessionReadOptions = {}): Promise<Session> {
+  checkSid(sid);
+  const binding = o.binding ?? native();
+  const run = async () => {
+    let s: NativeSession;
+    try {
+      s = await binding.getSession(sid);
+    } catch (e) {
+      const err = fromNative(e, `reading session ${sid}`);
+      if (err instanceof IscsiError && err.code === 'USR_SESS_NOT_FOUND') {
+        throw new IscsiError('SESSION_NOT_FOUND', `there is no iSCSI session ${sid}`, { errno: err.errno ?? 2, cause: err, hint: 'list the current ones with sessions()' });
+      }
+      throw err;
+    }
+    return enrich(s, o);
+  };
+  return withDeadline(run(), `reading session ${sid}`, o, 35_000);
 }

@@ -1,0 +1,120 @@
+// The read API against a fake binding and a fake sysfs: joins, the permission trap, bad files, deadlines.
+import { afterAll, describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { session, sessions } from '../../lib/session';
+import { ifaces } from '../../lib/iface';
+import { nodes } from '../../lib/nodes';
+import { IscsiAbortError, IscsiError, IscsiPermissionError, IscsiTimeoutError, IscsiValidationError } from '../../lib/errors';
+import type { NativeIface, NativeNode, NativeSession } from '../../lib/native';
+import { standardTree } from '../fixtures/fakesys';
+
+const tree = standardTree();
+afterAll(() => tree.remove());
+
+const iface = (name: string, transport = 'tcp'): NativeIface => ({
+  name, transport, hwaddress: '', ipaddress: '', netdev: '', initiatorName: 'iqn.2026-11.org.openiscsi:fixture', portState: '', portSpeed: '', isDefault: name === 'default',
+});
+const nativeSession = (sid: number, targetName: string, username = ''): NativeSession => ({
+  sid, targetName, address: '192.0.2.10', port: 3260, persistentAddress: '192.0.2.10', persistentPort: 3260, tpgt: 1,
+  username, usernameIn: '', recoveryTmo: 120, luResetTmo: 30, tgtResetTmo: 30, abortTmo: 15, iface: iface('default'),
+});
+const usrError = (code: string, errno: number, message: string) => Object.assign(new Error(message), { code, errno });
+
+const status = (capEff: string) => {
+  const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'openiscsi-status-')), 'status');
+  fs.writeFileSync(f, `Name:\tnode\nCapEff:\t${capEff}\n`);
+  return f;
+};
+const ROOT_CAPS = status('000001ffffffffff');
+const NO_CAPS = status('0000000000000000');
+
+describe('sessions()', () => {
+  const all = [nativeSession(1, 'iqn.2026-11.org.example:tcp1'), nativeSession(2, 'iqn.2026-11.org.example:tcp2', 'chapuser'), nativeSession(5, 'a'), nativeSession(6, 'b')];
+  const binding = { getSessions: async () => all, getSession: async (sid: number) => all.find((s) => s.sid === sid)! };
+
+  it('joins libopeniscsiusr sessions with sysfs state, host and devices', async () => {
+    const list = await sessions({ binding, sysfsRoot: tree.root, procStatusPath: ROOT_CAPS });
+    expect(list.map((s) => s.sid)).toEqual([1, 2, 5, 6]);
+    expect(list[1]).toMatchObject({ state: 'FAILED', connectionState: 'failed', hostNo: 4, username: 'chapuser' });
+    expect(list[2]).toMatchObject({ hostNo: 7, targetId: 0 });
+    expect(list[3]).toMatchObject({ hostNo: 7, targetId: 1 });
+    expect(list[3]!.devices.map((d) => d.blockDevice)).toEqual(['sdf']);
+    expect(JSON.stringify(list)).not.toMatch(/password|never-returned-secret/);
+  });
+
+  it('raises SESSIONS_PERMISSION_DENIED when libopeniscsiusr dropped sessions and CAP_SYS_ADMIN is missing', async () => {
+    const dropped = { getSessions: async () => [], getSession: binding.getSession };
+    const err = await sessions({ binding: dropped, sysfsRoot: tree.root, procStatusPath: NO_CAPS }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IscsiPermissionError);
+    expect(err).toMatchObject({ code: 'SESSIONS_PERMISSION_DENIED', details: { missing: [1, 2, 5, 6] } });
+  });
+
+  it('does not cry permission when the caller has CAP_SYS_ADMIN (a session just went away)', async () => {
+    const partial = { getSessions: async () => all.slice(0, 2), getSession: binding.getSession };
+    const list = await sessions({ binding: partial, sysfsRoot: tree.root, procStatusPath: ROOT_CAPS });
+    expect(list.map((s) => s.sid)).toEqual([1, 2]);
+  });
+
+  it('session(sid) finds one, and a missing sid is SESSION_NOT_FOUND with errno 2', async () => {
+    expect((await session(5, { binding, sysfsRoot: tree.root })).devices).toHaveLength(2);
+    const missing = { ...binding, getSession: async () => Promise.reject(usrError('USR_SESS_NOT_FOUND', 2, 'reading session 77: not found')) };
+    await expect(session(77, { binding: missing, sysfsRoot: tree.root })).rejects.toMatchObject({ code: 'SESSION_NOT_FOUND', errno: 2 });
+  });
+
+  it.each([-1, 1.5, NaN, '3', null, 2 ** 32])('session(%j) is an IscsiValidationError before anything runs', async (bad) => {
+    let called = false;
+    const spy = { ...binding, getSession: async () => ((called = true), all[0]!) };
+    await expect(session(bad as number, { binding: spy })).rejects.toBeInstanceOf(IscsiValidationError);
+    expect(called).toBe(false);
+  });
+
+  it('honours a deadline and an AbortSignal while libopeniscsiusr waits for its lock', async () => {
+    const stuck = { getSessions: () => new Promise<NativeSession[]>(() => {}), getSession: binding.getSession };
+    await expect(sessions({ binding: stuck, sysfsRoot: tree.root, timeoutMs: 50 })).rejects.toBeInstanceOf(IscsiTimeoutError);
+    const ac = new AbortController();
+    const p = sessions({ binding: stuck, sysfsRoot: tree.root, signal: ac.signal });
+    ac.abort();
+    await expect(p).rejects.toBeInstanceOf(IscsiAbortError);
+  });
+});
+
+describe('ifaces() with a file libopeniscsiusr refuses', () => {
+  it('returns the good ifaces and names each bad file', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'openiscsi-ifaces-'));
+    for (const n of ['good1', 'bad1', 'good2', 'iface.example']) fs.writeFileSync(path.join(dir, n), '');
+    const binding = {
+      getIfaces: async () => Promise.reject(usrError('USR_INVAL', 7, 'listing ifaces: Invalid argument; config file /etc/iscsi/ifaces/bad1 invalid.')),
+      getIface: async (name: string) => (name === 'bad1' ? Promise.reject(usrError('USR_INVAL', 7, 'bad')) : iface(name)),
+    };
+    const problems: IscsiError[] = [];
+    const list = await ifaces({ binding, ifacesDir: dir, onProblem: (p) => problems.push(p) });
+    expect(list.map((i) => i.name)).toEqual(['good1', 'good2', 'default', 'iser']);
+    expect(problems.map((p) => [p.code, p.details?.file])).toEqual([['IFACE_FILE_INVALID', path.join(dir, 'bad1')]]);
+  });
+
+  it('passes other errors through as typed errors', async () => {
+    const binding = { getIfaces: async () => Promise.reject(usrError('USR_ACCESS', 13, 'denied')), getIface: async () => iface('x') };
+    await expect(ifaces({ binding })).rejects.toBeInstanceOf(IscsiPermissionError);
+  });
+});
+
+describe('nodes() with a file libopeniscsiusr refuses', () => {
+  it('reads the rest of the tree itself and names the refused file', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'openiscsi-nodes-'));
+    const fixture = fs.readFileSync(path.resolve(__dirname, '../fixtures/etc-iscsi/node_record_eth-bound.txt'), 'utf8');
+    const good = path.join(dir, 'iqn.2003-01.org.example:tgt1', '192.0.2.10,3260,1');
+    fs.mkdirSync(good, { recursive: true });
+    fs.writeFileSync(path.join(good, 'eth-bound'), fixture);
+    const badDir = path.join(dir, 'iqn.2003-01.org.example:tgt2', '192.0.2.11,3260,1');
+    fs.mkdirSync(badDir, { recursive: true });
+    const bad = path.join(badDir, 'default');
+    fs.writeFileSync(bad, fixture.replace('tgt1', 'tgt2') + 'node.session.sess_reopen_log_freq = 5\n');
+    const binding = { getNodes: async (): Promise<NativeNode[]> => Promise.reject(usrError('USR_INVAL', 7, `Invalid argument; Unknown parameter name node.session.sess_reopen_log_freq; config file ${bad} invalid.`)) };
+    const problems: IscsiError[] = [];
+    const list = await nodes({ binding, nodesDir: dir, onProblem: (p) => problems.push(p) });
+    expect(list).toEqual([{ targetName: 'iqn.2003-01.org.example:tgt1', address: '192.0.2.10', port: 3260, tpgt: 1, portal: '192.0.2.10:3260', ifaceName: 'eth-bound' }]);
+    expect(problems[0]).toMatchObject({ code: 'NODE_FILE_INVALID', details: { file: bad } });
+  });
+});

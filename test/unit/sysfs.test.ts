@@ -1,0 +1,74 @@
+// lib/sysfs.ts on a fake tree: transports and caps, hosts with iscsi_iface entries, sessions with their
+// own target ids on a shared offload host, FAILED sessions, LUNs without block devices.
+import { afterAll, describe, expect, it } from 'vitest';
+import { decodeCaps, hostNoFromPath, hosts, sessionIds, sessionSysfs, transports } from '../../lib/sysfs';
+import { standardTree } from '../fixtures/fakesys';
+
+const tree = standardTree();
+const o = { sysfsRoot: tree.root };
+afterAll(() => tree.remove());
+
+describe('sysfs reader', () => {
+  it('decodes transport caps', async () => {
+    const t = await transports(o);
+    expect(t.map((x) => x.name)).toEqual(['cxgb4i', 'qla4xxx', 'tcp']);
+    const tcp = t.find((x) => x.name === 'tcp')!;
+    expect(tcp.caps).toBe(0x39);
+    expect(tcp.flags).toEqual(['recoveryL0', 'multiR2T', 'headerDigest', 'dataDigest']);
+    expect(t.find((x) => x.name === 'qla4xxx')!.flags).toContain('loginOffload');
+    expect(decodeCaps(0x400)).toEqual(['sendTargetsOffload']);
+  });
+
+  it('lists hosts with transport, addresses, link state and iscsi_iface entries', async () => {
+    const h = await hosts(o);
+    expect(h.map((x) => x.hostNo)).toEqual([3, 4, 7, 9]);
+    const cx = h.find((x) => x.hostNo === 7)!;
+    expect(cx).toMatchObject({ transport: 'cxgb4i', hwaddress: '00:07:43:aa:bb:cc', netdev: 'eth2', portState: 'LINK UP', portSpeed: '10 Gbps' });
+    expect(cx.devicePath).toMatch(/0000:03:00\.4\/host7$/);
+    const qla = h.find((x) => x.hostNo === 9)!;
+    expect(qla.netdev).toBeUndefined();
+    expect(qla.ifaces).toEqual([
+      { name: 'ipv4-iface-9-0', family: 'ipv4', ifaceNum: 0, ipaddress: '203.0.113.7', enabled: 'enabled', vlanId: 0, port: 3260 },
+      { name: 'ipv4-iface-9-1', family: 'ipv4', ifaceNum: 1, ipaddress: '203.0.113.8', enabled: 'disabled', vlanId: 0, port: 3260 },
+    ]);
+    const tcp = h.find((x) => x.hostNo === 3)!;
+    expect(tcp.transport).toBe('tcp');
+    expect(tcp.hwaddress).toBeUndefined(); // "(null)" in sysfs
+  });
+
+  it('lists session ids in numeric order', async () => {
+    expect(await sessionIds(o)).toEqual([1, 2, 5, 6]);
+  });
+
+  it('gives each offload session only the LUNs of its own target id', async () => {
+    const a = await sessionSysfs(5, o);
+    const b = await sessionSysfs(6, o);
+    expect(a?.hostNo).toBe(7);
+    expect(b?.hostNo).toBe(7);
+    expect(a?.devices.map((d) => d.hctl)).toEqual(['7:0:0:0', '7:0:0:1']);
+    expect(b?.devices.map((d) => d.hctl)).toEqual(['7:0:1:0']);
+    expect(b?.devices[0]).toMatchObject({ host: 7, channel: 0, target: 1, lun: 0, blockDevice: 'sdf' });
+  });
+
+  it('reports LUNs without a block device, sizes and WWIDs', async () => {
+    const s = await sessionSysfs(1, o);
+    expect(s?.devices).toHaveLength(2);
+    expect(s?.devices[0]).toMatchObject({ hctl: '3:0:0:0', type: 12, vendor: 'IET', model: 'Controller' });
+    expect(s?.devices[0]?.blockDevice).toBeUndefined();
+    expect(s?.devices[1]).toMatchObject({ blockDevice: 'sdb', sizeBytes: 204800 * 512, wwid: 'naa.60014051234567890', state: 'running' });
+  });
+
+  it('reports session and connection state of a FAILED session', async () => {
+    expect(await sessionSysfs(2, o)).toMatchObject({ state: 'FAILED', connectionState: 'failed', hostNo: 4 });
+    expect((await sessionSysfs(2, o))?.devices[0]?.state).toBe('blocked');
+  });
+
+  it('returns undefined for a session that does not exist', async () => {
+    expect(await sessionSysfs(99, o)).toBeUndefined();
+  });
+
+  it('takes the last hostN component of a path', () => {
+    expect(hostNoFromPath('/sys/devices/pci0000:00/host12/session3')).toBe(12);
+    expect(hostNoFromPath('/sys/devices/platform')).toBeUndefined();
+  });
+});
