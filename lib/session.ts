@@ -62,7 +62,9 @@ async function enrich(s: NativeSession, o: SysfsOptions): Promise<Session> {
     port: s.port,
     persistentAddress: s.persistentAddress,
     persistentPort: s.persistentPort,
-    iface: s.iface,
+    // libopeniscsiusr derives offload iface names (<transport>.<hw>.ipv4.0) even when the session was
+    // logged in through another iface; the kernel's own record of the name wins.
+    iface: sys?.ifaceName ? { ...s.iface, name: sys.ifaceName } : s.iface,
     initiatorName: s.iface.initiatorName,
     timeouts: { recovery: s.recoveryTmo, luReset: s.luResetTmo, tgtReset: s.tgtResetTmo, abort: s.abortTmo },
     devices: sys?.devices ?? [],

@@ -208,6 +208,8 @@ export interface SessionSysfs {
   connectionState?: string;
   targetId?: number;
   creator?: number;
+  /** The iface name the session was logged in with (`ifacename`). */
+  ifaceName?: string;
   devices: ScsiDevice[];
 }
 
@@ -264,6 +266,8 @@ export async function sessionSysfs(sid: number, o: SysfsOptions = {}): Promise<S
   if (targetId !== undefined) s.targetId = targetId;
   const creator = await readInt(path.join(classDir, 'creator'));
   if (creator !== undefined) s.creator = creator;
+  const ifaceName = await readAttr(path.join(classDir, 'ifacename'));
+  if (ifaceName) s.ifaceName = ifaceName;
   const connState = await readAttr(path.join(root(o), 'class', 'iscsi_connection', `connection${sid}:0`, 'state'));
   if (connState !== undefined) s.connectionState = connState;
   // class dir: <hostdev>/sessionS/iscsi_session/sessionS
