@@ -3,8 +3,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageEntry, startLab, type Lab } from './lab';
 
+interface GuestDevice {
+  hctl: string;
+  blockDevice?: string;
+  state?: string;
+  sizeBytes?: number;
+  vendor?: string;
+}
+
 interface GuestSession {
   sid: number;
+  hostNo?: number;
+  state?: string;
+  devices: GuestDevice[];
   targetName: string;
   address: string;
   port: number;
@@ -47,6 +58,36 @@ describe('sessions made by iscsiadm, seen by the package', () => {
       .map((s) => `${s.iface.transport}: [${s.sid}] ${s.address}:${s.port},${s.tpgt} ${s.targetName} (non-flash)`)
       .sort();
     expect(ours).toEqual(lines);
+  });
+
+  it('reports each LUN with H:C:T:L, disk and state exactly as iscsiadm -m session -P 3 does', async () => {
+    const list = await lab.call<GuestSession[]>(packageEntry, 'sessions');
+    const p3 = await lab.shOk('iscsiadm -m session -P 3');
+    // Per target: "scsiH Channel CC Id T Lun: L" lines, each optionally followed by "Attached scsi disk sdX State: S".
+    const fromIscsiadm = new Map<string, string[]>();
+    let target = '';
+    let host = '';
+    for (const line of p3.split('\n')) {
+      const t = /^Target: (\S+)/.exec(line);
+      if (t) target = t[1]!;
+      const h = /Host Number: (\d+)/.exec(line);
+      if (h) host = h[1]!;
+      const l = /scsi(\d+) Channel (\d+) Id (\d+) Lun: (\d+)/.exec(line);
+      if (l) fromIscsiadm.set(target, [...(fromIscsiadm.get(target) ?? []), `${Number(l[1])}:${Number(l[2])}:${l[3]}:${l[4]}`]);
+      const d = /Attached scsi disk (\S+)\s+State: (\S+)/.exec(line);
+      if (d) {
+        const luns = fromIscsiadm.get(target)!;
+        luns[luns.length - 1] += ` ${d[1]} ${d[2]}`;
+      }
+    }
+    expect(host).not.toBe('');
+    for (const s of list) {
+      const ours = s.devices.map((d) => (d.blockDevice ? `${d.hctl} ${d.blockDevice} ${d.state}` : d.hctl));
+      expect(ours).toEqual(fromIscsiadm.get(s.targetName));
+      // tgtd: LUN 0 is its controller, LUNs 1 and 2 are 16 MiB disks
+      expect(s.devices.map((d) => d.sizeBytes ?? 0)).toEqual([0, 16 << 20, 16 << 20]);
+      expect(s).toMatchObject({ state: 'LOGGED_IN' });
+    }
   });
 
   it('sees a logout: the session disappears', async () => {
