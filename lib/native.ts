@@ -16,6 +16,34 @@ export interface NativeIface {
   isDefault: boolean;
 }
 
+export interface NativeScsiDevice {
+  hctl: string;
+  host: number;
+  channel: number;
+  target: number;
+  lun: number;
+  state?: string;
+  type?: number;
+  vendor?: string;
+  model?: string;
+  revision?: string;
+  blockDevice?: string;
+  sizeBytes?: number;
+  wwid?: string;
+}
+
+/** What the addon read from sysfs for a session, right after libopeniscsiusr. */
+export interface NativeSessionSysfs {
+  present: boolean;
+  state?: string;
+  connectionState?: string;
+  ifaceName?: string;
+  hostNo?: number;
+  targetId?: number;
+  creator?: number;
+  devices: NativeScsiDevice[];
+}
+
 export interface NativeSession {
   sid: number;
   targetName: string;
@@ -31,6 +59,13 @@ export interface NativeSession {
   tgtResetTmo: number;
   abortTmo: number;
   iface: NativeIface;
+  sysfs: NativeSessionSysfs;
+}
+
+export interface NativeSessionList {
+  sessions: NativeSession[];
+  /** Every sid in /sys/class/iscsi_session at the time of the listing. */
+  sysfsSessionIds: number[];
 }
 
 export interface NativeNode {
@@ -48,7 +83,7 @@ export interface NativeBinding {
   readonly addonVersion: string;
   readonly napiVersion: number;
   readonly hasLibopeniscsiusr: boolean;
-  getSessions(): Promise<NativeSession[]>;
+  getSessions(): Promise<NativeSessionList>;
   getSession(sid: number): Promise<NativeSession>;
   getIfaces(): Promise<NativeIface[]>;
   getIface(name: string): Promise<NativeIface>;

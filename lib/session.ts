@@ -1,11 +1,10 @@
 // Sessions: what libopeniscsiusr reports, joined with what only sysfs knows (states, host, devices).
 import { readFile } from 'node:fs/promises';
-import { native, type NativeBinding, type NativeIface, type NativeSession } from './native';
+import { native, type NativeBinding, type NativeIface, type NativeScsiDevice, type NativeSession } from './native';
 import { fromNative, IscsiError, IscsiPermissionError, IscsiValidationError } from './errors';
 import { withDeadline, type WaitOptions } from './deadline';
-import { sessionIds, sessionSysfs, type ScsiDevice, type SysfsOptions } from './sysfs';
 
-export type { ScsiDevice } from './sysfs';
+export type ScsiDevice = NativeScsiDevice;
 export type SessionIface = NativeIface;
 
 export interface Session {
@@ -33,7 +32,7 @@ export interface Session {
   devices: ScsiDevice[];
 }
 
-export interface SessionReadOptions extends WaitOptions, SysfsOptions {
+export interface SessionReadOptions extends WaitOptions {
   /** Test seam: the native binding. */
   binding?: Pick<NativeBinding, 'getSessions' | 'getSession'>;
   /** Test seam: /proc/self/status, to read the effective capabilities. */
@@ -52,8 +51,8 @@ async function hasSysAdmin(statusPath: string): Promise<boolean | undefined> {
   }
 }
 
-async function enrich(s: NativeSession, o: SysfsOptions): Promise<Session> {
-  const sys = await sessionSysfs(s.sid, o);
+function toSession(s: NativeSession): Session {
+  const sys = s.sysfs.present ? s.sysfs : undefined;
   const out: Session = {
     sid: s.sid,
     targetName: s.targetName,
@@ -87,21 +86,23 @@ async function enrich(s: NativeSession, o: SysfsOptions): Promise<Session> {
 export async function sessions(o: SessionReadOptions = {}): Promise<Session[]> {
   const binding = o.binding ?? native();
   const run = async () => {
-    const [list, ids] = await Promise.all([binding.getSessions().catch((e: unknown) => Promise.reject(fromNative(e, 'listing sessions'))), sessionIds(o)]);
-    const seen = new Set(list.map((s) => s.sid));
-    const missing = ids.filter((sid) => !seen.has(sid));
-    if (missing.length > 0) {
-      // A session may have ended between the two reads: only sessions still there count as dropped.
-      const stillThere = (await Promise.all(missing.map((sid) => sessionSysfs(sid, o)))).filter((s) => s !== undefined);
-      if (stillThere.length > 0 && (await hasSysAdmin(o.procStatusPath ?? '/proc/self/status')) === false) {
-        throw new IscsiPermissionError(
-          'SESSIONS_PERMISSION_DENIED',
-          `libopeniscsiusr could not read ${stillThere.length} of ${ids.length} session(s) (sid ${stillThere.map((s) => s.sid).join(', ')})`,
-          { hint: 'the kernel hides CHAP attributes from processes without CAP_SYS_ADMIN; run as root', details: { missing: stillThere.map((s) => s.sid) } },
-        );
-      }
+    let listing;
+    try {
+      listing = await binding.getSessions();
+    } catch (e) {
+      throw fromNative(e, 'listing sessions');
     }
-    return Promise.all(list.map((s) => enrich(s, o)));
+    const seen = new Set(listing.sessions.map((s) => s.sid));
+    const missing = listing.sysfsSessionIds.filter((sid) => !seen.has(sid));
+    // Without CAP_SYS_ADMIN, a sid that sysfs lists but libopeniscsiusr left out was dropped for lack of privilege.
+    if (missing.length > 0 && (await hasSysAdmin(o.procStatusPath ?? '/proc/self/status')) === false) {
+      throw new IscsiPermissionError(
+        'SESSIONS_PERMISSION_DENIED',
+        `libopeniscsiusr could not read ${missing.length} of ${listing.sysfsSessionIds.length} session(s) (sid ${missing.join(', ')})`,
+        { hint: 'the kernel hides CHAP attributes from processes without CAP_SYS_ADMIN; run as root', details: { missing } },
+      );
+    }
+    return listing.sessions.map(toSession);
   };
   return withDeadline(run(), 'listing sessions', o, 35_000);
 }
@@ -128,7 +129,7 @@ export async function session(sid: number, o: SessionReadOptions = {}): Promise<
       }
       throw err;
     }
-    return enrich(s, o);
+    return toSession(s);
   };
   return withDeadline(run(), `reading session ${sid}`, o, 35_000);
 }

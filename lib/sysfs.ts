@@ -1,5 +1,6 @@
-// All knowledge of the kernel's sysfs layout for iSCSI lives here. Every function takes the sysfs root so
-// unit tests run on fixture trees; the default is the real /sys.
+// The kernel's sysfs layout for transports and hosts. Every function takes the sysfs root so unit tests run
+// on fixture trees; the default is the real /sys. (The per-session walk, on every attach's hot path, is done
+// in the addon right after libopeniscsiusr's listing: native/usr/session_sysfs.cc.)
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { throwIfAborted } from './errors';
@@ -175,110 +176,4 @@ export async function hosts(o: SysfsOptions = {}): Promise<IscsiHost[]> {
   const nums = names.map((n) => /^host(\d+)$/.exec(n)?.[1]).filter((n): n is string => n !== undefined).map(Number).sort((a, b) => a - b);
   const found = await Promise.all(nums.map((n) => host(n, o)));
   return found.filter((h): h is IscsiHost => h !== undefined);
-}
-
-// ---- sessions and their devices ----------------------------------------------------------------------
-
-export interface ScsiDevice {
-  /** H:C:T:L */
-  hctl: string;
-  host: number;
-  channel: number;
-  target: number;
-  lun: number;
-  /** SCSI device state: running, offline, blocked, … */
-  state?: string;
-  type?: number;
-  vendor?: string;
-  model?: string;
-  revision?: string;
-  /** Block device name (sdX) when the kernel attached one; absent for e.g. the controller LUN. */
-  blockDevice?: string;
-  /** Size in bytes of the block device. */
-  sizeBytes?: number;
-  wwid?: string;
-}
-
-export interface SessionSysfs {
-  sid: number;
-  hostNo?: number;
-  /** LOGGED_IN, FAILED, FREE */
-  state?: string;
-  /** Connection state on newer kernels: up, down, failed, bound. */
-  connectionState?: string;
-  targetId?: number;
-  creator?: number;
-  /** The iface name the session was logged in with (`ifacename`). */
-  ifaceName?: string;
-  devices: ScsiDevice[];
-}
-
-/** sids present in /sys/class/iscsi_session, ascending. */
-export async function sessionIds(o: SysfsOptions = {}): Promise<number[]> {
-  const names = await list(path.join(root(o), 'class', 'iscsi_session'));
-  return names
-    .map((n) => /^session(\d+)$/.exec(n)?.[1])
-    .filter((n): n is string => n !== undefined)
-    .map(Number)
-    .sort((a, b) => a - b);
-}
-
-async function scsiDevice(dir: string, hctl: string): Promise<ScsiDevice> {
-  const [h, c, t, l] = hctl.split(':').map(Number) as [number, number, number, number];
-  const d: ScsiDevice = { hctl, host: h, channel: c, target: t, lun: l };
-  const state = await readAttr(path.join(dir, 'state'));
-  if (state !== undefined) d.state = state;
-  const type = await readInt(path.join(dir, 'type'));
-  if (type !== undefined) d.type = type;
-  const vendor = await readAttr(path.join(dir, 'vendor'));
-  if (vendor !== undefined) d.vendor = vendor;
-  const model = await readAttr(path.join(dir, 'model'));
-  if (model !== undefined) d.model = model;
-  const rev = await readAttr(path.join(dir, 'rev'));
-  if (rev !== undefined) d.revision = rev;
-  const wwid = await readAttr(path.join(dir, 'wwid'));
-  if (wwid !== undefined) d.wwid = wwid;
-  const block = (await list(path.join(dir, 'block'))).sort()[0];
-  if (block !== undefined) {
-    d.blockDevice = block;
-    const sectors = await readInt(path.join(dir, 'block', block, 'size'));
-    if (sectors !== undefined) d.sizeBytes = sectors * 512;
-  }
-  return d;
-}
-
-/**
- * sysfs facts of one session: state, host, and the SCSI devices under the session's own target directory
- * (`targetH:C:T` below the session device), so several sessions on one offload host stay apart.
- */
-export async function sessionSysfs(sid: number, o: SysfsOptions = {}): Promise<SessionSysfs | undefined> {
-  const classLink = path.join(root(o), 'class', 'iscsi_session', `session${sid}`);
-  let classDir: string;
-  try {
-    classDir = await fs.realpath(classLink);
-  } catch {
-    return undefined;
-  }
-  const s: SessionSysfs = { sid, devices: [] };
-  const state = await readAttr(path.join(classDir, 'state'));
-  if (state !== undefined) s.state = state;
-  const targetId = await readInt(path.join(classDir, 'target_id'));
-  if (targetId !== undefined) s.targetId = targetId;
-  const creator = await readInt(path.join(classDir, 'creator'));
-  if (creator !== undefined) s.creator = creator;
-  const ifaceName = await readAttr(path.join(classDir, 'ifacename'));
-  if (ifaceName) s.ifaceName = ifaceName;
-  const connState = await readAttr(path.join(root(o), 'class', 'iscsi_connection', `connection${sid}:0`, 'state'));
-  if (connState !== undefined) s.connectionState = connState;
-  // class dir: <hostdev>/sessionS/iscsi_session/sessionS
-  const sessionDevice = path.dirname(path.dirname(classDir));
-  const hostNo = hostNoFromPath(path.dirname(sessionDevice));
-  if (hostNo !== undefined) s.hostNo = hostNo;
-  for (const t of (await list(sessionDevice)).filter((n) => /^target\d+:\d+:\d+$/.test(n)).sort()) {
-    const tdir = path.join(sessionDevice, t);
-    const luns = (await list(tdir)).filter((n) => /^\d+:\d+:\d+:\d+$/.test(n));
-    luns.sort((a, b) => Number(a.split(':')[3]) - Number(b.split(':')[3]));
-    for (const hctl of luns) s.devices.push(await scsiDevice(path.join(tdir, hctl), hctl));
-  }
-  return s;
 }

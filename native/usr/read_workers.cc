@@ -13,6 +13,9 @@ namespace openiscsi {
 
 namespace {
 
+// libopeniscsiusr reads the real /sys (compiled in), so the sysfs walk that completes its answer does too.
+const std::string kSysfs = "/sys";
+
 std::string Str(const char* s) { return s == nullptr ? std::string() : std::string(s); }
 
 #ifdef HAVE_LIBOPENISCSIUSR
@@ -97,15 +100,27 @@ class SessionsWorker : public PromiseWorker {
     SessionList list;
     int rc = iscsi_sessions_get(ctx.get(), &list.items, &list.count);
     if (rc != 0) { error_ = ctx.Error(rc, "listing sessions"); return; }
-    for (uint32_t i = 0; i < list.count; ++i) sessions_.push_back(CopySession(list.items[i]));
+    for (uint32_t i = 0; i < list.count; ++i) {
+      sessions_.push_back(CopySession(list.items[i]));
+      sessions_.back().sysfs = ReadSessionSysfs(kSysfs, sessions_.back().sid);
+    }
+    sysfs_ids_ = ListSessionIds(kSysfs);
 #else
     error_ = UsrUnavailable();
 #endif
   }
-  Napi::Value Result(Napi::Env env) override { return ArrayToJs(env, sessions_); }
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("sessions", ArrayToJs(env, sessions_));
+    Napi::Array ids = Napi::Array::New(env, sysfs_ids_.size());
+    for (size_t i = 0; i < sysfs_ids_.size(); ++i) ids.Set(static_cast<uint32_t>(i), sysfs_ids_[i]);
+    o.Set("sysfsSessionIds", ids);
+    return o;
+  }
 
  private:
   std::vector<SessionRecord> sessions_;
+  std::vector<uint32_t> sysfs_ids_;
 };
 
 class SessionWorker : public PromiseWorker {
@@ -120,6 +135,7 @@ class SessionWorker : public PromiseWorker {
     SessionPtr s(raw, &iscsi_session_free);
     if (rc != 0) { error_ = ctx.Error(rc, ("reading session " + std::to_string(sid_)).c_str()); return; }
     session_ = CopySession(s.get());
+    session_.sysfs = ReadSessionSysfs(kSysfs, sid_);
 #else
     error_ = UsrUnavailable();
 #endif

@@ -32,6 +32,7 @@ Napi::Object ToJs(Napi::Env env, const SessionRecord& r) {
   o.Set("tgtResetTmo", r.tgt_reset_tmo);
   o.Set("abortTmo", r.abort_tmo);
   o.Set("iface", ToJs(env, r.iface));
+  o.Set("sysfs", ToJs(env, r.sysfs));
   return o;
 }
 

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "usr/session_sysfs.h"
+
 namespace openiscsi {
 
 struct IfaceRecord {
@@ -18,6 +20,7 @@ struct SessionRecord {
   int32_t port = -1, persistent_port = -1, tpgt = -1;
   int32_t recovery_tmo = -1, lu_reset_tmo = -1, tgt_reset_tmo = -1, abort_tmo = -1;
   IfaceRecord iface;
+  SessionSysfsRecord sysfs;
 };
 
 struct NodeRecord {

@@ -1,16 +1,19 @@
 // The native code under valgrind: every entry point, many times, with real iface and node files in a
-// private mount namespace. Fails on any block definitely lost (the check was shown to catch a removed free()).
+// private mount namespace, over a fake sysfs with four sessions. Fails on any block definitely lost (the check was shown to catch a removed free()).
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
+import { standardTree } from '../fixtures/fakesys';
 
 const root = path.resolve(__dirname, '../..');
 const fixtures = path.join(root, 'test/fixtures/etc-iscsi');
 
 describe('leak check (valgrind)', () => {
   it('no definitely-lost blocks after 100 rounds of every native call', () => {
+    const tree = standardTree();
     const setup = [
       'set -e',
+      `mount --bind ${tree.root} /sys`,
       'mount -t tmpfs tmpfs /etc/iscsi',
       'mount -t tmpfs tmpfs /run/lock',
       'mkdir -p /etc/iscsi/ifaces "/etc/iscsi/nodes/iqn.2003-01.org.example:tgt1/192.0.2.10,3260,1"',
@@ -19,11 +22,12 @@ describe('leak check (valgrind)', () => {
       `exec valgrind --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --error-exitcode=9 ${process.execPath} ${root}/test/native/drivers/leak-driver.js 100`,
     ].join('\n');
     const out = spawnSync('unshare', ['-m', '--propagation', 'private', 'bash', '-c', setup], { encoding: 'utf8', timeout: 110_000 });
+    tree.remove();
     const log = `${out.stdout}\n${out.stderr}`;
     expect(out.error, 'valgrind and unshare must be installed (test/setup.sh installs them)').toBeUndefined();
     expect(log).toMatch(/rounds 100/);
     // the driver really exercised the file-reading paths, not just empty listings
-    expect(log).toContain('summary {"ifaces":["eth-bound","default","iser"],"nodes":["iqn.2003-01.org.example:tgt1"]}');
+    expect(log).toContain('summary {"ifaces":["eth-bound","default","iser"],"nodes":["iqn.2003-01.org.example:tgt1"],"sessions":[1,2,5,6],"luns":6}');
     expect(log).toMatch(/definitely lost: 0 bytes in 0 blocks|All heap blocks were freed/);
     expect(out.status, log.slice(-3000)).toBe(0);
   });

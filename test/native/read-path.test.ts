@@ -23,7 +23,12 @@ describe('read path through libopeniscsiusr on a fake sysfs', () => {
     expect(byId.get(1)).toMatchObject({ targetName: 'iqn.2026-11.org.example:tcp1', address: '192.0.2.10', port: 3260, tpgt: 1, hostNo: 3, state: 'LOGGED_IN' });
     expect(byId.get(1)!.iface).toMatchObject({ name: 'default', transport: 'tcp', ipaddress: '192.0.2.1' });
     expect(byId.get(1)!.devices.map((d: any) => [d.hctl, d.blockDevice ?? null])).toEqual([['3:0:0:0', null], ['3:0:0:1', 'sdb']]);
-    expect(byId.get(2)).toMatchObject({ state: 'FAILED', username: 'chapuser', tpgt: 2, port: 3261 });
+    expect(byId.get(1)!.devices[1]).toMatchObject({ blockDevice: 'sdb', sizeBytes: 204800 * 512, wwid: 'naa.60014051234567890', type: 0, vendor: 'IET', state: 'running' });
+    expect(byId.get(1)!.devices[0]).toMatchObject({ type: 12, model: 'Controller' });
+    expect(byId.get(2)).toMatchObject({ state: 'FAILED', connectionState: 'failed', username: 'chapuser', tpgt: 2, port: 3261 });
+    expect(byId.get(2)!.devices[0]).toMatchObject({ state: 'blocked', blockDevice: 'sdc' });
+    expect(byId.get(5)).toMatchObject({ hostNo: 7, targetId: 0 });
+    expect(byId.get(5)!.devices.map((d: any) => d.blockDevice)).toEqual(['sdd', 'sde']);
     const hba = byId.get(6)!;
     expect(hba.iface).toMatchObject({ name: 'cxgb4i.00:07:43:aa:bb:cc', transport: 'cxgb4i', hwaddress: '00:07:43:aa:bb:cc', netdev: 'eth2', portState: 'LINK UP', portSpeed: '10 Gbps' });
     expect(hba.devices.map((d: any) => d.hctl)).toEqual(['7:0:1:0']);

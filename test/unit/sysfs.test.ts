@@ -1,7 +1,7 @@
-// lib/sysfs.ts on a fake tree: transports and caps, hosts with iscsi_iface entries, sessions with their
-// own target ids on a shared offload host, FAILED sessions, LUNs without block devices.
+// lib/sysfs.ts on a fake tree: transports and caps, hosts with iscsi_iface entries
+// (sessions and their devices are walked by the addon: test/native/read-path.test.ts).
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeCaps, hostNoFromPath, hosts, sessionIds, sessionSysfs, transports } from '../../lib/sysfs';
+import { decodeCaps, hostNoFromPath, hosts, transports } from '../../lib/sysfs';
 import { standardTree } from '../fixtures/fakesys';
 
 const tree = standardTree();
@@ -34,37 +34,6 @@ describe('sysfs reader', () => {
     const tcp = h.find((x) => x.hostNo === 3)!;
     expect(tcp.transport).toBe('tcp');
     expect(tcp.hwaddress).toBeUndefined(); // "(null)" in sysfs
-  });
-
-  it('lists session ids in numeric order', async () => {
-    expect(await sessionIds(o)).toEqual([1, 2, 5, 6]);
-  });
-
-  it('gives each offload session only the LUNs of its own target id', async () => {
-    const a = await sessionSysfs(5, o);
-    const b = await sessionSysfs(6, o);
-    expect(a?.hostNo).toBe(7);
-    expect(b?.hostNo).toBe(7);
-    expect(a?.devices.map((d) => d.hctl)).toEqual(['7:0:0:0', '7:0:0:1']);
-    expect(b?.devices.map((d) => d.hctl)).toEqual(['7:0:1:0']);
-    expect(b?.devices[0]).toMatchObject({ host: 7, channel: 0, target: 1, lun: 0, blockDevice: 'sdf' });
-  });
-
-  it('reports LUNs without a block device, sizes and WWIDs', async () => {
-    const s = await sessionSysfs(1, o);
-    expect(s?.devices).toHaveLength(2);
-    expect(s?.devices[0]).toMatchObject({ hctl: '3:0:0:0', type: 12, vendor: 'IET', model: 'Controller' });
-    expect(s?.devices[0]?.blockDevice).toBeUndefined();
-    expect(s?.devices[1]).toMatchObject({ blockDevice: 'sdb', sizeBytes: 204800 * 512, wwid: 'naa.60014051234567890', state: 'running' });
-  });
-
-  it('reports session and connection state of a FAILED session', async () => {
-    expect(await sessionSysfs(2, o)).toMatchObject({ state: 'FAILED', connectionState: 'failed', hostNo: 4 });
-    expect((await sessionSysfs(2, o))?.devices[0]?.state).toBe('blocked');
-  });
-
-  it('returns undefined for a session that does not exist', async () => {
-    expect(await sessionSysfs(99, o)).toBeUndefined();
   });
 
   it('takes the last hostN component of a path', () => {

@@ -10,12 +10,15 @@ async function main() {
     await addon.getIface('default');
     await addon.getNodes().catch(() => {});
     await addon.getSession(123456).catch(() => {});
+    await addon.getSession(5);
     await addon.getIface('no-such-iface').catch(() => {});
     try { addon.getIface('../x'); } catch {}
   }
   const ifaces = (await addon.getIfaces()).map((i) => i.name);
   const nodes = (await addon.getNodes()).map((n) => n.targetName);
   console.log('rounds', rounds);
-  console.log('summary', JSON.stringify({ ifaces, nodes }));
+  const { sessions } = await addon.getSessions();
+  const luns = sessions.reduce((n, s) => n + s.sysfs.devices.length, 0);
+  console.log('summary', JSON.stringify({ ifaces, nodes, sessions: sessions.map((s) => s.sid), luns }));
 }
 main().catch((e) => { console.error(e); process.exit(1); });

@@ -1,0 +1,50 @@
+// Runs inside the lab guest: the same facts through openiscsi and through a spawned iscsiadm, A and B
+// interleaved so both see the same machine state. Bench code may spawn; the library never does.
+'use strict';
+const { execFileSync } = require('node:child_process');
+const path = require('node:path');
+
+const pkg = require(path.resolve(__dirname, '..', 'dist', 'index.js'));
+
+const cases = {
+  sessions: { ours: () => pkg.sessions(), theirs: ['iscsiadm', '-m', 'session', '-P', '3'] },
+  ifaces: { ours: () => pkg.ifaces(), theirs: ['iscsiadm', '-m', 'iface'] },
+  nodes: { ours: () => pkg.nodes(), theirs: ['iscsiadm', '-m', 'node'] },
+};
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+};
+
+async function time(fn) {
+  const t = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - t) / 1e6;
+}
+
+/** For each case: `rounds` interleaved pairs; medians, min/max, and the ratio of medians. */
+async function run(rounds = 15, names = Object.keys(cases)) {
+  const out = {};
+  for (const name of names) {
+    const c = cases[name];
+    await c.ours(); // warm the addon and the page cache once for both
+    execFileSync(c.theirs[0], c.theirs.slice(1), { stdio: 'ignore' });
+    const a = [];
+    const b = [];
+    for (let i = 0; i < rounds; i++) {
+      a.push(await time(c.ours));
+      b.push(await time(async () => execFileSync(c.theirs[0], c.theirs.slice(1), { stdio: 'ignore' })));
+    }
+    out[name] = {
+      oursMs: { median: median(a), min: Math.min(...a), max: Math.max(...a) },
+      iscsiadmMs: { median: median(b), min: Math.min(...b), max: Math.max(...b) },
+      ratio: median(b) / median(a),
+      iscsiadm: c.theirs.join(' '),
+      rounds,
+    };
+  }
+  return out;
+}
+
+module.exports = { run };
