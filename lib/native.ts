@@ -78,6 +78,46 @@ export interface NativeNode {
   ipv6: boolean;
 }
 
+export interface NativeIscsidStats {
+  txdataOctets: number;
+  rxdataOctets: number;
+  noptxPdus: number;
+  scsicmdPdus: number;
+  tmfcmdPdus: number;
+  loginPdus: number;
+  textPdus: number;
+  dataoutPdus: number;
+  logoutPdus: number;
+  snackPdus: number;
+  noprxPdus: number;
+  scsirspPdus: number;
+  tmfrspPdus: number;
+  textrspPdus: number;
+  datainPdus: number;
+  logoutrspPdus: number;
+  r2tPdus: number;
+  asyncPdus: number;
+  rjtPdus: number;
+  digestErr: number;
+  timeoutErr: number;
+  custom: Array<{ name: string; value: number }>;
+}
+
+/** iscsid's answer, decoded in every form; which fields mean something depends on the command. */
+export interface NativeIpcResponse {
+  command: number;
+  err: number;
+  sessionState: number;
+  connState: number;
+  var: string;
+  stats: NativeIscsidStats;
+}
+
+export interface NativeIpcHandle {
+  promise: Promise<NativeIpcResponse>;
+  cancel(): void;
+}
+
 /** The addon's export table, exactly as native/ registers it. */
 export interface NativeBinding {
   readonly addonVersion: string;
@@ -89,6 +129,11 @@ export interface NativeBinding {
   getIface(name: string): Promise<NativeIface>;
   setupDefaultIfaces(): Promise<NativeIface[]>;
   getNodes(): Promise<NativeNode[]>;
+  /** iscsiadm request bytes for an ABI family; `record` is a LoginRecord (lib/record.ts). */
+  buildRequest(family: string, command: number, sid: number, record?: object): Buffer;
+  requestSize(family: string): number;
+  /** One exchange with iscsid on its own thread; cancel() aborts the wait. */
+  ipcRequest(request: Buffer, timeoutMs: number, socketName?: string): NativeIpcHandle;
 }
 
 export interface NativeStatus {

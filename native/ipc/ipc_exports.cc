@@ -2,6 +2,9 @@
 
 namespace openiscsi {
 
-void InitIpc(Napi::Env /*env*/, Napi::Object /*exports*/) {}
+void InitIpc(Napi::Env env, Napi::Object exports) {
+  ipc::InitRecord(env, exports);
+  ipc::InitIpcRequest(env, exports);
+}
 
 }  // namespace openiscsi

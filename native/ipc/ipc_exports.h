@@ -5,3 +5,8 @@
 namespace openiscsi {
 void InitIpc(Napi::Env env, Napi::Object exports);
 }
+
+namespace openiscsi::ipc {
+void InitIpcRequest(Napi::Env env, Napi::Object exports);
+void InitRecord(Napi::Env env, Napi::Object exports);
+}  // namespace openiscsi::ipc

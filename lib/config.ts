@@ -1,0 +1,49 @@
+// iscsid.conf and initiatorname.iscsi: read the way iscsiadm reads them. Parse errors name file and line.
+import { promises as fs } from 'node:fs';
+import { IscsiError } from './errors';
+
+export const ISCSID_CONF = '/etc/iscsi/iscsid.conf';
+export const INITIATOR_NAME_FILE = '/etc/iscsi/initiatorname.iscsi';
+
+/** `key = value` lines; `#` comments and blank lines skipped. A line without `=` is an error. */
+export function parseConf(text: string, file: string): Map<string, string> {
+  const out = new Map<string, string>();
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const eq = line.indexOf('=');
+    const key = eq > 0 ? line.slice(0, eq).trim() : '';
+    if (key === '' || /\s/.test(key)) {
+      throw new IscsiError('CONFIG_PARSE_ERROR', `${file}:${i + 1}: expected "key = value"`, { details: { file, line: i + 1 } });
+    }
+    out.set(key, line.slice(eq + 1).trim());
+  });
+  return out;
+}
+
+export async function readIscsidConf(file = ISCSID_CONF): Promise<Map<string, string>> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
+    throw new IscsiError('CONFIG_READ_ERROR', `cannot read ${file}: ${(e as Error).message}`, { cause: e, details: { file } });
+  }
+  return parseConf(text, file);
+}
+
+export interface InitiatorNameFile {
+  name?: string;
+  alias?: string;
+}
+
+export async function readInitiatorNameFile(file = INITIATOR_NAME_FILE): Promise<InitiatorNameFile> {
+  const text = await fs.readFile(file, 'utf8').catch(() => '');
+  const conf = parseConf(text, file);
+  const out: InitiatorNameFile = {};
+  const name = conf.get('InitiatorName');
+  if (name) out.name = name;
+  const alias = conf.get('InitiatorAlias');
+  if (alias) out.alias = alias;
+  return out;
+}

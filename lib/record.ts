@@ -1,0 +1,205 @@
+// The node record iscsid receives with LOGIN, built the way iscsiadm builds it (openiscsi-internals §2.4):
+// hard-coded defaults, then iscsid.conf's node.* keys, then the iface, then the caller's options.
+import { IscsiValidationError } from './errors';
+import { checkFits } from './validate';
+
+export interface RecordIface {
+  name: string;
+  ifaceNum: number;
+  netdev: string;
+  ipaddress: string;
+  subnetMask: string;
+  gateway: string;
+  bootproto: string;
+  prefixLen: number;
+  vlanId: number;
+  vlanPriority: number;
+  mtu: number;
+  port: number;
+  hwaddress: string;
+  transportName: string;
+  alias: string;
+  iname: string;
+}
+
+/** Exactly the shape native/ipc/record.cc packs. */
+export interface LoginRecord {
+  name: string;
+  tpgt: number;
+  startup: number;
+  leadingLogin: number;
+  session: {
+    initialCmdsn: number;
+    reopenMax: number;
+    xmitThreadPriority: number;
+    cmdsMax: number;
+    queueDepth: number;
+    initialLoginRetryMax: number;
+    nrSessions: number;
+    scan: number;
+    connReopenLogFreq: number;
+    auth: { authmethod: number; username: string; password: string; usernameIn: string; passwordIn: string; chapAlgs: number[] };
+    replacementTimeout: number;
+    errTimeo: { abort: number; hostReset: number; luReset: number; tgtReset: number };
+    iscsi: {
+      DataPDUInOrder: number; DataSequenceInOrder: number; protocol: number; InitialR2T: number; ImmediateData: number;
+      FirstBurstLength: number; MaxBurstLength: number; DefaultTime2Wait: number; DefaultTime2Retain: number;
+      MaxConnections: number; MaxOutstandingR2T: number; ERL: number; FastAbort: number;
+    };
+    multiple: number;
+  };
+  conn: {
+    startup: number; address: string; port: number; windowSize: number; typeOfService: number;
+    loginTimeout: number; logoutTimeout: number; authTimeout: number; activeTimeout: number;
+    noopOutInterval: number; noopOutTimeout: number;
+    MaxRecvDataSegmentLength: number; MaxXmitDataSegmentLength: number; HeaderDigest: number; DataDigest: number;
+    IFMarker: number; OFMarker: number;
+  };
+  iface: RecordIface;
+  discType: number;
+  discAddress: string;
+  discPort: number;
+}
+
+export const CHAP_ALGORITHMS = { MD5: 5, SHA1: 6, SHA256: 7, 'SHA3-256': 8 } as const;
+export type ChapAlgorithm = keyof typeof CHAP_ALGORITHMS;
+
+/** open-iscsi's hard-coded defaults (idbm_node_setup_defaults), before any iscsid.conf. */
+export function defaultRecord(): LoginRecord {
+  return {
+    name: '', tpgt: -1, startup: 0, leadingLogin: 0,
+    session: {
+      initialCmdsn: 0, reopenMax: 0, xmitThreadPriority: -20, cmdsMax: 128, queueDepth: 32, initialLoginRetryMax: 4,
+      nrSessions: 1, scan: 1, connReopenLogFreq: 0,
+      auth: { authmethod: 0, username: '', password: '', usernameIn: '', passwordIn: '', chapAlgs: [5] },
+      replacementTimeout: 120,
+      errTimeo: { abort: 15, hostReset: 60, luReset: 30, tgtReset: 30 },
+      iscsi: {
+        DataPDUInOrder: 0, DataSequenceInOrder: 0, protocol: 0, InitialR2T: 0, ImmediateData: 1, FirstBurstLength: 262144,
+        MaxBurstLength: 16776192, DefaultTime2Wait: 2, DefaultTime2Retain: 0, MaxConnections: 1, MaxOutstandingR2T: 1, ERL: 0, FastAbort: 1,
+      },
+      multiple: 0,
+    },
+    conn: {
+      startup: 0, address: '', port: 3260, windowSize: 524288, typeOfService: 0, loginTimeout: 30, logoutTimeout: 15,
+      authTimeout: 45, activeTimeout: 0, noopOutInterval: 5, noopOutTimeout: 5, MaxRecvDataSegmentLength: 262144,
+      MaxXmitDataSegmentLength: 0, HeaderDigest: 0, DataDigest: 0, IFMarker: 0, OFMarker: 0,
+    },
+    iface: {
+      name: 'default', ifaceNum: 0, netdev: '', ipaddress: '', subnetMask: '', gateway: '', bootproto: '', prefixLen: 0,
+      vlanId: 0, vlanPriority: 0, mtu: 0, port: 0, hwaddress: '', transportName: 'tcp', alias: '', iname: '',
+    },
+    discType: 4, // STATIC in 2.1.x (iscsid ignores it)
+    discAddress: '',
+    discPort: 0,
+  };
+}
+
+type Setter = (r: LoginRecord, value: string, key: string) => void;
+
+const int = (set: (r: LoginRecord, n: number) => void, min = -2147483648, max = 2147483647): Setter => (r, v, key) => {
+  if (!/^-?\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new IscsiValidationError('INVALID_OPTION', `${key} must be an integer ${min}..${max}, got ${JSON.stringify(v)}`);
+  set(r, Number(v));
+};
+const words = (table: Record<string, number>, set: (r: LoginRecord, n: number) => void): Setter => (r, v, key) => {
+  const n = table[v];
+  if (n === undefined) throw new IscsiValidationError('INVALID_OPTION', `${key} must be one of ${Object.keys(table).join(', ')}, got ${JSON.stringify(v)}`);
+  set(r, n);
+};
+const yesNo = (set: (r: LoginRecord, n: number) => void) => words({ Yes: 1, No: 0 }, set);
+const digest = (set: (r: LoginRecord, n: number) => void) => words({ None: 0, CRC32C: 1, 'CRC32C,None': 2, 'None,CRC32C': 3 }, set);
+
+/** The node.* keys of iscsid.conf (and of `options`) and where they go; the names are iscsiadm's. */
+export const NODE_KEYS: Record<string, Setter> = {
+  'node.startup': words({ manual: 0, automatic: 1, onboot: 2 }, (r, n) => (r.startup = n)),
+  'node.leading_login': yesNo((r, n) => (r.leadingLogin = n)),
+  'node.session.initial_cmdsn': int((r, n) => (r.session.initialCmdsn = n)),
+  'node.session.reopen_max': int((r, n) => (r.session.reopenMax = n), 0),
+  'node.session.xmit_thread_priority': int((r, n) => (r.session.xmitThreadPriority = n), -20, 19),
+  'node.session.cmds_max': int((r, n) => (r.session.cmdsMax = n), 2, 2048),
+  'node.session.queue_depth': int((r, n) => (r.session.queueDepth = n), 1, 1024),
+  'node.session.initial_login_retry_max': int((r, n) => (r.session.initialLoginRetryMax = n), 0),
+  'node.session.nr_sessions': int((r, n) => (r.session.nrSessions = n), 1, 1),
+  'node.session.scan': words({ manual: 0, auto: 1 }, (r, n) => (r.session.scan = n)),
+  'node.session.auth.chap_algs': (r, v, key) => {
+    const algs = v.split(',').map((s) => s.trim());
+    const nums = algs.map((a) => CHAP_ALGORITHMS[a as ChapAlgorithm]);
+    if (nums.length === 0 || nums.length > 5 || nums.some((n) => n === undefined)) {
+      throw new IscsiValidationError('INVALID_OPTION', `${key} must list 1..5 of ${Object.keys(CHAP_ALGORITHMS).join(', ')}`);
+    }
+    r.session.auth.chapAlgs = nums as number[];
+  },
+  'node.session.timeo.replacement_timeout': int((r, n) => (r.session.replacementTimeout = n), -1),
+  'node.session.err_timeo.abort_timeout': int((r, n) => (r.session.errTimeo.abort = n), 0),
+  'node.session.err_timeo.lu_reset_timeout': int((r, n) => (r.session.errTimeo.luReset = n), 0),
+  'node.session.err_timeo.tgt_reset_timeout': int((r, n) => (r.session.errTimeo.tgtReset = n), 0),
+  'node.session.err_timeo.host_reset_timeout': int((r, n) => (r.session.errTimeo.hostReset = n), 0),
+  'node.session.iscsi.FastAbort': yesNo((r, n) => (r.session.iscsi.FastAbort = n)),
+  'node.session.iscsi.InitialR2T': yesNo((r, n) => (r.session.iscsi.InitialR2T = n)),
+  'node.session.iscsi.ImmediateData': yesNo((r, n) => (r.session.iscsi.ImmediateData = n)),
+  'node.session.iscsi.FirstBurstLength': int((r, n) => (r.session.iscsi.FirstBurstLength = n), 512, 16777215),
+  'node.session.iscsi.MaxBurstLength': int((r, n) => (r.session.iscsi.MaxBurstLength = n), 512, 16777215),
+  'node.session.iscsi.DefaultTime2Retain': int((r, n) => (r.session.iscsi.DefaultTime2Retain = n), 0, 3600),
+  'node.session.iscsi.DefaultTime2Wait': int((r, n) => (r.session.iscsi.DefaultTime2Wait = n), 0, 3600),
+  'node.session.iscsi.MaxConnections': int((r, n) => (r.session.iscsi.MaxConnections = n), 1, 65535),
+  'node.session.iscsi.MaxOutstandingR2T': int((r, n) => (r.session.iscsi.MaxOutstandingR2T = n), 1, 65535),
+  'node.session.iscsi.ERL': int((r, n) => (r.session.iscsi.ERL = n), 0, 2),
+  'node.conn[0].startup': words({ manual: 0, automatic: 1, onboot: 2 }, (r, n) => (r.conn.startup = n)),
+  'node.conn[0].tcp.window_size': int((r, n) => (r.conn.windowSize = n), 0),
+  'node.conn[0].tcp.type_of_service': int((r, n) => (r.conn.typeOfService = n), 0, 255),
+  'node.conn[0].timeo.login_timeout': int((r, n) => (r.conn.loginTimeout = n), 0),
+  'node.conn[0].timeo.logout_timeout': int((r, n) => (r.conn.logoutTimeout = n), 0),
+  'node.conn[0].timeo.auth_timeout': int((r, n) => (r.conn.authTimeout = n), 0),
+  'node.conn[0].timeo.noop_out_interval': int((r, n) => (r.conn.noopOutInterval = n), 0),
+  'node.conn[0].timeo.noop_out_timeout': int((r, n) => (r.conn.noopOutTimeout = n), 0),
+  'node.conn[0].iscsi.MaxRecvDataSegmentLength': int((r, n) => (r.conn.MaxRecvDataSegmentLength = n), 512, 16777215),
+  'node.conn[0].iscsi.MaxXmitDataSegmentLength': int((r, n) => (r.conn.MaxXmitDataSegmentLength = n), 0, 16777215),
+  'node.conn[0].iscsi.HeaderDigest': digest((r, n) => (r.conn.HeaderDigest = n)),
+  'node.conn[0].iscsi.DataDigest': digest((r, n) => (r.conn.DataDigest = n)),
+  'node.conn[0].iscsi.IFMarker': yesNo((r, n) => (r.conn.IFMarker = n)),
+  'node.conn[0].iscsi.OFMarker': yesNo((r, n) => (r.conn.OFMarker = n)),
+};
+
+/** Keys that carry secrets or identity are set through `auth`/`target`, never through options or the conf. */
+const IGNORED_CONF_KEYS = /^node\.session\.auth\.(authmethod|username|password|username_in|password_in)$/;
+
+/** Applies iscsid.conf: every node.* key iscsiadm would apply; other keys (iscsid.*, discovery.*) are not for records. */
+export function applyConf(r: LoginRecord, conf: Map<string, string>): void {
+  for (const [key, value] of conf) {
+    if (IGNORED_CONF_KEYS.test(key)) continue;
+    NODE_KEYS[key]?.(r, value, key);
+  }
+}
+
+/** The caller's options, with iscsiadm's key names. Unknown keys are an error (nothing is sent). */
+export function applyOptions(r: LoginRecord, options: Record<string, string | number | boolean>): void {
+  for (const [key, raw] of Object.entries(options)) {
+    const set = NODE_KEYS[key];
+    if (!set) throw new IscsiValidationError('UNKNOWN_OPTION', `unknown login option ${JSON.stringify(key)}; use iscsiadm's node.* key names`);
+    set(r, typeof raw === 'boolean' ? (raw ? 'Yes' : 'No') : String(raw), key);
+  }
+}
+
+export interface IfaceValues {
+  name: string;
+  transport: string;
+  hwaddress?: string | undefined;
+  ipaddress?: string | undefined;
+  netdev?: string | undefined;
+  initiatorName?: string | undefined;
+  ifaceNum?: number | undefined;
+}
+
+/** iscsiadm's iface_copy: only non-empty values overwrite. */
+export function applyIface(r: LoginRecord, i: IfaceValues): void {
+  r.iface.name = checkFits(i.name, 64, 'iface name');
+  r.iface.transportName = checkFits(i.transport, 15, 'iface transport');
+  const set = (v: string | undefined, max: number, what: string, put: (s: string) => void) => {
+    if (v && v !== 'default') put(checkFits(v, max, what));
+  };
+  set(i.hwaddress, 17, 'iface hwaddress', (s) => (r.iface.hwaddress = s));
+  set(i.ipaddress, 1024, 'iface ipaddress', (s) => (r.iface.ipaddress = s));
+  set(i.netdev, 15, 'iface netdev', (s) => (r.iface.netdev = s));
+  set(i.initiatorName, 255, 'iface initiator name', (s) => (r.iface.iname = s));
+  if (i.ifaceNum) r.iface.ifaceNum = i.ifaceNum;
+}

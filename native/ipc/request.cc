@@ -1,0 +1,134 @@
+// ipcRequest(): one exchange with iscsid on a dedicated thread (a LOGIN answer can take minutes, which
+// must not hold one of libuv's four pool threads), settled on the JS thread through a thread-safe
+// function. Returns { promise, cancel }; cancel() wakes the thread through an eventfd.
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <memory>
+#include <thread>
+
+#include "errors.h"
+#include "ipc/ipc_exports.h"
+#include "ipc/layout.h"
+#include "ipc/socket.h"
+#include "unique_fd.h"
+
+namespace openiscsi::ipc {
+
+namespace {
+
+struct Call {
+  std::vector<uint8_t> request;
+  std::string socket_name;
+  int timeout_ms = 0;
+  UniqueFd cancel_fd;
+  std::vector<uint8_t> response;
+  NativeError error;
+  Napi::Promise::Deferred deferred;
+  Napi::ThreadSafeFunction tsfn;
+
+  explicit Call(Napi::Env env) : deferred(Napi::Promise::Deferred::New(env)) {}
+};
+
+std::string CString(const char* p, size_t max) { return std::string(p, strnlen(p, max)); }
+
+Napi::Object Decode(Napi::Env env, const std::vector<uint8_t>& bytes) {
+  Response rsp;
+  std::memcpy(&rsp, bytes.data(), sizeof rsp);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("command", rsp.command);
+  o.Set("err", rsp.err);
+  o.Set("sessionState", rsp.u.session_state.session_state);
+  o.Set("connState", rsp.u.session_state.conn_state);
+  o.Set("var", CString(rsp.u.config.var, sizeof rsp.u.config.var));
+  const IscsiStats& s = rsp.u.getstats.stats;
+  Napi::Object st = Napi::Object::New(env);
+  st.Set("txdataOctets", static_cast<double>(s.txdata_octets));
+  st.Set("rxdataOctets", static_cast<double>(s.rxdata_octets));
+  st.Set("noptxPdus", s.noptx_pdus);
+  st.Set("scsicmdPdus", s.scsicmd_pdus);
+  st.Set("tmfcmdPdus", s.tmfcmd_pdus);
+  st.Set("loginPdus", s.login_pdus);
+  st.Set("textPdus", s.text_pdus);
+  st.Set("dataoutPdus", s.dataout_pdus);
+  st.Set("logoutPdus", s.logout_pdus);
+  st.Set("snackPdus", s.snack_pdus);
+  st.Set("noprxPdus", s.noprx_pdus);
+  st.Set("scsirspPdus", s.scsirsp_pdus);
+  st.Set("tmfrspPdus", s.tmfrsp_pdus);
+  st.Set("textrspPdus", s.textrsp_pdus);
+  st.Set("datainPdus", s.datain_pdus);
+  st.Set("logoutrspPdus", s.logoutrsp_pdus);
+  st.Set("r2tPdus", s.r2t_pdus);
+  st.Set("asyncPdus", s.async_pdus);
+  st.Set("rjtPdus", s.rjt_pdus);
+  st.Set("digestErr", s.digest_err);
+  st.Set("timeoutErr", s.timeout_err);
+  Napi::Array custom = Napi::Array::New(env);
+  uint32_t n = s.custom_length < kMaxCustomStats ? s.custom_length : static_cast<uint32_t>(kMaxCustomStats);
+  for (uint32_t i = 0; i < n; ++i) {
+    Napi::Object c = Napi::Object::New(env);
+    c.Set("name", CString(rsp.u.getstats.custom[i].desc, sizeof rsp.u.getstats.custom[i].desc));
+    c.Set("value", static_cast<double>(rsp.u.getstats.custom[i].value));
+    custom.Set(i, c);
+  }
+  st.Set("custom", custom);
+  o.Set("stats", st);
+  return o;
+}
+
+// ipcRequest(requestBuffer, timeoutMs[, socketName])
+Napi::Value IpcRequest(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || info.Length() > 3) ThrowTypeError(env, "ipcRequest(request, timeoutMs[, socketName])");
+  if (!info[0].IsBuffer()) ThrowTypeError(env, "request must be a Buffer");
+  auto buf = info[0].As<Napi::Buffer<uint8_t>>();
+  if (buf.Length() < 8 || buf.Length() > 65536) ThrowTypeError(env, "request must be a whole iscsiadm request");
+  if (!info[1].IsNumber()) ThrowTypeError(env, "timeoutMs must be a number");
+  double t = info[1].As<Napi::Number>().DoubleValue();
+  if (!(t >= 1 && t <= 24.0 * 3600 * 1000)) ThrowTypeError(env, "timeoutMs must be between 1 and 86400000");
+  std::string name = kIscsidSocketName;
+  if (info.Length() == 3 && !info[2].IsUndefined()) {
+    if (!info[2].IsString()) ThrowTypeError(env, "socketName must be a string");
+    name = info[2].As<Napi::String>().Utf8Value();
+    if (name.empty() || name.size() > 100) ThrowTypeError(env, "socketName must be 1..100 bytes");
+  }
+
+  auto call = std::make_shared<Call>(env);
+  call->request.assign(buf.Data(), buf.Data() + buf.Length());
+  call->socket_name = std::move(name);
+  call->timeout_ms = static_cast<int>(t);
+  call->cancel_fd = UniqueFd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!call->cancel_fd) ThrowTypeError(env, "eventfd failed");
+  call->tsfn = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "openiscsi:ipcRequest", 0, 1);
+
+  std::thread([call]() {
+    Exchange(call->socket_name, call->request, call->timeout_ms, call->cancel_fd.get(), &call->response, &call->error);
+    call->tsfn.BlockingCall([call](Napi::Env env, Napi::Function) {
+      if (!call->error.ok()) {
+        call->deferred.Reject(ToJsError(env, call->error).Value());
+      } else {
+        call->deferred.Resolve(Decode(env, call->response));
+      }
+    });
+    call->tsfn.Release();
+  }).detach();
+
+  Napi::Object handle = Napi::Object::New(env);
+  handle.Set("promise", call->deferred.Promise());
+  handle.Set("cancel", Napi::Function::New(env, [call](const Napi::CallbackInfo&) {
+    uint64_t one = 1;
+    ssize_t ignored = write(call->cancel_fd.get(), &one, sizeof one);
+    (void)ignored;
+  }, "cancel"));
+  return handle;
+}
+
+}  // namespace
+
+void InitIpcRequest(Napi::Env env, Napi::Object exports) {
+  exports.Set("ipcRequest", Napi::Function::New(env, IpcRequest, "ipcRequest"));
+}
+
+}  // namespace openiscsi::ipc
