@@ -4,3 +4,7 @@ export { sessions, session, type Session, type SessionIface, type ScsiDevice, ty
 export { ifaces, setupDefaultIfaces, type Iface, type IfaceReadOptions } from './iface';
 export { nodes, type NodeRecord, type NodeReadOptions } from './nodes';
 export { transports, hosts, decodeCaps, CAPS, type KernelTransport, type IscsiHost, type HostIfaceEntry, type CapName } from './sysfs';
+export { login, logout, sessionState, sessionStats, initiatorName, type LoginOptions, type ChapAuth, type LogoutTarget, type SessionCallOptions } from './login';
+export { ISCSID_ERRORS, iscsidErrorInfo, isTransportRelated, isAuthRelated, type IscsidErrorInfo } from './iscsid-errors';
+export { detectIscsidVersion, familyOf, VERIFIED_FAMILIES, type AbiFamily, type IscsidVersion } from './version';
+export { validateIscsiName, parsePortal, type Portal } from './validate';

@@ -123,6 +123,7 @@ export class Lab {
   private stopped = false;
   private lifetimeTimer: NodeJS.Timeout;
   private nextTid = 1;
+  private accounts = new Set<string>();
 
   private constructor(
     private readonly qemu: ChildProcess,
@@ -320,11 +321,17 @@ export class Lab {
         lines.push(`truncate -s ${t.lunSizeMiB ?? 16}M ${file}`);
         lines.push(`${adm} --op new --mode logicalunit --tid ${tid} --lun ${lun} -b ${file}`);
       }
+      // tgtd accounts are global: create each once, bind it to as many targets as use it.
+      const account = (user: string, secret: string) => {
+        if (this.accounts.has(user)) return;
+        this.accounts.add(user);
+        lines.push(`${adm} --op new --mode account --user '${user}' --password '${secret}'`);
+      };
       if (t.chap) {
-        lines.push(`${adm} --op new --mode account --user '${t.chap.user}' --password '${t.chap.secret}'`);
+        account(t.chap.user, t.chap.secret);
         lines.push(`${adm} --op bind --mode account --tid ${tid} --user '${t.chap.user}'`);
         if (t.chap.mutualUser && t.chap.mutualSecret) {
-          lines.push(`${adm} --op new --mode account --user '${t.chap.mutualUser}' --password '${t.chap.mutualSecret}'`);
+          account(t.chap.mutualUser, t.chap.mutualSecret);
           lines.push(`${adm} --op bind --mode account --tid ${tid} --user '${t.chap.mutualUser}' --outgoing`);
         }
       }

@@ -1,0 +1,359 @@
+// login/logout through iscsid's socket, with the guarantees iscsiadm does not give: validation before
+// anything is sent, idempotency, per-key serialisation in and across processes, deadlines and abort.
+import { lookup as dnsLookup } from 'node:dns/promises';
+import { createHash } from 'node:crypto';
+import { promises as fs, constants as fsc } from 'node:fs';
+import { isIP } from 'node:net';
+import * as path from 'node:path';
+import { IscsiAbortError, IscsiError, IscsiTimeoutError, IscsiValidationError, throwIfAborted } from './errors';
+import { iscsidRequest } from './ipc';
+import { readIscsidConf, readInitiatorNameFile, ISCSID_CONF, INITIATOR_NAME_FILE } from './config';
+import { applyConf, applyIface, applyOptions, CHAP_ALGORITHMS, defaultRecord, type ChapAlgorithm, type IfaceValues, type LoginRecord } from './record';
+import { requireVerifiedFamily, type AbiFamily, type VersionOptions } from './version';
+import { parsePortal, validateChapSecret, validateChapUser, validateIscsiName } from './validate';
+import { sessions as listSessions, type Session } from './session';
+import { writeNodeRecord } from './node-file';
+import { native, type NativeBinding } from './native';
+
+export interface ChapAuth {
+  username: string;
+  password: string;
+  /** Mutual CHAP: the target's user name and secret. */
+  usernameIn?: string;
+  passwordIn?: string;
+  /** Offered in this order; default MD5 (iscsid.conf may say otherwise). */
+  algorithms?: ChapAlgorithm[];
+}
+
+export interface LoginOptions extends VersionOptions {
+  target: string;
+  /** "192.0.2.10:3260", "[2001:db8::1]:3260", "host.example" (resolved), optional ",tpgt". */
+  portal: string;
+  /** iface name (a file in /etc/iscsi/ifaces, or `default` / `iser`); default `default` (software tcp). */
+  iface?: string | undefined;
+  auth?: ChapAuth | undefined;
+  /** iscsiadm node.* keys, e.g. { 'node.session.timeo.replacement_timeout': 20 }. */
+  options?: Record<string, string | number | boolean> | undefined;
+  /** Also write the node record in iscsiadm's format (under its lock). Default false: nothing on disk. */
+  persist?: boolean | undefined;
+  /** Whole-call deadline; default: iscsid's own worst case (retries × login timeout) + 15 s. */
+  timeoutMs?: number | undefined;
+  signal?: AbortSignal | undefined;
+  deps?: LoginDeps | undefined;
+}
+
+/** Seams for tests. */
+export interface LoginDeps {
+  binding?: Pick<NativeBinding, 'buildRequest' | 'ipcRequest' | 'getIface' | 'getSessions' | 'getSession'>;
+  lookup?: (host: string) => Promise<{ address: string }>;
+  iscsidConfPath?: string;
+  initiatorNamePath?: string;
+  lockDir?: string;
+  nodesDir?: string;
+  socketName?: string;
+}
+
+const sameKey = (s: Session, target: string, address: string, port: number, iface: string) =>
+  s.targetName === target && s.iface.name === iface && ((s.persistentAddress === address && s.persistentPort === port) || (s.address === address && s.port === port));
+
+interface Prepared {
+  record: LoginRecord;
+  family: AbiFamily;
+  key: string;
+  timeoutMs: number;
+}
+
+async function resolveAddress(host: string, deps: LoginDeps): Promise<string> {
+  if (isIP(host)) return host;
+  try {
+    return (await (deps.lookup ?? ((h: string) => dnsLookup(h)))(host)).address;
+  } catch (e) {
+    throw new IscsiValidationError('PORTAL_UNRESOLVABLE', `cannot resolve portal host ${JSON.stringify(host)}`, { cause: e });
+  }
+}
+
+function checkAuth(auth: ChapAuth | undefined): void {
+  if (!auth) return;
+  validateChapUser(auth.username, 'auth.username');
+  validateChapSecret(auth.password, 'auth.password');
+  if ((auth.usernameIn === undefined) !== (auth.passwordIn === undefined)) {
+    throw new IscsiValidationError('INVALID_CHAP_USER', 'mutual CHAP needs both auth.usernameIn and auth.passwordIn');
+  }
+  if (auth.usernameIn !== undefined) {
+    validateChapUser(auth.usernameIn, 'auth.usernameIn');
+    validateChapSecret(auth.passwordIn, 'auth.passwordIn');
+  }
+  for (const a of auth.algorithms ?? []) {
+    if (!(a in CHAP_ALGORITHMS)) throw new IscsiValidationError('INVALID_CHAP_ALGORITHM', `unknown CHAP algorithm ${JSON.stringify(a)}; use ${Object.keys(CHAP_ALGORITHMS).join(', ')}`);
+  }
+}
+
+function checkIfaceName(name: unknown): string {
+  if (typeof name !== 'string' || !/^[A-Za-z0-9._:-]{1,64}$/.test(name) || name === '.' || name === '..') {
+    throw new IscsiValidationError('INVALID_IFACE_NAME', `iface name ${JSON.stringify(name)} must be 1..64 characters of letters, digits, . _ : -`);
+  }
+  return name;
+}
+
+/** Everything that can fail without touching iscsid: validation, version, config, iface, record. */
+async function prepare(o: LoginOptions): Promise<Prepared> {
+  const deps = o.deps ?? {};
+  const target = validateIscsiName(o.target, 'target');
+  const portal = parsePortal(o.portal);
+  const ifaceName = checkIfaceName(o.iface ?? 'default');
+  checkAuth(o.auth);
+  if (o.timeoutMs !== undefined && (!Number.isInteger(o.timeoutMs) || o.timeoutMs < 1)) {
+    throw new IscsiValidationError('INVALID_TIMEOUT', 'timeoutMs must be a positive integer');
+  }
+  const record = defaultRecord();
+  applyConf(record, await readIscsidConf(deps.iscsidConfPath ?? ISCSID_CONF));
+  let iface: IfaceValues = { name: ifaceName, transport: ifaceName === 'iser' ? 'iser' : 'tcp' };
+  if (ifaceName !== 'default' && ifaceName !== 'iser') {
+    const binding = deps.binding ?? native();
+    const i = await binding.getIface(ifaceName).catch((e: unknown) => {
+      throw new IscsiValidationError('IFACE_NOT_FOUND', `iface ${ifaceName} cannot be read from /etc/iscsi/ifaces`, { cause: e, hint: 'create it first (createIface) or use "default"' });
+    });
+    iface = { name: i.name, transport: i.transport, hwaddress: i.hwaddress, ipaddress: i.ipaddress, netdev: i.netdev, initiatorName: i.initiatorName };
+  }
+  applyIface(record, iface);
+  if (o.options) applyOptions(record, o.options);
+  record.name = target;
+  record.tpgt = portal.tpgt ?? -1;
+  record.conn.address = await resolveAddress(portal.host, deps);
+  record.conn.port = portal.port;
+  if (o.auth) {
+    record.session.auth = {
+      authmethod: 1,
+      username: o.auth.username,
+      password: o.auth.password,
+      usernameIn: o.auth.usernameIn ?? '',
+      passwordIn: o.auth.passwordIn ?? '',
+      chapAlgs: o.auth.algorithms ? o.auth.algorithms.map((a) => CHAP_ALGORITHMS[a]) : record.session.auth.chapAlgs,
+    };
+  }
+  const { family } = await requireVerifiedFamily(o);
+  const s = record.session;
+  const worstCase = (s.initialLoginRetryMax + 1) * (record.conn.loginTimeout + 1) * 1000 + 15_000;
+  return { record, family, key: `${target}|${record.conn.address}|${record.conn.port}|${ifaceName}`, timeoutMs: o.timeoutMs ?? worstCase };
+}
+
+// ---- serialisation ----------------------------------------------------------------------------------
+
+const inProcess = new Map<string, Promise<unknown>>();
+
+async function serialised<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const prev = inProcess.get(key) ?? Promise.resolve();
+  const run = prev.then(fn, fn);
+  const tail = run.catch(() => {});
+  inProcess.set(key, tail);
+  try {
+    return await run;
+  } finally {
+    if (inProcess.get(key) === tail) inProcess.delete(key);
+  }
+}
+
+/** A lock file per key in <lockDir>; a holder that died is detected by its pid. */
+async function crossProcess<T>(key: string, lockDir: string, deadline: number, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+  await fs.mkdir(lockDir, { recursive: true, mode: 0o700 });
+  const file = path.join(lockDir, `login-${createHash('sha256').update(key).digest('hex').slice(0, 32)}.lock`);
+  for (;;) {
+    throwIfAborted(signal);
+    try {
+      const h = await fs.open(file, fsc.O_CREAT | fsc.O_EXCL | fsc.O_WRONLY, 0o600);
+      await h.writeFile(String(process.pid));
+      await h.close();
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const pid = Number(await fs.readFile(file, 'utf8').catch(() => ''));
+      let alive = false;
+      if (pid > 0) {
+        try {
+          process.kill(pid, 0);
+          alive = true;
+        } catch (err) {
+          alive = (err as NodeJS.ErrnoException).code === 'EPERM';
+        }
+      }
+      if (!alive) {
+        await fs.unlink(file).catch(() => {});
+        continue;
+      }
+      if (Date.now() > deadline) throw new IscsiTimeoutError('LOGIN_LOCKED', `another process (pid ${pid}) is logging in to the same target, portal and iface`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await fs.unlink(file).catch(() => {});
+  }
+}
+
+// ---- login ------------------------------------------------------------------------------------------
+
+async function findSession(deps: LoginDeps, target: string, address: string, port: number, iface: string): Promise<Session | undefined> {
+  const list = await listSessions(deps.binding ? { binding: deps.binding } : {});
+  return list.find((s) => sameKey(s, target, address, port, iface));
+}
+
+/**
+ * Logs in and returns the session (with its devices: iscsid answers after the kernel's scan). An existing
+ * session for the same (target, portal, iface) is returned instead of a second one.
+ *
+ * If the deadline passes or the signal aborts first, the error says so with `details.inFlight = true`:
+ * iscsid keeps retrying the login on its own (it has no way to cancel one), and if it later succeeds the
+ * session exists; `logout({ target, portal, iface })` removes it.
+ */
+export async function login(o: LoginOptions): Promise<Session> {
+  throwIfAborted(o.signal);
+  const started = Date.now();
+  const p = await prepare(o);
+  const deps = o.deps ?? {};
+  const deadline = started + p.timeoutMs;
+  const { name: target } = p.record;
+  const { address, port } = p.record.conn;
+  const ifaceName = p.record.iface.name;
+  return serialised(p.key, () =>
+    crossProcess(p.key, deps.lockDir ?? '/run/lock/openiscsi', deadline, o.signal, async () => {
+      const existing = await findSession(deps, target, address, port, ifaceName);
+      if (existing) return existing;
+      if (o.persist) await writeNodeRecord(p.record, { ...(deps.nodesDir ? { nodesDir: deps.nodesDir } : {}) });
+      const remaining = Math.max(1, deadline - Date.now());
+      try {
+        await iscsidRequest('SESSION_LOGIN', {
+          family: p.family,
+          record: p.record,
+          timeoutMs: remaining,
+          signal: o.signal,
+          ...(deps.binding ? { binding: deps.binding } : {}),
+          ...(deps.socketName ? { socketName: deps.socketName } : {}),
+        });
+      } catch (e) {
+        if (e instanceof IscsiError && e.code === 'ISCSID_ERR_SESS_EXISTS') {
+          const s = await findSession(deps, target, address, port, ifaceName);
+          if (s) return s;
+        }
+        if (e instanceof IscsiTimeoutError || e instanceof IscsiAbortError) {
+          const Cls = e instanceof IscsiAbortError ? IscsiAbortError : IscsiTimeoutError;
+          const details = { inFlight: true, target, portal: `${address}:${port}`, iface: ifaceName };
+          const msg = `login to ${target} at ${address}:${port} ${e instanceof IscsiAbortError ? 'was aborted' : `did not finish within ${p.timeoutMs} ms`}; iscsid may still complete it`;
+          const hint = 'if it does, the session shows in sessions(); logout({ target, portal, iface }) removes it';
+          throw Cls === IscsiAbortError ? new IscsiAbortError(msg, { cause: e, hint, details }) : new IscsiTimeoutError('LOGIN_TIMEOUT', msg, { cause: e, hint, details });
+        }
+        throw e;
+      }
+      const s = await findSession(deps, target, address, port, ifaceName);
+      if (!s) throw new IscsiError('LOGIN_SESSION_MISSING', `iscsid reported a login to ${target} but no session shows in sysfs`);
+      return waitForDisks(s, deps, Math.min(deadline, Date.now() + DISK_WAIT_MS));
+    }),
+  );
+}
+
+const DISK_WAIT_MS = 10_000;
+
+/**
+ * iscsid answers after the kernel's LUN scan, but sd attaches block devices asynchronously: wait (bounded)
+ * until every disk-type LUN (SCSI type 0) has its block device, so callers get usable device names.
+ */
+async function waitForDisks(s: Session, deps: LoginDeps, until: number): Promise<Session> {
+  const ready = (x: Session) => x.devices.every((d) => d.type !== 0 || d.blockDevice !== undefined);
+  let cur = s;
+  while (!ready(cur) && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 25));
+    const next = (await listSessions(deps.binding ? { binding: deps.binding } : {})).find((x) => x.sid === s.sid);
+    if (!next) break;
+    cur = next;
+  }
+  return cur;
+}
+
+// ---- logout and session queries ---------------------------------------------------------------------
+
+export type LogoutTarget = { sid: number } | { target: string; portal: string; iface?: string };
+
+export interface SessionCallOptions extends VersionOptions {
+  timeoutMs?: number | undefined;
+  signal?: AbortSignal | undefined;
+  deps?: LoginDeps | undefined;
+}
+
+function checkSid(sid: unknown): number {
+  if (typeof sid !== 'number' || !Number.isInteger(sid) || sid < 0 || sid > 0x7fffffff) {
+    throw new IscsiValidationError('INVALID_SID', `sid must be a non-negative integer, got ${JSON.stringify(sid)}`);
+  }
+  return sid;
+}
+
+async function request(command: 'SESSION_LOGOUT' | 'SESSION_INFO' | 'SESSION_STATS' | 'CONFIG_INAME', sid: number, o: SessionCallOptions, defaultTimeoutMs: number) {
+  const { family } = await requireVerifiedFamily(o);
+  const deps = o.deps ?? {};
+  return iscsidRequest(command, {
+    family,
+    sid,
+    timeoutMs: o.timeoutMs ?? defaultTimeoutMs,
+    signal: o.signal,
+    ...(deps.binding ? { binding: deps.binding } : {}),
+    ...(deps.socketName ? { socketName: deps.socketName } : {}),
+  });
+}
+
+/**
+ * Logs out one session by sid (SESSION_NOT_FOUND if there is none), or every session of (target, portal,
+ * iface) — for that form, none is not an error. Returns the sids logged out.
+ */
+export async function logout(what: LogoutTarget, o: SessionCallOptions = {}): Promise<number[]> {
+  throwIfAborted(o.signal);
+  let sids: number[];
+  if ('sid' in what) {
+    sids = [checkSid(what.sid)];
+  } else {
+    const target = validateIscsiName(what.target, 'target');
+    const portal = parsePortal(what.portal);
+    const iface = checkIfaceName(what.iface ?? 'default');
+    const address = await resolveAddress(portal.host, o.deps ?? {});
+    const list = await listSessions(o.deps?.binding ? { binding: o.deps.binding } : {});
+    sids = list.filter((s) => sameKey(s, target, address, portal.port, iface)).map((s) => s.sid);
+  }
+  for (const sid of sids) {
+    try {
+      await request('SESSION_LOGOUT', sid, o, 60_000);
+    } catch (e) {
+      if (e instanceof IscsiError && e.code === 'ISCSID_ERR_SESS_NOT_FOUND') {
+        throw new IscsiError('SESSION_NOT_FOUND', `iscsid has no session ${sid}`, { errno: 2, cause: e, hint: 'it is gone already, or was created by firmware' });
+      }
+      throw e;
+    }
+  }
+  return sids;
+}
+
+const CONN_STATES = ['FREE', 'XPT_WAIT', 'IN_LOGIN', 'LOGGED_IN', 'IN_LOGOUT', 'LOGOUT_REQUESTED', 'CLEANUP_WAIT'] as const;
+const SESSION_STAGES = ['NO_CHANGE', 'SESSION_CLEANUP', 'SESSION_REOPEN', 'SESSION_REDIRECT', 'DESTROYED'] as const;
+
+/** iscsid's view of a session: its connection state and recovery stage. */
+export async function sessionState(sid: number, o: SessionCallOptions = {}): Promise<{ sid: number; connection: string; stage: string }> {
+  checkSid(sid);
+  const rsp = await request('SESSION_INFO', sid, o, 60_000);
+  return { sid, connection: CONN_STATES[rsp.connState] ?? `UNKNOWN(${rsp.connState})`, stage: SESSION_STAGES[rsp.sessionState] ?? `UNKNOWN(${rsp.sessionState})` };
+}
+
+/** The kernel's counters for a session, through iscsid. */
+export async function sessionStats(sid: number, o: SessionCallOptions = {}) {
+  checkSid(sid);
+  return { sid, ...(await request('SESSION_STATS', sid, o, 60_000)).stats };
+}
+
+/** iscsid's initiator name (read by iscsid at start), else the one in initiatorname.iscsi. */
+export async function initiatorName(o: SessionCallOptions = {}): Promise<string> {
+  try {
+    const v = (await request('CONFIG_INAME', 0, o, 5_000)).var;
+    if (v) return v;
+  } catch (e) {
+    if (!(e instanceof IscsiError) || e.code !== 'ISCSID_NOT_RUNNING') throw e;
+  }
+  const file = await readInitiatorNameFile(o.deps?.initiatorNamePath ?? INITIATOR_NAME_FILE);
+  if (!file.name) throw new IscsiError('NO_INITIATOR_NAME', 'no initiator name: iscsid has none and initiatorname.iscsi sets none', { hint: 'set InitiatorName= in /etc/iscsi/initiatorname.iscsi and restart iscsid' });
+  return file.name;
+}
