@@ -27,6 +27,8 @@ describe('login and logout through iscsid (real kernel)', () => {
         { iqn: T('mutual'), luns: 1, chap: MUTUAL },
         ...Array.from({ length: 8 }, (_, i) => ({ iqn: T(`c${i}`), luns: 1, lunSizeMiB: 8 })),
         { iqn: T('race'), luns: 1 },
+        { iqn: T('xproc'), luns: 1 },
+        { iqn: T('slow'), luns: 1 },
       ],
     });
   });
@@ -89,6 +91,35 @@ describe('login and logout through iscsid (real kernel)', () => {
     expect(a.sid).toBe(b.sid);
     expect((await lab.shOk('ls /sys/class/iscsi_session | wc -l')).trim()).toBe('1');
     await call('logout', { sid: a.sid });
+  });
+
+  it('two processes logging in to the same target at once make one session (cross-process lock)', async () => {
+    const one = `node -e "require('${packageEntry}').login({ target: '${T('xproc')}', portal: '${lab.portal}' }).then((s) => console.log('SID', s.sid), (e) => console.log('ERR', e.code))"`;
+    const out = await lab.shOk(`(${one}) & (${one}) & wait`);
+    const sids = [...out.matchAll(/SID (\d+)/g)].map((m) => Number(m[1]));
+    expect(sids).toHaveLength(2);
+    expect(sids[0]).toBe(sids[1]);
+    expect((await lab.shOk('ls /sys/class/iscsi_session | wc -l')).trim()).toBe('1');
+    await call('logout', { sid: sids[0] });
+  });
+
+  it('a login that times out is reported as in flight; when iscsid completes it, the session is visible and removable', async () => {
+    await lab.shOk('kill -STOP $(pidof tgtd)');
+    let e: GuestError | undefined;
+    try {
+      e = await err(call('login', { target: T('slow'), portal: lab.portal, timeoutMs: 1500 }));
+    } finally {
+      await lab.shOk('kill -CONT $(pidof tgtd)');
+    }
+    expect(e).toMatchObject({ name: 'IscsiTimeoutError', code: 'LOGIN_TIMEOUT', details: { inFlight: true, target: T('slow'), iface: 'default' } });
+    // iscsid carries on with the login it was given; the caller can see and remove the result.
+    let found: S | undefined;
+    for (let i = 0; i < 120 && !found; i++) {
+      found = (await call<S[]>('sessions')).find((s) => s.targetName === T('slow'));
+      if (!found) await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(found?.state).toBe('LOGGED_IN');
+    expect(await call<number[]>('logout', { target: T('slow'), portal: lab.portal })).toEqual([found!.sid]);
   });
 
   it('an unreachable portal fails within the deadline, reporting the login as still in flight', async () => {
