@@ -10,6 +10,9 @@ import { RedirectError, runDiscoverySession, type DiscoveryAuth } from './discov
 import { parseSendTargets, parseTargetAddress, formatPortal, type DiscoveredTarget } from './discovery/sendtargets';
 import { decodeKeys } from './discovery/keys';
 import { CHAP_ALGS } from './discovery/chap';
+import * as os from 'node:os';
+import { native } from './native';
+import { initiatorName as initiatorNameOf } from './login';
 
 export type { DiscoveredTarget, DiscoveredPortal } from './discovery/sendtargets';
 export type { DiscoveryAuth } from './discovery/client';
@@ -100,4 +103,71 @@ export async function discoverSendTargets(o: SendTargetsOptions): Promise<SendTa
 /** Parses a raw SendTargets text payload (exposed for tools and tests). */
 export function parseSendTargetsText(data: Buffer, discoveryPortal: { address: string; port: number }): DiscoveredTarget[] {
   return parseSendTargets(decodeKeys(data), discoveryPortal);
+}
+
+// ---- discover(): the iface-aware entry point ---------------------------------------------------------
+
+export interface DiscoverOptions {
+  portal: string;
+  /** iface whose initiator name and source address to use; default `default`. */
+  iface?: string | undefined;
+  auth?: DiscoveryAuth | undefined;
+  /** Overrides the iface's (and iscsid's) initiator name. */
+  initiatorName?: string | undefined;
+  timeoutMs?: number | undefined;
+  signal?: AbortSignal | undefined;
+  deps?: DiscoverDeps | undefined;
+}
+
+export interface DiscoverDeps {
+  getIface?: (name: string) => Promise<{ name: string; transport: string; ipaddress: string; netdev: string; initiatorName: string }>;
+  initiatorName?: () => Promise<string>;
+  networkInterfaces?: () => NodeJS.Dict<os.NetworkInterfaceInfo[]>;
+}
+
+export interface DiscoverResult extends SendTargetsResult {
+  iface: string;
+  /** Offload ifaces are discovered over software TCP and logged in over offload (what os-brick does too). */
+  method: 'software';
+  initiatorName: string;
+  localAddress?: string;
+}
+
+const unbound = (v: string | undefined) => !v || v === 'default';
+
+/** The iface's source address: its ipaddress, else the first address of its netdev in the portal's family. */
+function sourceAddress(iface: { ipaddress: string; netdev: string }, portalHost: string, nics: () => NodeJS.Dict<os.NetworkInterfaceInfo[]>): string | undefined {
+  if (!unbound(iface.ipaddress)) return iface.ipaddress;
+  if (unbound(iface.netdev)) return undefined;
+  const family = isIP(portalHost) === 6 ? 'IPv6' : 'IPv4';
+  const addrs = nics()[iface.netdev];
+  if (!addrs) throw new IscsiError('IFACE_NETDEV_MISSING', `the iface is bound to ${iface.netdev}, which does not exist`, { hint: 'fix iface.net_ifacename or use another iface' });
+  const a = addrs.find((x) => x.family === family && !x.internal) ?? addrs.find((x) => x.family === family);
+  if (!a) throw new IscsiError('IFACE_NETDEV_NO_ADDRESS', `${iface.netdev} has no ${family} address to discover from`);
+  return a.address;
+}
+
+export async function discover(o: DiscoverOptions): Promise<DiscoverResult> {
+  throwIfAborted(o.signal);
+  const portal = parsePortal(o.portal);
+  const ifaceName = o.iface ?? 'default';
+  if (!/^[A-Za-z0-9._:-]{1,64}$/.test(ifaceName) || ifaceName === '.' || ifaceName === '..') {
+    throw new IscsiValidationError('INVALID_IFACE_NAME', `iface name ${JSON.stringify(ifaceName)} must be 1..64 characters of letters, digits, . _ : -`);
+  }
+  const deps = o.deps ?? {};
+  const getIface = deps.getIface ?? ((n: string) => native().getIface(n));
+  const iface = await getIface(ifaceName).catch((e: unknown) => {
+    throw new IscsiValidationError('IFACE_NOT_FOUND', `iface ${ifaceName} cannot be read`, { cause: e });
+  });
+  const initiatorName = o.initiatorName ?? (unbound(iface.initiatorName) ? await (deps.initiatorName ?? (() => initiatorNameOf()))() : iface.initiatorName);
+  const localAddress = sourceAddress(iface, portal.host, deps.networkInterfaces ?? os.networkInterfaces);
+  const r = await discoverSendTargets({
+    portal: o.portal,
+    initiatorName,
+    ...(localAddress ? { localAddress } : {}),
+    ...(o.auth ? { auth: o.auth } : {}),
+    ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
+    ...(o.signal ? { signal: o.signal } : {}),
+  });
+  return { ...r, iface: ifaceName, method: 'software', initiatorName, ...(localAddress ? { localAddress } : {}) };
 }

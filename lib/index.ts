@@ -8,3 +8,4 @@ export { login, logout, sessionState, sessionStats, initiatorName, type LoginOpt
 export { ISCSID_ERRORS, iscsidErrorInfo, isTransportRelated, isAuthRelated, type IscsidErrorInfo } from './iscsid-errors';
 export { detectIscsidVersion, familyOf, VERIFIED_FAMILIES, type AbiFamily, type IscsidVersion } from './version';
 export { validateIscsiName, parsePortal, type Portal } from './validate';
+export { discover, discoverSendTargets, type DiscoverOptions, type DiscoverResult, type SendTargetsOptions, type SendTargetsResult, type DiscoveredTarget, type DiscoveredPortal, type DiscoveryAuth } from './discovery';

@@ -154,6 +154,20 @@ describe('login and logout through iscsid (real kernel)', () => {
     // iscsiadm prints an old-style record's tpgt -1 as 4294967295
     expect(await lab.shOk('iscsiadm -m node')).toMatch(new RegExp(`^127\\.0\\.0\\.1:3260,(-1|4294967295) ${T('plain').replace(/\./g, '\\.')}$`, 'm'));
     await call('logout', { sid: p.sid });
+    await lab.shOk('rm -rf /etc/iscsi/nodes/*');
+  });
+
+  it('discovers the targets with our SendTargets client, then logs in to a discovered portal', async () => {
+    const r = await call<{ targets: Array<{ name: string; portals: Array<{ portal: string; tpgt: number }> }>; initiatorName: string; method: string }>('discover', { portal: lab.portal });
+    expect(r).toMatchObject({ initiatorName: 'iqn.2026-11.org.openiscsi:lab-guest', method: 'software' });
+    expect(r.targets.map((t) => t.name)).toEqual(expect.arrayContaining([T('plain'), T('chap'), T('c7')]));
+    const plain = r.targets.find((t) => t.name === T('plain'))!;
+    const p = plain.portals[0]!;
+    const s = await call<S>('login', { target: plain.name, portal: `${p.portal},${p.tpgt}` });
+    expect(s).toMatchObject({ targetName: T('plain'), state: 'LOGGED_IN' });
+    // discovery wrote nothing: iscsiadm's node database is still empty
+    expect((await lab.sh('iscsiadm -m node')).stdout.trim()).toBe('');
+    await call('logout', { sid: s.sid });
   });
 
   it('bad input fails before anything is sent', async () => {
