@@ -177,3 +177,67 @@ export async function hosts(o: SysfsOptions = {}): Promise<IscsiHost[]> {
   const found = await Promise.all(nums.map((n) => host(n, o)));
   return found.filter((h): h is IscsiHost => h !== undefined);
 }
+
+// ---- PCI functions and network devices (for hardware checks and iface resolution) ---------------------
+
+const PCI_BDF = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/i;
+
+/** The PCI function directory a device path sits under (its last BDF component), if any. */
+export function pciFunctionOf(devicePath: string): string | undefined {
+  const parts = devicePath.split('/');
+  for (let i = parts.length - 1; i >= 0; i--) if (PCI_BDF.test(parts[i]!)) return parts.slice(0, i + 1).join('/');
+  return undefined;
+}
+
+export interface PciFunction {
+  /** e.g. 0000:03:00.4 */
+  slot: string;
+  path: string;
+  vendor?: string;
+  device?: string;
+  driver?: string;
+}
+
+export async function pciFunction(pciPath: string): Promise<PciFunction> {
+  const f: PciFunction = { slot: path.basename(pciPath), path: pciPath };
+  const vendor = await readAttr(path.join(pciPath, 'vendor'));
+  if (vendor) f.vendor = vendor.replace(/^0x/, '').toLowerCase();
+  const device = await readAttr(path.join(pciPath, 'device'));
+  if (device) f.device = device.replace(/^0x/, '').toLowerCase();
+  const driver = await fs.realpath(path.join(pciPath, 'driver')).catch(() => undefined);
+  if (driver) f.driver = path.basename(driver);
+  return f;
+}
+
+export interface NetDevice {
+  name: string;
+  mac?: string;
+  operstate?: string;
+  carrier?: boolean;
+  /** The PCI function behind it (realpath), when it has one. */
+  pciPath?: string;
+}
+
+export async function netDevices(o: SysfsOptions = {}): Promise<NetDevice[]> {
+  const dir = path.join(root(o), 'class', 'net');
+  const out: NetDevice[] = [];
+  for (const name of (await list(dir)).sort()) {
+    const d: NetDevice = { name };
+    const mac = await readAttr(path.join(dir, name, 'address'));
+    if (mac) d.mac = mac.toLowerCase();
+    const oper = await readAttr(path.join(dir, name, 'operstate'));
+    if (oper) d.operstate = oper;
+    const carrier = await readAttr(path.join(dir, name, 'carrier'));
+    if (carrier !== undefined) d.carrier = carrier === '1';
+    const dev = await fs.realpath(path.join(dir, name, 'device')).catch(() => undefined);
+    const pci = dev ? pciFunctionOf(dev) : undefined;
+    if (pci) d.pciPath = pci;
+    out.push(d);
+  }
+  return out;
+}
+
+/** Whether an RDMA device (needed by iSER) is registered. */
+export async function hasRdmaDevice(o: SysfsOptions = {}): Promise<boolean> {
+  return (await list(path.join(root(o), 'class', 'infiniband'))).length > 0;
+}
