@@ -5,7 +5,7 @@ import { isIP } from 'node:net';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import type * as net from 'node:net';
 import { IscsiError, IscsiValidationError, throwIfAborted } from './errors';
-import { parsePortal, validateChapSecret, validateChapUser, validateIscsiName } from './validate';
+import { parsePortal, validateChapSecret, validateChapUser, validateIfaceName, validateIscsiName } from './validate';
 import { RedirectError, runDiscoverySession, type DiscoveryAuth } from './discovery/client';
 import { parseSendTargets, parseTargetAddress, formatPortal, type DiscoveredTarget } from './discovery/sendtargets';
 import { decodeKeys } from './discovery/keys';
@@ -151,9 +151,7 @@ export async function discover(o: DiscoverOptions): Promise<DiscoverResult> {
   throwIfAborted(o.signal);
   const portal = parsePortal(o.portal);
   const ifaceName = o.iface ?? 'default';
-  if (!/^[A-Za-z0-9._:-]{1,64}$/.test(ifaceName) || ifaceName === '.' || ifaceName === '..') {
-    throw new IscsiValidationError('INVALID_IFACE_NAME', `iface name ${JSON.stringify(ifaceName)} must be 1..64 characters of letters, digits, . _ : -`);
-  }
+  validateIfaceName(ifaceName);
   const deps = o.deps ?? {};
   const getIface = deps.getIface ?? ((n: string) => native().getIface(n));
   const iface = await getIface(ifaceName).catch((e: unknown) => {

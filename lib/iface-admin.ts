@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { IscsiError, IscsiValidationError, throwIfAborted } from './errors';
 import { checkHardware, type HardwareOptions, type HardwareReport } from './hardware';
 import { parseTransport, type Transport } from './transport';
-import { validateIscsiName } from './validate';
+import { validateIfaceName, validateIscsiName } from './validate';
 import { parseRecordFile } from './record-file';
 import { withIscsiDbLock } from './node-file';
 
@@ -35,10 +35,9 @@ export interface CreatedIface {
   hardware?: HardwareReport;
 }
 
-export function validateIfaceName(name: unknown): string {
-  if (typeof name !== 'string' || name.length === 0 || name.length > 64 || !/^[A-Za-z0-9._:-]+$/.test(name) || name === '.' || name === '..' || name.includes('..')) {
-    throw new IscsiValidationError('INVALID_IFACE_NAME', `iface name ${JSON.stringify(name)} must be 1..64 characters of letters, digits, . _ : - and contain no ".."`);
-  }
+/** A name for an iface file of our own: a valid iface name that is not a built-in. */
+export function validateOwnIfaceName(value: unknown): string {
+  const name = validateIfaceName(value);
   if (name === 'default' || name === 'iser') throw new IscsiValidationError('INVALID_IFACE_NAME', `"${name}" is a built-in iface and cannot be created or deleted`);
   return name;
 }
@@ -75,6 +74,7 @@ export async function createIface(o: CreateIfaceOptions): Promise<CreatedIface> 
   if (o.ipaddress !== undefined && isIP(o.ipaddress) === 0) throw new IscsiValidationError('INVALID_ADDRESS', `ipaddress ${JSON.stringify(o.ipaddress)} is not an IPv4 or IPv6 address`);
   if (o.netdev !== undefined && !/^[A-Za-z0-9._-]{1,15}$/.test(o.netdev)) throw new IscsiValidationError('INVALID_NETDEV', `netdev ${JSON.stringify(o.netdev)} must be 1..15 characters without "/"`);
   if (o.initiatorName !== undefined) validateIscsiName(o.initiatorName, 'initiatorName');
+  if (o.name !== undefined) validateOwnIfaceName(o.name);
   if (transport !== 'tcp' && transport !== 'iser' && !hwaddress && !o.netdev && !o.ipaddress) {
     throw new IscsiValidationError('IFACE_BINDING_REQUIRED', `an ${transport} iface needs a hwaddress (or netdev or ipaddress) so iscsid can find its host`);
   }
@@ -99,7 +99,7 @@ export async function createIface(o: CreateIfaceOptions): Promise<CreatedIface> 
     name = entry ? `${transport}.${hwaddress}.${entry.family}.${entry.ifaceNum}` : `${transport}.${hwaddress}`;
     if (entry) ifaceNum = entry.ifaceNum;
   }
-  validateIfaceName(name);
+  validateOwnIfaceName(name);
   const fields = {
     transport,
     ...(hwaddress ? { hwaddress } : {}),
@@ -147,7 +147,7 @@ export interface DeleteIfaceOptions {
 
 /** Removes an iface file: only ones this library created unless forced, never one a session uses. Idempotent. */
 export async function deleteIface(name: string, o: DeleteIfaceOptions = {}): Promise<{ deleted: boolean }> {
-  validateIfaceName(name);
+  validateOwnIfaceName(name);
   const file = path.join(o.ifacesDir ?? IFACES_DIR, name);
   const text = await fs.readFile(file, 'utf8').catch(() => undefined);
   if (text === undefined) return { deleted: false };

@@ -9,3 +9,8 @@ export { ISCSID_ERRORS, iscsidErrorInfo, isTransportRelated, isAuthRelated, type
 export { detectIscsidVersion, familyOf, VERIFIED_FAMILIES, type AbiFamily, type IscsidVersion } from './version';
 export { validateIscsiName, parsePortal, type Portal } from './validate';
 export { discover, discoverSendTargets, type DiscoverOptions, type DiscoverResult, type SendTargetsOptions, type SendTargetsResult, type DiscoveredTarget, type DiscoveredPortal, type DiscoveryAuth } from './discovery';
+export { TRANSPORTS, TRANSPORT_INFO, parseTransport, type Transport, type TransportInfo } from './transport';
+export { checkHardware, type HardwareReport, type HardwareProblem, type IfaceBinding } from './hardware';
+export { createIface, deleteIface, type CreateIfaceOptions, type CreatedIface } from './iface-admin';
+export { resolveIface, type ResolvedIface, type ResolveStep } from './resolve';
+export { connect, disconnect, type ConnectOptions, type ConnectResult, type ConnectEvent, type DisconnectOptions } from './connect';

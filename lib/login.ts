@@ -10,7 +10,7 @@ import { iscsidRequest } from './ipc';
 import { readIscsidConf, readInitiatorNameFile, ISCSID_CONF, INITIATOR_NAME_FILE } from './config';
 import { applyConf, applyIface, applyOptions, CHAP_ALGORITHMS, defaultRecord, type ChapAlgorithm, type IfaceValues, type LoginRecord } from './record';
 import { requireVerifiedFamily, type AbiFamily, type VersionOptions } from './version';
-import { parsePortal, validateChapSecret, validateChapUser, validateIscsiName } from './validate';
+import { parsePortal, validateChapSecret, validateChapUser, validateIfaceName, validateIscsiName } from './validate';
 import { sessions as listSessions, type Session } from './session';
 import { writeNodeRecord } from './node-file';
 import { native, type NativeBinding } from './native';
@@ -88,19 +88,12 @@ function checkAuth(auth: ChapAuth | undefined): void {
   }
 }
 
-function checkIfaceName(name: unknown): string {
-  if (typeof name !== 'string' || !/^[A-Za-z0-9._:-]{1,64}$/.test(name) || name === '.' || name === '..') {
-    throw new IscsiValidationError('INVALID_IFACE_NAME', `iface name ${JSON.stringify(name)} must be 1..64 characters of letters, digits, . _ : -`);
-  }
-  return name;
-}
-
 /** Everything that can fail without touching iscsid: validation, version, config, iface, record. */
 async function prepare(o: LoginOptions): Promise<Prepared> {
   const deps = o.deps ?? {};
   const target = validateIscsiName(o.target, 'target');
   const portal = parsePortal(o.portal);
-  const ifaceName = checkIfaceName(o.iface ?? 'default');
+  const ifaceName = validateIfaceName(o.iface ?? 'default');
   checkAuth(o.auth);
   if (o.timeoutMs !== undefined && (!Number.isInteger(o.timeoutMs) || o.timeoutMs < 1)) {
     throw new IscsiValidationError('INVALID_TIMEOUT', 'timeoutMs must be a positive integer');
@@ -311,7 +304,7 @@ export async function logout(what: LogoutTarget, o: SessionCallOptions = {}): Pr
   } else {
     const target = validateIscsiName(what.target, 'target');
     const portal = parsePortal(what.portal);
-    const iface = checkIfaceName(what.iface ?? 'default');
+    const iface = validateIfaceName(what.iface ?? 'default');
     const address = await resolveAddress(portal.host, o.deps ?? {});
     const list = await listSessions(o.deps?.binding ? { binding: o.deps.binding } : {});
     sids = list.filter((s) => sameKey(s, target, address, portal.port, iface)).map((s) => s.sid);

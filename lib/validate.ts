@@ -81,3 +81,11 @@ export function validateChapUser(user: unknown, what: string): string {
   if (typeof user !== 'string' || user.length === 0) throw new IscsiValidationError('INVALID_CHAP_USER', `${what} must be a non-empty string`);
   return checkFits(user, 255, what);
 }
+
+/** iface names become file names under /etc/iscsi/ifaces: letters, digits, . _ : - only, no "..". */
+export function validateIfaceName(name: unknown): string {
+  if (typeof name !== 'string' || name.length === 0 || name.length > 64 || !/^[A-Za-z0-9._:-]+$/.test(name) || name.includes('..') || name === '.') {
+    throw new IscsiValidationError('INVALID_IFACE_NAME', `iface name ${JSON.stringify(name)} must be 1..64 characters of letters, digits, . _ : - and contain no ".."`);
+  }
+  return name;
+}

@@ -1,0 +1,250 @@
+// connect()/disconnect(): the attach path. Resolve and check the transport, discover through the iface when
+// no target is named, log in, wait for the LUN's block device. Falls back to software TCP only for
+// hardware/transport reasons, never for authentication or target refusals, and reports why.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { IscsiError, IscsiUnsupportedError, IscsiValidationError, throwIfAborted } from './errors';
+import { checkHardware, type HardwareOptions, type HardwareReport } from './hardware';
+import { isTransport, parseTransport, type Transport } from './transport';
+import { isTransportRelated } from './iscsid-errors';
+import { discover, type DiscoveredTarget, type DiscoveryAuth } from './discovery';
+import { login, logout, type ChapAuth } from './login';
+import { session as getSession, sessions as listSessions, type ScsiDevice, type Session } from './session';
+import { ifaces as listIfaces, type Iface } from './iface';
+import { parsePortal, validateIfaceName } from './validate';
+import { native } from './native';
+
+export type ConnectEvent =
+  | { type: 'phase'; phase: 'resolve' | 'check' | 'discover' | 'login' | 'device'; status: 'start' | 'done'; ms?: number }
+  | { type: 'decision'; message: string }
+  | { type: 'fallback'; from: Transport; to: 'tcp'; reason: string };
+
+export interface ConnectOptions {
+  /** Omit to discover through the iface and use the only target offered (or fail listing them). */
+  target?: string | undefined;
+  portal: string;
+  /** LUN whose block device to wait for; default the first disk LUN. */
+  lun?: number | undefined;
+  transport?: string | undefined;
+  iface?: string | undefined;
+  /** Fall back to software TCP when the requested transport cannot be used; default true. */
+  fallback?: boolean | undefined;
+  auth?: ChapAuth | undefined;
+  discoveryAuth?: DiscoveryAuth | undefined;
+  /** Discover even when a target is named, to check it is offered. */
+  discovery?: boolean | undefined;
+  timeoutMs?: number | undefined;
+  signal?: AbortSignal | undefined;
+  onEvent?: ((e: ConnectEvent) => void) | undefined;
+  hardware?: HardwareOptions | undefined;
+}
+
+export interface ConnectResult {
+  session: Session;
+  devices: ScsiDevice[];
+  /** The LUN's device, e.g. { blockDevice: 'sdb', path: '/dev/sdb' }. */
+  device: ScsiDevice & { path: string };
+  transport: { requested: Transport; used: Transport; iface: string; fallbackReason?: string };
+  timings: { resolveMs: number; checkMs: number; discoverMs: number; loginMs: number; deviceMs: number; totalMs: number };
+}
+
+const DEVICE_WAIT_MS = 30_000;
+
+interface Choice {
+  transport: Transport;
+  iface: string;
+  binding: { transport: string; hwaddress?: string; netdev?: string; ipaddress?: string };
+}
+
+async function chooseIface(o: ConnectOptions): Promise<{ requested: Transport; choice: Choice }> {
+  if (o.iface !== undefined) {
+    validateIfaceName(o.iface);
+    const i: Iface = await native().getIface(o.iface).catch((e: unknown) => {
+      throw new IscsiValidationError('IFACE_NOT_FOUND', `iface ${o.iface} cannot be read`, { cause: e });
+    });
+    const t = parseTransport(i.transport);
+    return { requested: t, choice: { transport: t, iface: i.name, binding: { transport: t, hwaddress: i.hwaddress, netdev: i.netdev, ipaddress: i.ipaddress } } };
+  }
+  const requested = parseTransport(o.transport ?? 'tcp');
+  if (requested === 'tcp' || requested === 'iser') return { requested, choice: { transport: requested, iface: requested === 'tcp' ? 'default' : 'iser', binding: { transport: requested } } };
+  // An offload transport: the first iface file of that transport, else any host of it (checked next).
+  const files = (await listIfaces().catch(() => [] as Iface[])).filter((i) => i.transport === requested);
+  const f = files[0];
+  if (f) return { requested, choice: { transport: requested, iface: f.name, binding: { transport: requested, hwaddress: f.hwaddress, netdev: f.netdev, ipaddress: f.ipaddress } } };
+  return { requested, choice: { transport: requested, iface: `${requested}.(none)`, binding: { transport: requested } } };
+}
+
+function pickTarget(targets: DiscoveredTarget[], wanted: string | undefined, portal: string): DiscoveredTarget {
+  if (wanted) {
+    const t = targets.find((x) => x.name === wanted);
+    if (!t) throw new IscsiError('TARGET_NOT_OFFERED', `${portal} does not offer ${wanted}`, { details: { offered: targets.map((x) => x.name) } });
+    return t;
+  }
+  if (targets.length === 1) return targets[0]!;
+  throw new IscsiValidationError(targets.length ? 'TARGET_AMBIGUOUS' : 'NO_TARGETS', targets.length ? `${portal} offers ${targets.length} targets; name one` : `${portal} offers no targets to this initiator`, {
+    details: { offered: targets.map((x) => x.name) },
+  });
+}
+
+async function waitForDevice(sid: number, lun: number | undefined, until: number, signal: AbortSignal | undefined): Promise<{ s: Session; d: ScsiDevice }> {
+  for (;;) {
+    throwIfAborted(signal);
+    const s = await getSession(sid);
+    const d = lun === undefined ? s.devices.find((x) => x.type === 0 && x.blockDevice) : s.devices.find((x) => x.lun === lun && x.blockDevice);
+    if (d?.blockDevice && (await fs.access(`/dev/${d.blockDevice}`).then(() => true, () => false))) return { s, d };
+    if (Date.now() > until) {
+      throw new IscsiError('DEVICE_TIMEOUT', `session ${sid} has no block device${lun === undefined ? '' : ` for LUN ${lun}`} yet`, {
+        details: { luns: s.devices.map((x) => x.hctl) },
+        hint: lun === undefined ? 'the target may export no disk LUN' : 'check the LUN number',
+      });
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Sessions and LUNs this process attached, so disconnect() logs out only the last user. */
+const attached = new Map<number, Set<number>>();
+
+export async function connect(o: ConnectOptions): Promise<ConnectResult> {
+  throwIfAborted(o.signal);
+  const t0 = Date.now();
+  const deadline = t0 + (o.timeoutMs ?? 180_000);
+  const emit = (e: ConnectEvent) => o.onEvent?.(e);
+  const fallbackAllowed = o.fallback !== false;
+  if (o.transport !== undefined && o.iface !== undefined) throw new IscsiValidationError('INVALID_OPTIONS', 'give transport or iface, not both');
+  if (o.transport !== undefined && !isTransport(o.transport)) parseTransport(o.transport);
+  parsePortal(o.portal);
+  const timings = { resolveMs: 0, checkMs: 0, discoverMs: 0, loginMs: 0, deviceMs: 0, totalMs: 0 };
+  const phase = async <T>(name: 'resolve' | 'check' | 'discover' | 'login' | 'device', fn: () => Promise<T>): Promise<T> => {
+    const s = Date.now();
+    emit({ type: 'phase', phase: name, status: 'start' });
+    try {
+      return await fn();
+    } finally {
+      const ms = Date.now() - s;
+      timings[`${name}Ms`] += ms;
+      emit({ type: 'phase', phase: name, status: 'done', ms });
+    }
+  };
+
+  const { requested, choice: first } = await phase('resolve', () => chooseIface(o));
+  let choice = first;
+  let fallbackReason: string | undefined;
+  const fallBack = (reason: string) => {
+    if (!fallbackAllowed) return false;
+    emit({ type: 'fallback', from: choice.transport, to: 'tcp', reason });
+    fallbackReason = reason;
+    choice = { transport: 'tcp', iface: 'default', binding: { transport: 'tcp' } };
+    return true;
+  };
+  emit({ type: 'decision', message: `requested ${requested} through iface ${choice.iface}` });
+
+  const report: HardwareReport = await phase('check', () => checkHardware(choice.binding, { ...o.hardware, signal: o.signal }));
+  if (!report.ok) {
+    const reason = report.problems.map((p) => `${p.code}: ${p.message}`).join('; ');
+    if (!fallBack(reason)) {
+      throw new IscsiUnsupportedError('TRANSPORT_UNAVAILABLE', `${choice.transport} cannot be used here: ${reason}`, { details: { problems: report.problems }, hint: 'allow fallback to tcp, or fix the hardware' });
+    }
+  } else {
+    emit({ type: 'decision', message: `hardware check passed for ${choice.transport}` });
+  }
+
+  let target = o.target;
+  let portal = o.portal;
+  if (!target || o.discovery) {
+    // Offload ifaces discover over software TCP; the login then goes over offload.
+    const via = choice.transport === 'tcp' || choice.transport === 'iser' ? choice.iface : 'default';
+    const found = await phase('discover', () => discover({ portal: o.portal, iface: via, auth: o.discoveryAuth, timeoutMs: Math.max(1000, deadline - Date.now()), signal: o.signal }));
+    const t = pickTarget(found.targets, target, o.portal);
+    target = t.name;
+    const p = t.portals[0]!;
+    portal = p.tpgt >= 0 ? `${p.portal},${p.tpgt}` : p.portal;
+    emit({ type: 'decision', message: `target ${target} at ${portal}` });
+  }
+
+  const doLogin = () => login({ target: target!, portal, iface: choice.iface, auth: o.auth, timeoutMs: Math.max(1000, deadline - Date.now()), signal: o.signal });
+  let s: Session;
+  try {
+    s = await phase('login', doLogin);
+  } catch (e) {
+    if (choice.transport !== 'tcp' && isTransportRelated(e) && fallBack(`login over ${choice.transport} failed: ${(e as Error).message}`)) {
+      s = await phase('login', doLogin);
+    } else {
+      throw e;
+    }
+  }
+  const { s: withDev, d } = await phase('device', () => waitForDevice(s.sid, o.lun, Math.min(deadline, Date.now() + DEVICE_WAIT_MS), o.signal));
+  const luns = attached.get(s.sid) ?? new Set<number>();
+  luns.add(d.lun);
+  attached.set(s.sid, luns);
+  timings.totalMs = Date.now() - t0;
+  return {
+    session: withDev,
+    devices: withDev.devices,
+    device: { ...d, path: `/dev/${d.blockDevice}` },
+    transport: { requested, used: choice.transport, iface: choice.iface, ...(fallbackReason ? { fallbackReason } : {}) },
+    timings,
+  };
+}
+
+export interface DisconnectOptions {
+  sid: number;
+  /** The LUN this caller used; default: all LUNs this process attached on the session. */
+  lun?: number | undefined;
+  timeoutMs?: number | undefined;
+  signal?: AbortSignal | undefined;
+  sysfsRoot?: string | undefined;
+}
+
+/** Flushes a block device's dirty pages, then asks the SCSI layer to delete the device. */
+async function flushAndRemove(d: ScsiDevice, sysfsRoot: string): Promise<void> {
+  if (d.blockDevice) {
+    const h = await fs.open(`/dev/${d.blockDevice}`, 'r').catch(() => undefined);
+    if (h) {
+      await h.sync().catch(() => {});
+      await h.close();
+    }
+  }
+  await fs.writeFile(path.join(sysfsRoot, 'class', 'scsi_device', d.hctl, 'device', 'delete'), '1').catch((e: NodeJS.ErrnoException) => {
+    if (e.code !== 'ENOENT') throw e;
+  });
+}
+
+/**
+ * Detaches what connect() attached: flushes and removes this caller's SCSI device(s), and logs the session
+ * out when no other LUN attached through connect() in this process is still in use. Idempotent.
+ */
+export async function disconnect(o: DisconnectOptions): Promise<{ removed: string[]; loggedOut: boolean }> {
+  throwIfAborted(o.signal);
+  const sysfsRoot = o.sysfsRoot ?? '/sys';
+  const current = (await listSessions()).find((x) => x.sid === o.sid);
+  if (!current) {
+    attached.delete(o.sid);
+    return { removed: [], loggedOut: false };
+  }
+  const mine = attached.get(o.sid) ?? new Set(current.devices.map((d) => d.lun));
+  const releasing = o.lun === undefined ? [...mine] : [o.lun];
+  const removed: string[] = [];
+  for (const lun of releasing) {
+    const d = current.devices.find((x) => x.lun === lun);
+    if (d) {
+      await flushAndRemove(d, sysfsRoot);
+      removed.push(d.hctl);
+    }
+    mine.delete(lun);
+  }
+  if (mine.size > 0) {
+    attached.set(o.sid, mine);
+    return { removed, loggedOut: false };
+  }
+  attached.delete(o.sid);
+  // Flush and remove the session's other devices too, so the logout never races with writes.
+  for (const d of current.devices) if (!releasing.includes(d.lun)) await flushAndRemove(d, sysfsRoot);
+  try {
+    await logout({ sid: o.sid }, { timeoutMs: o.timeoutMs, signal: o.signal });
+  } catch (e) {
+    if (e instanceof IscsiError && e.code === 'SESSION_NOT_FOUND') return { removed, loggedOut: false };
+    throw e;
+  }
+  return { removed, loggedOut: true };
+}
