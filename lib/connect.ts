@@ -71,7 +71,7 @@ async function chooseIface(o: ConnectOptions): Promise<{ requested: Transport; c
   const files = (await listIfaces().catch(() => [] as Iface[])).filter((i) => i.transport === requested);
   const f = files[0];
   if (f) return { requested, choice: { transport: requested, iface: f.name, binding: { transport: requested, hwaddress: f.hwaddress, netdev: f.netdev, ipaddress: f.ipaddress } } };
-  return { requested, choice: { transport: requested, iface: `${requested}.(none)`, binding: { transport: requested } } };
+  return { requested, choice: { transport: requested, iface: `${requested} (no iface file: any ${requested} host)`, binding: { transport: requested } } };
 }
 
 function pickTarget(targets: DiscoveredTarget[], wanted: string | undefined, portal: string): DiscoveredTarget {
