@@ -1,13 +1,52 @@
-// `npm run bench`: every benchmark, one table each, results in bench/results/.
+// `npm run bench`: enumeration (lab), attach/detach/storm/memory (lab), enumeration memory (host, fake
+// sysfs). One table each; results in bench/results/<name>.json. BENCH=enumerate,attach,memory picks.
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 import { benchEnumerate, printEnumerate, writeResult } from './enumerate';
+import { benchAttach, printAttach } from './attach';
+import { repoRoot } from '../test/lab/lab';
+import { FakeSys } from '../test/fixtures/fakesys';
+
+function memoryOnHost(calls: number, sessions: number): unknown {
+  const tree = new FakeSys().transport('tcp', 0x39);
+  for (let i = 1; i <= sessions; i++) {
+    tree.host({ hostNo: i, procName: 'iscsi_tcp', ipaddress: '192.0.2.1' }).session({
+      hostNo: i, sid: i, targetName: `iqn.2026-11.org.openiscsi:mem${i}`, address: '192.0.2.10', port: 3260,
+      luns: [{ lun: 0 }, { lun: 1, block: { name: `sd${String.fromCharCode(97 + (i % 26))}${i}`, dev: `8:${i}` } }, { lun: 2, block: { name: `sdz${i}`, dev: `65:${i}` } }],
+    });
+  }
+  const script = ['set -e', `mount --bind ${tree.root} /sys`, 'mount -t tmpfs tmpfs /run/lock', `exec ${process.execPath} --expose-gc ${path.join(repoRoot, 'bench', 'enumerate-memory.js')} ${calls}`].join('\n');
+  const out = spawnSync('unshare', ['-m', '--propagation', 'private', 'bash', '-c', script], { encoding: 'utf8' });
+  tree.remove();
+  if (out.status !== 0) throw new Error(`memory bench failed: ${out.stderr}`);
+  return JSON.parse(out.stdout.trim().split('\n').pop()!);
+}
 
 async function main(): Promise<void> {
-  const counts = (process.env.BENCH_SESSIONS ?? '1,16').split(',').map(Number);
-  const rounds = Number(process.env.BENCH_ROUNDS ?? 15);
-  console.log(`enumeration: ${counts.join(', ')} session(s), ${rounds} interleaved rounds`);
-  const enumerate = await benchEnumerate(counts, rounds);
-  printEnumerate(enumerate);
-  console.log(`\nwritten: ${writeResult('enumerate', { rounds, results: enumerate })}`);
+  const which = new Set((process.env.BENCH ?? 'enumerate,attach,memory').split(','));
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 11);
+  if (which.has('enumerate')) {
+    const counts = (process.env.BENCH_SESSIONS ?? '1,16,64').split(',').map(Number);
+    console.log(`enumeration in the lab: ${counts.join(', ')} session(s), ${rounds} interleaved rounds`);
+    const r = await benchEnumerate(counts, rounds);
+    printEnumerate(r);
+    console.log(`  written: ${writeResult('enumerate', { rounds, results: r })}`);
+  }
+  if (which.has('attach')) {
+    const volumes = Number(process.env.BENCH_VOLUMES ?? 32);
+    const cycles = Number(process.env.BENCH_CYCLES ?? 200);
+    console.log(`\nattach/detach in the lab: ${rounds} rounds, ${volumes} concurrent volumes, ${cycles} memory cycles`);
+    const r = await benchAttach(rounds, volumes, cycles);
+    printAttach(r);
+    console.log(`  written: ${writeResult('attach', r)}`);
+  }
+  if (which.has('memory')) {
+    const calls = Number(process.env.BENCH_CALLS ?? 100_000);
+    console.log(`\nenumeration memory on the host (fake sysfs, 16 sessions × 3 LUNs): ${calls} × (sessions() + ifaces())`);
+    const r = memoryOnHost(calls, 16) as { perCallUs: number; rssBeforeMiB: number; rssAfterMiB: number };
+    console.log(`  ${r.perCallUs.toFixed(0)} µs per pair; RSS ${r.rssBeforeMiB.toFixed(1)} MiB → ${r.rssAfterMiB.toFixed(1)} MiB`);
+    console.log(`  written: ${writeResult('memory', r)}`);
+  }
 }
 
 main().catch((e: unknown) => {

@@ -45,7 +45,8 @@ export interface ConnectResult {
   /** The LUN's device, e.g. { blockDevice: 'sdb', path: '/dev/sdb' }. */
   device: ScsiDevice & { path: string };
   transport: { requested: Transport; used: Transport; iface: string; fallbackReason?: string };
-  timings: { resolveMs: number; checkMs: number; discoverMs: number; loginMs: number; deviceMs: number; totalMs: number };
+  /** Per phase; `iscsidMs` is the part of loginMs spent waiting for iscsid's LOGIN answer (iscsid and the kernel). */
+  timings: { resolveMs: number; checkMs: number; discoverMs: number; loginMs: number; iscsidMs: number; deviceMs: number; totalMs: number };
 }
 
 const DEVICE_WAIT_MS = 30_000;
@@ -114,7 +115,8 @@ export async function connect(o: ConnectOptions): Promise<ConnectResult> {
   if (o.transport !== undefined && o.iface !== undefined) throw new IscsiValidationError('INVALID_OPTIONS', 'give transport or iface, not both');
   if (o.transport !== undefined && !isTransport(o.transport)) parseTransport(o.transport);
   parsePortal(o.portal);
-  const timings = { resolveMs: 0, checkMs: 0, discoverMs: 0, loginMs: 0, deviceMs: 0, totalMs: 0 };
+  const timings = { resolveMs: 0, checkMs: 0, discoverMs: 0, loginMs: 0, iscsidMs: 0, deviceMs: 0, totalMs: 0 };
+  const loginTimings: { iscsidMs?: number } = {};
   const phase = async <T>(name: 'resolve' | 'check' | 'discover' | 'login' | 'device', fn: () => Promise<T>): Promise<T> => {
     const s = Date.now();
     emit({ type: 'phase', phase: name, status: 'start' });
@@ -162,7 +164,12 @@ export async function connect(o: ConnectOptions): Promise<ConnectResult> {
     emit({ type: 'decision', message: `target ${target} at ${portal}` });
   }
 
-  const doLogin = () => login({ target: target!, portal, iface: choice.iface, auth: o.auth, timeoutMs: Math.max(1000, deadline - Date.now()), signal: o.signal });
+  const doLogin = async () => {
+    const s = await login({ target: target!, portal, iface: choice.iface, auth: o.auth, timeoutMs: Math.max(1000, deadline - Date.now()), signal: o.signal, timings: loginTimings });
+    timings.iscsidMs += loginTimings.iscsidMs ?? 0;
+    loginTimings.iscsidMs = 0;
+    return s;
+  };
   let s: Session;
   try {
     s = await phase('login', doLogin);

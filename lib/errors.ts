@@ -54,6 +54,12 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
 
 /** libopeniscsiusr codes that mean "you lack a privilege". */
 const PERMISSION_CODES = new Set(['USR_ACCESS', 'ISCSID_ACCESS']);
+/**
+ * libopeniscsiusr reports some EACCES as BUG (scandir of /etc/iscsi/nodes: "Got unexpected error 13") or IDBM
+ * (its lock: "lock.write: 13 Permission denied"); its log lines, carried in the message, tell them apart.
+ */
+const USR_WRAPPED_EACCES = new Set(['USR_BUG', 'USR_IDBM']);
+const EACCES_TEXT = /\berror 13\b|\b13 Permission denied\b|\bPermission denied\b/;
 
 /**
  * Turns an error thrown by the addon (a plain Error with `code` and `errno`) into the IscsiError class that
@@ -65,8 +71,9 @@ export function fromNative(e: unknown, context?: string): unknown {
   if (typeof code !== 'string' || e instanceof TypeError) return e;
   const options: IscsiErrorOptions = { cause: e };
   if (typeof errno === 'number') options.errno = errno;
-  const message = context ? `${context}: ${e.message}` : e.message;
-  if (PERMISSION_CODES.has(code)) {
+  // Native messages usually start with their own context already ("listing nodes: ...").
+  const message = context && !e.message.startsWith(`${context}:`) ? `${context}: ${e.message}` : e.message;
+  if (PERMISSION_CODES.has(code) || (USR_WRAPPED_EACCES.has(code) && EACCES_TEXT.test(e.message))) {
     return new IscsiPermissionError(code, message, { ...options, hint: 'run as root (iSCSI administration needs CAP_SYS_ADMIN)' });
   }
   if (code === 'LIBOPENISCSIUSR_MISSING') return new IscsiUnsupportedError(code, message, options);

@@ -3,7 +3,7 @@ import { native, type NativeBinding, type NativeIpcResponse } from './native';
 import { fromNative, IscsiAbortError, IscsiError, IscsiTimeoutError } from './errors';
 import { iscsidError } from './iscsid-errors';
 import type { AbiFamily } from './version';
-import type { LoginRecord } from './record';
+import { checkRecordFitsFamily, type LoginRecord } from './record';
 
 export const IPC_COMMAND = {
   SESSION_LOGIN: 1,
@@ -30,6 +30,7 @@ export interface IpcOptions {
 /** Sends one request; resolves with iscsid's answer when err == 0, else rejects with the typed iscsid error. */
 export async function iscsidRequest(command: IpcCommand, o: IpcOptions): Promise<NativeIpcResponse> {
   if (o.signal?.aborted) throw new IscsiAbortError(`${command} was aborted before it was sent`);
+  if (o.record) checkRecordFitsFamily(o.record, o.family);
   const binding = o.binding ?? native();
   const bytes = binding.buildRequest(o.family, IPC_COMMAND[command], o.sid ?? 0, o.record);
   const handle = binding.ipcRequest(bytes, o.timeoutMs, o.socketName);

@@ -40,6 +40,8 @@ export interface LoginOptions extends VersionOptions {
   timeoutMs?: number | undefined;
   signal?: AbortSignal | undefined;
   deps?: LoginDeps | undefined;
+  /** Filled in with how long iscsid (and the kernel) took to answer LOGIN, to tell their time from ours. */
+  timings?: { iscsidMs?: number } | undefined;
 }
 
 /** Seams for tests. */
@@ -214,6 +216,7 @@ export async function login(o: LoginOptions): Promise<Session> {
       if (existing) return existing;
       if (o.persist) await writeNodeRecord(p.record, { ...(deps.nodesDir ? { nodesDir: deps.nodesDir } : {}) });
       const remaining = Math.max(1, deadline - Date.now());
+      const sent = process.hrtime.bigint();
       try {
         await iscsidRequest('SESSION_LOGIN', {
           family: p.family,
@@ -236,6 +239,8 @@ export async function login(o: LoginOptions): Promise<Session> {
           throw Cls === IscsiAbortError ? new IscsiAbortError(msg, { cause: e, hint, details }) : new IscsiTimeoutError('LOGIN_TIMEOUT', msg, { cause: e, hint, details });
         }
         throw e;
+      } finally {
+        if (o.timings) o.timings.iscsidMs = Number(process.hrtime.bigint() - sent) / 1e6;
       }
       const s = await findSession(deps, target, address, port, ifaceName);
       if (!s) throw new IscsiError('LOGIN_SESSION_MISSING', `iscsid reported a login to ${target} but no session shows in sysfs`);

@@ -2,6 +2,7 @@
 // hard-coded defaults, then iscsid.conf's node.* keys, then the iface, then the caller's options.
 import { IscsiValidationError } from './errors';
 import { checkFits } from './validate';
+import type { AbiFamily } from './version';
 
 export interface RecordIface {
   name: string;
@@ -37,6 +38,7 @@ export interface LoginRecord {
     initialLoginRetryMax: number;
     nrSessions: number;
     scan: number;
+    /** 2.1.11 and later only: log every Nth reconnect attempt (iscsid treats < 1 as 1). */
     connReopenLogFreq: number;
     auth: { authmethod: number; username: string; password: string; usernameIn: string; passwordIn: string; chapAlgs: number[] };
     replacementTimeout: number;
@@ -50,6 +52,8 @@ export interface LoginRecord {
   };
   conn: {
     startup: number; address: string; port: number; windowSize: number; typeOfService: number;
+    /** git builds after 2.1.11 only: the TCP congestion control algorithm, '' for the system default. */
+    congestionControl: string;
     loginTimeout: number; logoutTimeout: number; authTimeout: number; activeTimeout: number;
     noopOutInterval: number; noopOutTimeout: number;
     MaxRecvDataSegmentLength: number; MaxXmitDataSegmentLength: number; HeaderDigest: number; DataDigest: number;
@@ -70,7 +74,7 @@ export function defaultRecord(): LoginRecord {
     name: '', tpgt: -1, startup: 0, leadingLogin: 0,
     session: {
       initialCmdsn: 0, reopenMax: 0, xmitThreadPriority: -20, cmdsMax: 128, queueDepth: 32, initialLoginRetryMax: 4,
-      nrSessions: 1, scan: 1, connReopenLogFreq: 0,
+      nrSessions: 1, scan: 1, connReopenLogFreq: 1,
       auth: { authmethod: 0, username: '', password: '', usernameIn: '', passwordIn: '', chapAlgs: [5] },
       replacementTimeout: 120,
       errTimeo: { abort: 15, hostReset: 60, luReset: 30, tgtReset: 30 },
@@ -81,7 +85,7 @@ export function defaultRecord(): LoginRecord {
       multiple: 0,
     },
     conn: {
-      startup: 0, address: '', port: 3260, windowSize: 524288, typeOfService: 0, loginTimeout: 30, logoutTimeout: 15,
+      startup: 0, address: '', port: 3260, windowSize: 524288, typeOfService: 0, congestionControl: '', loginTimeout: 30, logoutTimeout: 15,
       authTimeout: 45, activeTimeout: 0, noopOutInterval: 5, noopOutTimeout: 5, MaxRecvDataSegmentLength: 262144,
       MaxXmitDataSegmentLength: 0, HeaderDigest: 0, DataDigest: 0, IFMarker: 0, OFMarker: 0,
     },
@@ -121,6 +125,8 @@ export const NODE_KEYS: Record<string, Setter> = {
   'node.session.initial_login_retry_max': int((r, n) => (r.session.initialLoginRetryMax = n), 0),
   'node.session.nr_sessions': int((r, n) => (r.session.nrSessions = n), 1, 1),
   'node.session.scan': words({ manual: 0, auto: 1 }, (r, n) => (r.session.scan = n)),
+  'node.session.conn_reopen_log_freq': int((r, n) => (r.session.connReopenLogFreq = n), 0), // 2.1.11
+  'node.session.sess_reopen_log_freq': int((r, n) => (r.session.connReopenLogFreq = n), 0), // git after 2.1.11
   'node.session.auth.chap_algs': (r, v, key) => {
     const algs = v.split(',').map((s) => s.trim());
     const nums = algs.map((a) => CHAP_ALGORITHMS[a as ChapAlgorithm]);
@@ -147,6 +153,10 @@ export const NODE_KEYS: Record<string, Setter> = {
   'node.conn[0].startup': words({ manual: 0, automatic: 1, onboot: 2 }, (r, n) => (r.conn.startup = n)),
   'node.conn[0].tcp.window_size': int((r, n) => (r.conn.windowSize = n), 0),
   'node.conn[0].tcp.type_of_service': int((r, n) => (r.conn.typeOfService = n), 0, 255),
+  'node.conn[0].tcp.congestion_control': (r, v, key) => {
+    if (!/^[A-Za-z0-9_-]{1,15}$/.test(v)) throw new IscsiValidationError('INVALID_OPTION', `${key} must be a kernel congestion control name (1..15 of letters, digits, _ -), got ${JSON.stringify(v)}`);
+    r.conn.congestionControl = v;
+  },
   'node.conn[0].timeo.login_timeout': int((r, n) => (r.conn.loginTimeout = n), 0),
   'node.conn[0].timeo.logout_timeout': int((r, n) => (r.conn.logoutTimeout = n), 0),
   'node.conn[0].timeo.auth_timeout': int((r, n) => (r.conn.authTimeout = n), 0),
@@ -202,4 +212,23 @@ export function applyIface(r: LoginRecord, i: IfaceValues): void {
   set(i.netdev, 15, 'iface netdev', (s) => (r.iface.netdev = s));
   set(i.initiatorName, 255, 'iface initiator name', (s) => (r.iface.iname = s));
   if (i.ifaceNum) r.iface.ifaceNum = i.ifaceNum;
+}
+
+/**
+ * Settings a family's request has no room for must hold the value that family behaves as if it had; anything
+ * else is refused before the addon is asked (which would refuse it too, with a TypeError).
+ */
+export function checkRecordFitsFamily(r: LoginRecord, family: AbiFamily): void {
+  const no = (what: string, key: string, allowed: string) =>
+    new IscsiValidationError('OPTION_NOT_SUPPORTED', `${what} (${key}) is not supported by the running iscsid's open-iscsi ${family}; it must be ${allowed}`, { details: { family, key } });
+  const old = family === '2.0.874' || family === '2.0.875' || family === '2.0.876';
+  if (family === '2.0.874' && r.session.scan !== 1) throw no('manual LUN scanning', 'node.session.scan', 'auto');
+  if (old && (r.session.auth.chapAlgs.length !== 1 || r.session.auth.chapAlgs[0] !== CHAP_ALGORITHMS.MD5)) {
+    throw no('CHAP algorithms other than MD5', 'node.session.auth.chap_algs', 'MD5');
+  }
+  if ((family === '2.0.874' || family === '2.0.875') && r.iface.prefixLen !== 0) throw no('an iface prefix length', 'iface.prefix_len', '0');
+  if (family !== '2.1.11' && family !== '2.1.11-git' && r.session.connReopenLogFreq > 1) {
+    throw no('a reconnect log frequency', 'node.session.conn_reopen_log_freq', '1');
+  }
+  if (family !== '2.1.11-git' && r.conn.congestionControl !== '') throw no('a TCP congestion control', 'node.conn[0].tcp.congestion_control', 'unset');
 }

@@ -1,50 +1,81 @@
-// Which open-iscsi is iscsid? Its IPC has no handshake and the request size changed five times, so the
+// Which open-iscsi is iscsid? Its IPC has no handshake and the request layout changed six times, so the
 // record layout must be chosen from the running daemon's version, found without spawning anything:
 // the executable of the running iscsid (it embeds "# BEGIN RECORD <version>"), else the dpkg database.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { IscsiUnsupportedError } from './errors';
 
-export type AbiFamily = '2.0.874' | '2.0.875' | '2.1.1' | '2.1.11';
+/**
+ * The request layouts the addon mirrors (native/ipc/layout.h), named after their first release:
+ * 2.0.874; 2.0.875; 2.0.876 to 2.1.0; 2.1.1 to 2.1.10; 2.1.11; git builds after 2.1.11 that have
+ * `tcp.congestion_control` (they still call themselves 2.1.11).
+ */
+export const ABI_FAMILIES = ['2.0.874', '2.0.875', '2.0.876', '2.1.1', '2.1.11', '2.1.11-git'] as const;
+export type AbiFamily = (typeof ABI_FAMILIES)[number];
 
 /** Families whose layout was checked byte for byte against a real iscsid (2.1.8 in the lab). */
 export const VERIFIED_FAMILIES: readonly AbiFamily[] = ['2.1.1'];
 
 export interface IscsidVersion {
+  /** open-iscsi's own numbering, e.g. "2.1.8" (2.0-8xx is written 2.0.8xx here). */
   version: string;
   family: AbiFamily | undefined;
   source: 'process' | 'dpkg' | 'override';
   pid?: number;
+  /** Why the family is what it is, when that is not plain from the version. */
+  note?: string;
 }
 
 export interface VersionOptions {
+  /** Test seam: a fake /proc. */
   procRoot?: string | undefined;
+  /** Test seam: a fake dpkg status file. */
   dpkgStatusPath?: string | undefined;
   /**
-   * For users who know better: the open-iscsi version (e.g. "2.1.8") or family to assume, skipping
-   * detection and the verified-layout check. Also read from OPENISCSI_ABI. A wrong value makes iscsid
-   * misread every request.
+   * For users who know better: the open-iscsi version (e.g. "2.1.8") or family (one of ABI_FAMILIES) to
+   * assume, skipping detection and the verified-layout check. Also read from OPENISCSI_ABI. A wrong value
+   * makes iscsid misread every request (or wait forever for the rest of a request that is too short).
    */
   abi?: string | undefined;
 }
 
-function parse(v: string): [number, number, number] | undefined {
+type Triple = [number, number, number];
+
+function parse(v: string): Triple | undefined {
   const m = /^(\d+)\.(\d+)\.(\d+)/.exec(v);
   return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
 }
 
-const cmp = (a: [number, number, number], b: [number, number, number]) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
+const cmp = (a: Triple, b: Triple) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
 
-/** The ABI family of an open-iscsi version (sizes in openiscsi-internals §2.3), or undefined if none is mirrored. */
+/**
+ * The ABI family of an open-iscsi version (layouts measured at every tag), or undefined if none is mirrored.
+ * 2.1.11 maps to "2.1.11"; a git build after it may be "2.1.11-git" instead, which only the executable tells.
+ */
 export function familyOf(version: string): AbiFamily | undefined {
   const v = parse(version);
   if (!v) return undefined;
   if (cmp(v, [2, 0, 874]) < 0) return undefined;
   if (cmp(v, [2, 0, 875]) < 0) return '2.0.874';
-  if (cmp(v, [2, 1, 1]) < 0) return '2.0.875';
+  if (cmp(v, [2, 0, 876]) < 0) return '2.0.875';
+  if (cmp(v, [2, 1, 1]) < 0) return '2.0.876';
   if (cmp(v, [2, 1, 11]) < 0) return '2.1.1';
   if (cmp(v, [2, 1, 12]) < 0) return '2.1.11';
   return undefined;
+}
+
+/**
+ * open-iscsi's version from the string a build embeds: "2.1.8", "2.0-874" (releases before 2.1.0).
+ * Red Hat's builds number it "6.2.1.4" (6. + the upstream version) and carry their own patches: such a
+ * version is reported, but no family is assumed for it.
+ */
+export function normaliseVersion(raw: string): { version: string; vendor?: string } | undefined {
+  const rh = /^6\.(2\.\d+\.\d+)/.exec(raw);
+  if (rh) return { version: rh[1]!, vendor: `Red Hat build ${raw}` };
+  const old = /^(\d+\.\d+)-(\d+)/.exec(raw);
+  if (old) return { version: `${old[1]}.${old[2]}` };
+  const m = /^\d+\.\d+\.\d+/.exec(raw);
+  return m ? { version: m[0] } : undefined;
 }
 
 async function findIscsidPid(procRoot: string): Promise<number | undefined> {
@@ -57,45 +88,76 @@ async function findIscsidPid(procRoot: string): Promise<number | undefined> {
   return undefined;
 }
 
-const cache = new Map<string, string | undefined>();
-
-async function versionFromExecutable(exe: string): Promise<string | undefined> {
-  const st = await fs.stat(exe).catch(() => undefined);
-  if (!st) return undefined;
-  const key = `${exe}:${st.ino}:${st.mtimeMs}`;
-  if (cache.has(key)) return cache.get(key);
-  const bytes = await fs.readFile(exe).catch(() => undefined);
-  const m = bytes ? /# BEGIN RECORD (\d+\.\d+\.\d+)/.exec(bytes.toString('latin1')) : null;
-  cache.set(key, m?.[1]);
-  return m?.[1];
+interface ExeFacts {
+  version: string;
+  vendor?: string;
+  /** git after 2.1.11 (commit 82ebd51 on): the congestion-control key that came with the new layout. */
+  congestionKey: boolean;
 }
 
+const cache = new Map<string, ExeFacts | undefined>();
+
+async function versionFromExecutable(exe: string): Promise<ExeFacts | undefined> {
+  const st = await fs.stat(exe).catch(() => undefined);
+  if (!st) return undefined;
+  const key = `${exe}:${st.dev}:${st.ino}:${st.mtimeMs}`;
+  if (cache.has(key)) return cache.get(key);
+  const bytes = await fs.readFile(exe).catch(() => undefined);
+  const text = bytes?.toString('latin1') ?? '';
+  const raw = /# BEGIN RECORD ([0-9][0-9A-Za-z.+~-]*)/.exec(text)?.[1];
+  const n = raw ? normaliseVersion(raw) : undefined;
+  const facts = n ? { ...n, congestionKey: text.includes('tcp.congestion_control') } : undefined;
+  cache.set(key, facts);
+  return facts;
+}
+
+/** The installed open-iscsi package's upstream version (epoch and Debian revision dropped), e.g. "2.1.8". */
 async function versionFromDpkg(statusPath: string): Promise<string | undefined> {
   const text = await fs.readFile(statusPath, 'utf8').catch(() => '');
-  for (const stanza of text.split('\n\n')) {
+  for (const stanza of text.split(/\n\n+/)) {
     if (/^Package: open-iscsi$/m.test(stanza) && /^Status: install ok installed$/m.test(stanza)) {
-      const v = /^Version: (?:\d+:)?([^\s-]+)/m.exec(stanza)?.[1];
+      const v = /^Version: (?:\d+:)?(\S+?)(?:-[^-\s]+)?$/m.exec(stanza)?.[1];
       if (v) return v;
     }
   }
   return undefined;
 }
 
+function fromDpkg(upstream: string): IscsidVersion {
+  const n = normaliseVersion(upstream);
+  const version = n?.version ?? upstream;
+  const note = 'from the package database: no running iscsid was found (socket activation starts it on the first request)';
+  const snapshot = /[+~](git|dev|pre|rc)/i.test(upstream) && version === '2.1.11';
+  if (snapshot) return { version, family: undefined, source: 'dpkg', note: `${note}; ${upstream} is a git snapshot, whose layout the version cannot tell` };
+  return { version, family: familyOf(version), source: 'dpkg', note };
+}
+
 /** Detects the running iscsid's version. Never throws for an unknown version: see requireVerifiedFamily. */
 export async function detectIscsidVersion(o: VersionOptions = {}): Promise<IscsidVersion | undefined> {
   const override = o.abi ?? process.env.OPENISCSI_ABI;
   if (override) {
-    const family = (['2.0.874', '2.0.875', '2.1.1', '2.1.11'] as const).find((f) => f === override) ?? familyOf(override);
+    const family = ABI_FAMILIES.find((f) => f === override) ?? familyOf(normaliseVersion(override)?.version ?? override);
     return { version: override, family, source: 'override' };
   }
   const procRoot = o.procRoot ?? '/proc';
   const pid = await findIscsidPid(procRoot);
   if (pid !== undefined) {
-    const v = await versionFromExecutable(path.join(procRoot, String(pid), 'exe'));
-    if (v) return { version: v, family: familyOf(v), source: 'process', pid };
+    const facts = await versionFromExecutable(path.join(procRoot, String(pid), 'exe'));
+    if (facts?.vendor) {
+      return { version: facts.version, family: undefined, source: 'process', pid, note: `${facts.vendor}: a distribution-patched layout, never measured` };
+    }
+    if (facts) {
+      let family = familyOf(facts.version);
+      let note: string | undefined;
+      if (family === '2.1.11' && facts.congestionKey) {
+        family = '2.1.11-git';
+        note = 'a git build after 2.1.11 (it knows tcp.congestion_control), whose request is 16 bytes longer';
+      }
+      return { version: facts.version, family, source: 'process', pid, ...(note ? { note } : {}) };
+    }
   }
   const v = await versionFromDpkg(o.dpkgStatusPath ?? '/var/lib/dpkg/status');
-  return v ? { version: v, family: familyOf(v), source: 'dpkg' } : undefined;
+  return v ? fromDpkg(v) : undefined;
 }
 
 /** The family to build requests for; refuses (nothing is sent) unless it is verified or overridden. */
@@ -106,16 +168,17 @@ export async function requireVerifiedFamily(o: VersionOptions = {}): Promise<{ f
       hint: 'start iscsid, or pass { abi: "<open-iscsi version>" } (or OPENISCSI_ABI) if you know it',
     });
   }
+  const why = version.note ? ` (${version.note})` : '';
   if (!version.family) {
-    throw new IscsiUnsupportedError('ISCSID_ABI_UNSUPPORTED', `open-iscsi ${version.version} (from ${version.source}) has no known request layout`, {
-      hint: 'nothing was sent; supported: 2.1.1 to 2.1.10 (verified), 2.0.874 to 2.1.0 and 2.1.11 (override only)',
-      details: { version: version.version },
+    throw new IscsiUnsupportedError('ISCSID_ABI_UNSUPPORTED', `open-iscsi ${version.version} (from ${version.source}) has no known request layout${why}`, {
+      hint: `nothing was sent; mirrored: 2.0.874 to 2.1.11 and git after it, of which ${VERIFIED_FAMILIES.join(', ')} is verified; pass { abi } (or OPENISCSI_ABI) if you know which one this is`,
+      details: { version: version.version, source: version.source },
     });
   }
   if (version.source !== 'override' && !VERIFIED_FAMILIES.includes(version.family)) {
-    throw new IscsiUnsupportedError('ISCSID_ABI_UNSUPPORTED', `open-iscsi ${version.version} uses a request layout not yet verified against a real iscsid`, {
+    throw new IscsiUnsupportedError('ISCSID_ABI_UNSUPPORTED', `open-iscsi ${version.version} (from ${version.source}) uses the ${version.family} request layout, not yet verified against a real iscsid${why}`, {
       hint: 'nothing was sent; if you know the layout matches, pass { abi } (or OPENISCSI_ABI) to override',
-      details: { version: version.version, family: version.family },
+      details: { version: version.version, family: version.family, source: version.source },
     });
   }
   return { family: version.family, version };

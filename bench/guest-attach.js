@@ -1,0 +1,122 @@
+// Runs inside the lab guest. Attach and detach of one LUN, openiscsi against the sequence an
+// os-brick-style connector runs with iscsiadm (discovery, node show/update, login, session listing,
+// scan, device wait; detach: flush, delete, logout, node delete), A and B interleaved.
+'use strict';
+const { execFileSync, spawn } = require('node:child_process');
+const { monitorEventLoopDelay } = require('node:perf_hooks');
+const path = require('node:path');
+
+const pkg = require(path.resolve(__dirname, '..', 'dist', 'index.js'));
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const stats = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+
+/** The iscsiadm attach, as a shell script (one process per iscsiadm call, like the connectors). */
+function attachScript(portal, target) {
+  return `set -e
+iscsiadm -m discovery -t sendtargets -p ${portal} >/dev/null
+iscsiadm -m node -T ${target} -p ${portal} >/dev/null
+iscsiadm -m node -T ${target} -p ${portal} --op update -n node.session.scan -v manual
+iscsiadm -m node -T ${target} -p ${portal} --op update -n node.startup -v manual
+iscsiadm -m node -T ${target} -p ${portal} --login >/dev/null
+sid=$(iscsiadm -m session | awk -v t=${target} '$4 == t { gsub(/[\\[\\]]/, "", $2); print $2 }')
+host=$(ls -d /sys/class/iscsi_session/session$sid/device/target* | sed 's/.*target\\([0-9]*\\):.*/\\1/')
+echo "0 0 1" > /sys/class/scsi_host/host$host/scan
+for i in $(seq 400); do
+  dev=$(ls /sys/class/iscsi_session/session$sid/device/target*/*:1/block 2>/dev/null | head -1)
+  [ -n "$dev" ] && [ -b /dev/$dev ] && break
+  sleep 0.01
+done
+[ -b /dev/$dev ] && echo $dev`;
+}
+
+function detachScript(portal, target, dev) {
+  return `set -e
+blockdev --flushbufs /dev/${dev}
+echo 1 > /sys/block/${dev}/device/delete
+iscsiadm -m node -T ${target} -p ${portal} --logout >/dev/null
+iscsiadm -m node -T ${target} -p ${portal} --op delete`;
+}
+
+function sh(script) {
+  return new Promise((resolve, reject) => {
+    const c = spawn('bash', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    c.stdout.on('data', (d) => (out += d));
+    c.stderr.on('data', (d) => (err += d));
+    c.on('close', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`script failed (${code}): ${err}`))));
+  });
+}
+
+/** `rounds` interleaved attach+detach pairs on one target. */
+async function attach(rounds, portal, target) {
+  const a = { attach: [], detach: [], iscsid: [], ours: [] };
+  const b = { attach: [], detach: [] };
+  for (let i = 0; i < rounds; i++) {
+    let t = now();
+    const r = await pkg.connect({ target, portal, lun: 1 });
+    a.attach.push(now() - t);
+    a.iscsid.push(r.timings.iscsidMs);
+    a.ours.push(now() - t - r.timings.iscsidMs);
+    t = now();
+    await pkg.disconnect({ sid: r.session.sid });
+    a.detach.push(now() - t);
+
+    t = now();
+    const dev = await sh(attachScript(portal, target));
+    b.attach.push(now() - t);
+    t = now();
+    await sh(detachScript(portal, target, dev));
+    b.detach.push(now() - t);
+  }
+  return {
+    rounds,
+    openiscsi: { attachMs: stats(a.attach), detachMs: stats(a.detach), iscsidLoginMs: stats(a.iscsid), oursMs: stats(a.ours) },
+    iscsiadm: { attachMs: stats(b.attach), detachMs: stats(b.detach) },
+    attachRatio: median(b.attach) / median(a.attach),
+    detachRatio: median(b.detach) / median(a.detach),
+    overheadShare: median(a.ours) / median(a.attach),
+  };
+}
+
+/** All targets at once: total time, and the event loop's delay while openiscsi's attaches run. */
+async function storm(portal, targets) {
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  h.enable();
+  let t = now();
+  const results = await Promise.all(targets.map((target) => pkg.connect({ target, portal, lun: 1 })));
+  const oursAttach = now() - t;
+  h.disable();
+  t = now();
+  await Promise.all(results.map((r) => pkg.disconnect({ sid: r.session.sid })));
+  const oursDetach = now() - t;
+  t = now();
+  const devs = await Promise.all(targets.map((target) => sh(attachScript(portal, target))));
+  const theirsAttach = now() - t;
+  t = now();
+  await Promise.all(targets.map((target, i) => sh(detachScript(portal, target, devs[i]))));
+  const theirsDetach = now() - t;
+  return {
+    volumes: targets.length,
+    openiscsi: { attachMs: oursAttach, detachMs: oursDetach },
+    iscsiadm: { attachMs: theirsAttach, detachMs: theirsDetach },
+    attachRatio: theirsAttach / oursAttach,
+    eventLoopDelayMs: { p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6 },
+  };
+}
+
+/** RSS before and after `cycles` attach/detach cycles. */
+async function memory(cycles, portal, target) {
+  global.gc?.();
+  const before = process.memoryUsage().rss;
+  for (let i = 0; i < cycles; i++) {
+    const r = await pkg.connect({ target, portal, lun: 1 });
+    await pkg.disconnect({ sid: r.session.sid });
+  }
+  global.gc?.();
+  return { cycles, rssBeforeMiB: before / 2 ** 20, rssAfterMiB: process.memoryUsage().rss / 2 ** 20 };
+}
+
+module.exports = { attach, storm, memory, execFileSync };
