@@ -20,10 +20,11 @@ export async function benchEnumerate(sessionCounts: number[], rounds: number): P
     const lab = await startLab({ targets, memoryMiB: 2048, onProgress: (m) => console.log(`  lab: ${m}`) });
     try {
       console.log(`  logging in to ${n} target(s) with iscsiadm`);
-      await lab.shOk(`iscsiadm -m discovery -t st -p ${lab.portal} >/dev/null && iscsiadm -m node -p ${lab.portal} --login >/dev/null`, { timeoutMs: 300_000 });
+      await lab.shOk(`iscsiadm -m discovery -t st -p ${lab.portal} >/dev/null && iscsiadm -m node -p ${lab.portal} --login >/dev/null`, { timeoutMs: 600_000 });
       const count = Number((await lab.shOk('ls /sys/class/iscsi_session | wc -l')).trim());
       if (count !== n) throw new Error(`expected ${n} sessions, the guest has ${count}`);
       results[String(n)] = await lab.call<Record<string, CaseResult>>(path.join(repoRoot, 'bench', 'guest-enumerate.js'), 'run', [rounds], { timeoutMs: 900_000 });
+      printEnumerate({ [String(n)]: results[String(n)]! });
     } finally {
       await lab.stop();
     }

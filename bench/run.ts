@@ -2,7 +2,7 @@
 // sysfs). One table each; results in bench/results/<name>.json. BENCH=enumerate,attach,memory picks.
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { benchEnumerate, printEnumerate, writeResult } from './enumerate';
+import { benchEnumerate, writeResult } from './enumerate';
 import { benchAttach, printAttach } from './attach';
 import { repoRoot } from '../test/lab/lab';
 import { FakeSys } from '../test/fixtures/fakesys';
@@ -29,7 +29,6 @@ async function main(): Promise<void> {
     const counts = (process.env.BENCH_SESSIONS ?? '1,16,64').split(',').map(Number);
     console.log(`enumeration in the lab: ${counts.join(', ')} session(s), ${rounds} interleaved rounds`);
     const r = await benchEnumerate(counts, rounds);
-    printEnumerate(r);
     console.log(`  written: ${writeResult('enumerate', { rounds, results: r })}`);
   }
   if (which.has('attach')) {

@@ -337,7 +337,8 @@ export class Lab {
       }
       lines.push(`${adm} --op bind --mode target --tid ${tid} -I ALL`);
     }
-    await this.shOk(lines.join('\n'));
+    // each tgtadm call costs a process start under emulation: allow for many targets
+    await this.shOk(lines.join('\n'), { timeoutMs: 60_000 + 3_000 * targets.length });
   }
 
   /** Powers the guest off and waits for qemu; idempotent. */
