@@ -21,7 +21,7 @@ iscsiadm -m node -T ${target} -p ${portal} --op update -n node.session.scan -v m
 iscsiadm -m node -T ${target} -p ${portal} --op update -n node.startup -v manual
 iscsiadm -m node -T ${target} -p ${portal} --login >/dev/null
 sid=$(iscsiadm -m session | awk -v t=${target} '$4 == t { gsub(/[\\[\\]]/, "", $2); print $2 }')
-host=$(ls -d /sys/class/iscsi_session/session$sid/device/target* | sed 's/.*target\\([0-9]*\\):.*/\\1/')
+host=$(readlink -f /sys/class/iscsi_session/session$sid/device | sed 's|.*/host\\([0-9]*\\)/session.*|\\1|')
 echo "0 0 1" > /sys/class/scsi_host/host$host/scan
 for i in $(seq 400); do
   dev=$(ls /sys/class/iscsi_session/session$sid/device/target*/*:1/block 2>/dev/null | head -1)
