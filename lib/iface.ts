@@ -1,13 +1,15 @@
 // Ifaces as libopeniscsiusr sees them: /etc/iscsi/ifaces plus the built-ins `default` and `iser`.
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { native, type NativeBinding, type NativeIface } from './native';
-import { fromNative, IscsiError } from './errors';
-import { withDeadline, type WaitOptions } from './deadline';
+import { fromNative, IscsiError, IscsiPermissionError } from './errors';
+import type { WaitOptions } from './deadline';
+import { afterDbUnlock, dbLockedFrom, type DbLockWaitOptions } from './db-lock';
+import { checkRecord } from './record-file';
 
 export type Iface = NativeIface;
 
-export interface IfaceReadOptions extends WaitOptions {
+export interface IfaceReadOptions extends WaitOptions, DbLockWaitOptions {
   /**
    * Called for each iface file libopeniscsiusr rejects (one unknown key makes it fail the whole listing;
    * the other ifaces are still returned). Default: a process warning with the same code.
@@ -28,16 +30,21 @@ async function perFile(o: IfaceReadOptions, binding: Pick<NativeBinding, 'getIfa
   const good: Iface[] = [];
   for (const name of names) {
     try {
-      good.push(await binding.getIface(name));
+      const i = await binding.getIface(name);
+      // The listing leaves out files without a transport, as libopeniscsiusr's own listing does.
+      if (i.transport !== '') good.push(i);
     } catch (e) {
       const err = fromNative(e);
       const file = path.join(dir, name);
+      const text = await readFile(file, 'utf8').catch(() => undefined);
+      const problem = text === undefined ? undefined : checkRecord(text, 'iface', name);
+      const why = problem ? (problem.reason === 'unknown key' ? `unknown key ${problem.key}` : `bad value for ${problem.key}`) : err instanceof Error ? err.message : String(err);
       onProblem(
-        new IscsiError('IFACE_FILE_INVALID', `iface file ${file} is not valid for libopeniscsiusr and was skipped`, {
+        new IscsiError('IFACE_FILE_INVALID', `iface file ${file} is not valid for libopeniscsiusr (${why}) and was skipped`, {
           ...(err instanceof IscsiError && err.errno !== undefined ? { errno: err.errno } : {}),
           cause: err,
           hint: 'fix or remove the file (an unknown key, e.g. one written by a newer iscsiadm, is enough)',
-          details: { file },
+          details: { file, ...(problem ? { key: problem.key, reason: problem.reason } : {}) },
         }),
       );
     }
@@ -49,25 +56,28 @@ async function perFile(o: IfaceReadOptions, binding: Pick<NativeBinding, 'getIfa
 
 export async function ifaces(o: IfaceReadOptions = {}): Promise<Iface[]> {
   const binding = o.binding ?? native();
-  const run = async () => {
+  return afterDbUnlock('listing ifaces', o, 35_000, async () => {
     try {
       return await binding.getIfaces();
     } catch (e) {
       const err = fromNative(e, 'listing ifaces');
-      if (err instanceof IscsiError && (err.code === 'USR_INVAL' || err.code === 'USR_IDBM')) return perFile(o, binding, err);
+      if (!(err instanceof IscsiError) || err instanceof IscsiPermissionError) throw err;
+      const locked = dbLockedFrom(err);
+      if (locked) throw locked;
+      // INVAL: an unknown key or value in one file (named in the message); IDBM: a file it could not read.
+      if (err.code === 'USR_INVAL' || err.code === 'USR_IDBM') return perFile(o, binding, err);
       throw err;
     }
-  };
-  return withDeadline(run(), 'listing ifaces', o, 35_000);
+  });
 }
 
 /** What `iscsiadm -m iface` does first: writes iface files for the offload hardware present. */
-export async function setupDefaultIfaces(o: WaitOptions & { binding?: Pick<NativeBinding, 'setupDefaultIfaces'> } = {}): Promise<Iface[]> {
+export async function setupDefaultIfaces(o: WaitOptions & DbLockWaitOptions & { binding?: Pick<NativeBinding, 'setupDefaultIfaces'> } = {}): Promise<Iface[]> {
   const binding = o.binding ?? native();
-  return withDeadline(
-    binding.setupDefaultIfaces().catch((e: unknown) => Promise.reject(fromNative(e, 'setting up default ifaces'))),
-    'setting up default ifaces',
-    o,
-    35_000,
+  return afterDbUnlock('setting up default ifaces', o, 35_000, () =>
+    binding.setupDefaultIfaces().catch((e: unknown) => {
+      const err = fromNative(e, 'setting up default ifaces');
+      return Promise.reject((err instanceof IscsiError && dbLockedFrom(err)) || err);
+    }),
   );
 }

@@ -127,6 +127,15 @@ export async function session(sid: number, o: SessionReadOptions = {}): Promise<
       if (err instanceof IscsiError && err.code === 'USR_SESS_NOT_FOUND') {
         throw new IscsiError('SESSION_NOT_FOUND', `there is no iSCSI session ${sid}`, { errno: err.errno ?? 2, cause: err, hint: 'list the current ones with sessions()' });
       }
+      // The same trap as in sessions(): the kernel hides the CHAP attributes, and libopeniscsiusr gives up.
+      if (err instanceof IscsiPermissionError) {
+        throw new IscsiPermissionError('SESSIONS_PERMISSION_DENIED', `libopeniscsiusr could not read session ${sid}`, {
+          ...(err.errno !== undefined ? { errno: err.errno } : {}),
+          cause: err,
+          hint: 'the kernel hides CHAP attributes from processes without CAP_SYS_ADMIN; run as root',
+          details: { missing: [sid] },
+        });
+      }
       throw err;
     }
     return toSession(s);

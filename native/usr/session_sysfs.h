@@ -34,4 +34,7 @@ std::vector<uint32_t> ListSessionIds(const std::string& root);
 
 Napi::Object ToJs(Napi::Env env, const SessionSysfsRecord& r);
 
+// The WWID the kernel would show in `wwid`, derived from a raw VPD page 0x83; empty when it has none.
+std::string WwidFromVpdPage83(const std::string& page);
+
 }  // namespace openiscsi

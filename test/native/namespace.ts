@@ -8,7 +8,11 @@ export interface NamespaceRun {
   stderr: string;
 }
 
-export function runInMountNamespace(opts: { sysfsRoot?: string; etcSetup?: string[]; script: string; timeoutMs?: number }): NamespaceRun {
+/**
+ * `unprivileged`: node runs as root with every capability dropped (no CAP_SYS_ADMIN, no CAP_DAC_OVERRIDE), so
+ * files the fixture made unreadable (mode 000) give EACCES, as the kernel's CHAP attributes do for non-root.
+ */
+export function runInMountNamespace(opts: { sysfsRoot?: string; etcSetup?: string[]; script: string; timeoutMs?: number; unprivileged?: boolean }): NamespaceRun {
   const lines = [
     'set -e',
     ...(opts.sysfsRoot ? [`mount --bind ${opts.sysfsRoot} /sys`] : []),
@@ -16,7 +20,7 @@ export function runInMountNamespace(opts: { sysfsRoot?: string; etcSetup?: strin
     'mount -t tmpfs tmpfs /run/lock',
     'mkdir -p /etc/iscsi/ifaces /etc/iscsi/nodes',
     ...(opts.etcSetup ?? []),
-    `exec ${process.execPath} -e ${JSON.stringify(opts.script).replace(/\$/g, '\\$')}`,
+    `exec ${opts.unprivileged ? 'setpriv --inh-caps=-all --bounding-set=-all ' : ''}${process.execPath} -e ${JSON.stringify(opts.script).replace(/\$/g, '\\$')}`,
   ];
   const out = spawnSync('unshare', ['-m', '--propagation', 'private', 'bash', '-c', lines.join('\n')], {
     encoding: 'utf8',

@@ -91,14 +91,14 @@ describe('ifaces() with a file libopeniscsiusr refuses', () => {
       getIface: async (name: string) => (name === 'bad1' ? Promise.reject(usrError('USR_INVAL', 7, 'bad')) : iface(name)),
     };
     const problems: IscsiError[] = [];
-    const list = await ifaces({ binding, ifacesDir: dir, onProblem: (p) => problems.push(p) });
+    const list = await ifaces({ binding, ifacesDir: dir, lockDir: dir, onProblem: (p) => problems.push(p) });
     expect(list.map((i) => i.name)).toEqual(['good1', 'good2', 'default', 'iser']);
     expect(problems.map((p) => [p.code, p.details?.file])).toEqual([['IFACE_FILE_INVALID', path.join(dir, 'bad1')]]);
   });
 
   it('passes other errors through as typed errors', async () => {
     const binding = { getIfaces: async () => Promise.reject(usrError('USR_ACCESS', 13, 'denied')), getIface: async () => iface('x') };
-    await expect(ifaces({ binding })).rejects.toBeInstanceOf(IscsiPermissionError);
+    await expect(ifaces({ binding, lockDir: os.tmpdir() })).rejects.toBeInstanceOf(IscsiPermissionError);
   });
 });
 
@@ -115,7 +115,7 @@ describe('nodes() with a file libopeniscsiusr refuses', () => {
     fs.writeFileSync(bad, fixture.replace('tgt1', 'tgt2') + 'node.session.sess_reopen_log_freq = 5\n');
     const binding = { getNodes: async (): Promise<NativeNode[]> => Promise.reject(usrError('USR_INVAL', 7, `Invalid argument; Unknown parameter name node.session.sess_reopen_log_freq; config file ${bad} invalid.`)) };
     const problems: IscsiError[] = [];
-    const list = await nodes({ binding, nodesDir: dir, onProblem: (p) => problems.push(p) });
+    const list = await nodes({ binding, nodesDir: dir, lockDir: dir, onProblem: (p) => problems.push(p) });
     expect(list).toEqual([{ targetName: 'iqn.2003-01.org.example:tgt1', address: '192.0.2.10', port: 3260, tpgt: 1, portal: '192.0.2.10:3260', ifaceName: 'eth-bound' }]);
     expect(problems[0]).toMatchObject({ code: 'NODE_FILE_INVALID', details: { file: bad } });
   });

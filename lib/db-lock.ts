@@ -1,0 +1,73 @@
+// open-iscsi's database lock, seen from the read path. libopeniscsiusr's ifaces and nodes listings take it
+// (link(lock, lock.write), retried every 10 ms for 30 s) on the thread that runs them: with a stale lock.write,
+// a libuv thread spins for 30 s and the process cannot exit before it ends. So the read path waits for the
+// lock here, on timers, within the caller's deadline and AbortSignal, and only then queues the native call.
+import { access } from 'node:fs/promises';
+import * as path from 'node:path';
+import { IscsiAbortError, IscsiError, IscsiTimeoutError } from './errors';
+import { withDeadline, type WaitOptions } from './deadline';
+
+export const DB_LOCK_DIR = '/run/lock/iscsi';
+
+export interface DbLockWaitOptions {
+  /** Test seam: where `lock.write` lives. */
+  lockDir?: string | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+const held = (file: string) => access(file).then(
+  () => true,
+  () => false,
+);
+/** Resolves after `ms`, or at once when the signal fires. */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * Resolves as soon as nobody holds the lock; rejects with ISCSI_DB_LOCKED at `deadline` (a Date.now() value)
+ * and with ABORTED when the signal fires. Never holds the lock itself: libopeniscsiusr takes it right after.
+ */
+export async function waitForDbUnlock(what: string, deadline: number, o: DbLockWaitOptions = {}): Promise<void> {
+  const file = path.join(o.lockDir ?? DB_LOCK_DIR, 'lock.write');
+  if (o.signal?.aborted) throw new IscsiAbortError(`${what} was aborted`);
+  for (let delay = 5; await held(file); delay = Math.min(delay * 2, 100)) {
+    if (o.signal?.aborted) throw new IscsiAbortError(`${what} was aborted`);
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      throw new IscsiTimeoutError('ISCSI_DB_LOCKED', `${what}: open-iscsi's database lock ${file} is held`, {
+        hint: 'another iscsiadm may be running, or a crashed one left the lock behind',
+        details: { lockFile: file },
+      });
+    }
+    await sleep(Math.min(delay, left), o.signal);
+  }
+}
+
+/**
+ * Runs a native call that takes the database lock: first waits for the lock here (see above), then bounds
+ * the call by what is left of the deadline. One deadline covers both.
+ */
+export async function afterDbUnlock<T>(what: string, o: WaitOptions & DbLockWaitOptions, defaultTimeoutMs: number, work: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + (o.timeoutMs ?? defaultTimeoutMs);
+  await waitForDbUnlock(what, deadline, o);
+  return withDeadline(work(), what, { signal: o.signal, timeoutMs: Math.max(1, deadline - Date.now()) }, 0);
+}
+
+/** ISCSI_DB_LOCKED when libopeniscsiusr itself gave up on the lock (taken between our check and its call). */
+export function dbLockedFrom(err: IscsiError): IscsiTimeoutError | undefined {
+  if (err.code !== 'USR_IDBM' || !/Could not lock/.test(err.message)) return undefined;
+  return new IscsiTimeoutError('ISCSI_DB_LOCKED', "open-iscsi's database lock (/run/lock/iscsi/lock.write) is held", {
+    ...(err.errno !== undefined ? { errno: err.errno } : {}),
+    cause: err,
+    hint: 'another iscsiadm may be running, or a crashed one left the lock behind',
+  });
+}

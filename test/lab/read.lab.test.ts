@@ -1,0 +1,204 @@
+// The whole read path on a real kernel: three sessions made by iscsiadm in the guest, with three disks each
+// (plus tgtd's controller LUN). What the package returns inside the guest must equal what the kernel shows
+// in sysfs and what `iscsiadm -m session -P 3`, `-m iface` and `-m node` print there.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packageEntry, startLab, type Lab } from './lab';
+
+interface Device {
+  hctl: string;
+  host: number;
+  channel: number;
+  target: number;
+  lun: number;
+  state?: string;
+  type?: number;
+  vendor?: string;
+  model?: string;
+  blockDevice?: string;
+  sizeBytes?: number;
+  wwid?: string;
+}
+
+interface Session {
+  sid: number;
+  targetName: string;
+  tpgt: number;
+  address: string;
+  port: number;
+  persistentAddress: string;
+  persistentPort: number;
+  iface: { name: string; transport: string; hwaddress: string; ipaddress: string; netdev: string; initiatorName: string };
+  initiatorName: string;
+  username?: string;
+  timeouts: { recovery: number; luReset: number; tgtReset: number; abort: number };
+  state?: string;
+  connectionState?: string;
+  hostNo?: number;
+  targetId?: number;
+  devices: Device[];
+}
+
+const targets = ['r1', 'r2', 'r3'].map((t) => `iqn.2026-11.org.openiscsi:lab.${t}`);
+
+/** One session of `iscsiadm -m session -P 3`, as key/value pairs plus its LUN lines. */
+interface P3Session {
+  target: string;
+  fields: Map<string, string>;
+  luns: string[];
+}
+
+function parseP3(text: string): Map<number, P3Session> {
+  const out = new Map<number, P3Session>();
+  let target = '';
+  let current: P3Session | undefined;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    const t = /^Target: (\S+)/.exec(line);
+    if (t) {
+      target = t[1]!;
+      current = undefined;
+      continue;
+    }
+    const portal = /^(Current|Persistent) Portal: (\S+)/.exec(line);
+    if (portal) {
+      // Each session starts with its portals, before its SID line.
+      if (portal[1] === 'Current' || !current) current = { target, fields: new Map(), luns: [] };
+      current.fields.set(`${portal[1]} Portal`, portal[2]!);
+      continue;
+    }
+    const sid = /^SID: (\d+)/.exec(line);
+    if (sid && current) {
+      out.set(Number(sid[1]), current);
+      continue;
+    }
+    const host = /^Host Number: (\d+)\s+State: (\S+)/.exec(line);
+    if (host && current) {
+      current.fields.set('Host Number', host[1]!);
+      continue;
+    }
+    const lun = /^scsi(\d+) Channel (\d+) Id (\d+) Lun: (\d+)/.exec(line);
+    if (lun && current) {
+      current.luns.push(`${Number(lun[1])}:${Number(lun[2])}:${lun[3]}:${lun[4]}`);
+      continue;
+    }
+    const disk = /^Attached scsi disk (\S+)\s+State: (\S+)/.exec(line);
+    if (disk && current) {
+      current.luns[current.luns.length - 1] += ` ${disk[1]} ${disk[2]}`;
+      continue;
+    }
+    const kv = /^([A-Za-z][A-Za-z ]+): (.*)$/.exec(line);
+    if (kv && current) current.fields.set(kv[1]!, kv[2]!);
+  }
+  return out;
+}
+
+describe('read path on a real kernel: sessions, devices, ifaces, nodes, transports, hosts', () => {
+  let lab: Lab;
+  let list: Session[];
+
+  beforeAll(async () => {
+    lab = await startLab({ offloadModules: true, targets: targets.map((iqn) => ({ iqn, luns: 3, lunSizeMiB: 8 })) });
+    await lab.shOk(`iscsiadm -m discovery -t st -p ${lab.portal} >/dev/null`);
+    for (const t of targets) await lab.shOk(`iscsiadm -m node -T ${t} -p ${lab.portal} --login`);
+    await lab.shOk('udevadm settle 2>/dev/null || true');
+    list = await lab.call<Session[]>(packageEntry, 'sessions');
+  });
+  afterAll(async () => {
+    await lab?.stop();
+  });
+
+  it('every session iscsiadm -m session -P 3 prints, with the same target, portals, iface, timeouts and state', async () => {
+    const p3 = parseP3(await lab.shOk('iscsiadm -m session -P 3'));
+    expect(list.map((s) => s.sid).sort((a, b) => a - b)).toEqual([...p3.keys()].sort((a, b) => a - b));
+    expect(list.map((s) => s.targetName).sort()).toEqual(targets);
+    for (const s of list) {
+      const theirs = p3.get(s.sid)!;
+      const f = (k: string) => theirs.fields.get(k);
+      expect(s.targetName).toBe(theirs.target);
+      expect(`${s.address}:${s.port},${s.tpgt}`).toBe(f('Current Portal'));
+      expect(`${s.persistentAddress}:${s.persistentPort},${s.tpgt}`).toBe(f('Persistent Portal'));
+      expect([s.iface.name, s.iface.transport, s.initiatorName, s.iface.ipaddress, s.iface.hwaddress, s.iface.netdev]).toEqual(
+        ['Iface Name', 'Iface Transport', 'Iface Initiatorname', 'Iface IPaddress', 'Iface HWaddress', 'Iface Netdev'].map(f),
+      );
+      expect(s.state).toBe(f('iSCSI Session State'));
+      expect(String(s.hostNo)).toBe(f('Host Number'));
+      expect([s.timeouts.recovery, s.timeouts.tgtReset, s.timeouts.luReset, s.timeouts.abort].map(String)).toEqual(
+        ['Recovery Timeout', 'Target Reset Timeout', 'LUN Reset Timeout', 'Abort Timeout'].map(f),
+      );
+      expect(s.username).toBeUndefined();
+      expect(f('username')).toBe('<empty>');
+      // LUNs: H:C:T:L, disk and SCSI state, in iscsiadm's order
+      expect(s.devices.map((d) => (d.blockDevice ? `${d.hctl} ${d.blockDevice} ${d.state}` : d.hctl))).toEqual(theirs.luns);
+      expect(s.devices).toHaveLength(4);
+      expect(s).toMatchObject({ connectionState: expect.any(String), targetId: s.devices[0]!.target });
+    }
+  });
+
+  it('agrees with iscsiadm -m session line by line', async () => {
+    // e.g. "tcp: [1] 127.0.0.1:3260,1 iqn.2026-11.org.openiscsi:lab.r1 (non-flash)"
+    const theirs = (await lab.shOk('iscsiadm -m session')).trim().split('\n').sort();
+    expect(list.map((s) => `${s.iface.transport}: [${s.sid}] ${s.address}:${s.port},${s.tpgt} ${s.targetName} (non-flash)`).sort()).toEqual(theirs);
+  });
+
+  it("each device's size, vendor, model, type, state and WWID equal the kernel's sysfs", async () => {
+    const devices = list.flatMap((s) => s.devices);
+    // One guest command for all of them: "<hctl>|state|vendor|model|type|wwid|sectors"
+    const script = devices
+      .map((d) => {
+        const dev = `/sys/bus/scsi/devices/${d.hctl}`;
+        const attr = (a: string) => `$(head -1 ${dev}/${a} 2>/dev/null | sed 's/ *$//')`;
+        const sectors = d.blockDevice ? `$(cat /sys/block/${d.blockDevice}/size)` : '';
+        return `echo "${d.hctl}|${attr('state')}|${attr('vendor')}|${attr('model')}|${attr('type')}|${attr('wwid')}|${sectors}"`;
+      })
+      .join('\n');
+    const sysfs = new Map((await lab.shOk(script)).trim().split('\n').map((l) => [l.split('|')[0]!, l.split('|').slice(1)]));
+    for (const d of devices) {
+      const [state, vendor, model, type, wwid, sectors] = sysfs.get(d.hctl)!;
+      expect({ state: d.state, vendor: d.vendor, model: d.model, type: d.type, wwid: d.wwid ?? '' }).toEqual({ state, vendor, model, type: Number(type), wwid });
+      if (d.blockDevice) {
+        expect(d.sizeBytes).toBe(Number(sectors) * 512);
+        expect(d.sizeBytes).toBe(8 << 20);
+      } else {
+        expect(d.lun).toBe(0); // tgtd's controller LUN has no disk
+      }
+    }
+    // tgtd gives every disk an NAA designator, which the kernel shows as wwid
+    expect(devices.filter((d) => d.blockDevice).every((d) => /^naa\.|^t10\.|^eui\./.test(d.wwid ?? ''))).toBe(true);
+  });
+
+  it('session(sid) returns the same record as sessions(); a missing sid is SESSION_NOT_FOUND', async () => {
+    for (const s of list) expect(await lab.call<Session>(packageEntry, 'session', [s.sid])).toEqual(s);
+    await expect(lab.call(packageEntry, 'session', [4242])).rejects.toMatchObject({ code: 'SESSION_NOT_FOUND' });
+  });
+
+  it('transports() and hosts() equal /sys/class/iscsi_transport and /sys/class/iscsi_host', async () => {
+    const transports = await lab.call<Array<{ name: string; caps: number }>>(packageEntry, 'transports');
+    const sysT = (await lab.shOk('for t in /sys/class/iscsi_transport/*; do echo "$(basename $t) $(cat $t/caps)"; done')).trim().split('\n');
+    expect(transports.map((t) => `${t.name} 0x${t.caps.toString(16)}`)).toEqual(sysT);
+    expect(transports.map((t) => t.name)).toEqual(expect.arrayContaining(['tcp', 'iser', 'cxgb4i', 'qla4xxx']));
+    const hosts = await lab.call<Array<{ hostNo: number; transport?: string }>>(packageEntry, 'hosts');
+    const sysH = (await lab.shOk('ls /sys/class/iscsi_host')).trim().split(/\s+/).map((h) => Number(h.replace('host', ''))).sort((a, b) => a - b);
+    expect(hosts.map((h) => h.hostNo)).toEqual(sysH);
+    for (const s of list) expect(hosts.find((h) => h.hostNo === s.hostNo)).toMatchObject({ transport: 'tcp' });
+  });
+
+  it('ifaces() and nodes() equal iscsiadm -m iface and iscsiadm -m node', async () => {
+    const ifaces = await lab.call<Array<{ name: string; transport: string }>>(packageEntry, 'ifaces');
+    // "default tcp,<empty>,<empty>,<empty>,<empty>"
+    const theirIfaces = (await lab.shOk('iscsiadm -m iface')).trim().split('\n').map((l) => l.replace(/^(\S+) ([^,]+),.*$/, '$1 $2'));
+    expect(ifaces.map((i) => `${i.name} ${i.transport}`).sort()).toEqual(theirIfaces.sort());
+    const nodes = await lab.call<Array<{ targetName: string; portal: string; tpgt: number }>>(packageEntry, 'nodes');
+    // "127.0.0.1:3260,1 iqn..."
+    const theirNodes = (await lab.shOk('iscsiadm -m node')).trim().split('\n').sort();
+    expect(nodes.map((n) => `${n.portal},${n.tpgt} ${n.targetName}`).sort()).toEqual(theirNodes);
+  });
+
+  it('follows the kernel: a logged-out session and its disks are gone', async () => {
+    await lab.shOk(`iscsiadm -m node -T ${targets[1]} -p ${lab.portal} --logout`);
+    const after = await lab.call<Session[]>(packageEntry, 'sessions');
+    expect(after.map((s) => s.targetName).sort()).toEqual([targets[0], targets[2]]);
+    const disks = after.flatMap((s) => s.devices.map((d) => d.blockDevice).filter(Boolean));
+    const sysDisks = (await lab.shOk('ls /sys/class/iscsi_session/*/device/target*/*/block/')).split(/\s+/).filter((x) => /^sd/.test(x));
+    expect(disks.sort()).toEqual(sysDisks.sort());
+  });
+});

@@ -1,0 +1,180 @@
+// What the read path decides without native code: which record files libopeniscsiusr would refuse, how
+// native errors map to classes, and the wait for open-iscsi's database lock.
+import { afterAll, describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { checkRecord, parseRecordFile, recordLines } from '../../lib/record-file';
+import { fromNative, IscsiAbortError, IscsiError, IscsiPermissionError, IscsiTimeoutError } from '../../lib/errors';
+import { waitForDbUnlock } from '../../lib/db-lock';
+import { ifaces } from '../../lib/iface';
+import { nodes } from '../../lib/nodes';
+
+const fixture = fs.readFileSync(path.resolve(__dirname, '../fixtures/etc-iscsi/node_record_eth-bound.txt'), 'utf8');
+const ifaceFixture = fs.readFileSync(path.resolve(__dirname, '../fixtures/etc-iscsi/iface_eth-bound.txt'), 'utf8');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'openiscsi-read-records-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe('record files', () => {
+  it('reads key = value lines as libopeniscsiusr does: comments, blanks, empty values and key-less lines skipped', () => {
+    expect(recordLines('# BEGIN RECORD 2.1.8\n  node.name =  iqn.x  \n\nnode.tpgt=1\nbad key = 1\nnode.startup =\n= v\n')).toEqual([
+      ['node.name', 'iqn.x'],
+      ['node.tpgt', '1'],
+    ]);
+    expect(parseRecordFile('a = 1\na = 2\n').get('a')).toBe('2');
+  });
+
+  it('accepts what iscsiadm 2.1.8 writes', () => {
+    expect(checkRecord(fixture, 'node', 'eth-bound')).toBeUndefined();
+    expect(checkRecord(ifaceFixture, 'iface', 'eth-bound')).toBeUndefined();
+  });
+
+  it.each([
+    ['node.session.sess_reopen_log_freq = 5', { key: 'node.session.sess_reopen_log_freq', reason: 'unknown key' }],
+    ['node.startup = sometimes', { key: 'node.startup', value: 'sometimes', reason: 'unknown value' }],
+    ['node.session.iscsi.ImmediateData = yes', { key: 'node.session.iscsi.ImmediateData', reason: 'unknown value' }],
+    ['node.conn[0].iscsi.HeaderDigest = CRC32C,None', undefined],
+    ['node.conn[0].iscsi.HeaderDigest = CRC32', { key: 'node.conn[0].iscsi.HeaderDigest', reason: 'unknown value' }],
+    ['node.discovery_type = sendtargets', { key: 'node.discovery_type', reason: 'unknown value' }],
+    ['node.session.auth.chap_algs = MD5,SHA1,NOPE', undefined], // an unknown list item is only a warning
+    ['node.session.timeo.replacement_timeout = not-a-number', undefined], // numbers are strtoul'd, never refused
+    ['node.boot_lun = 1', { key: 'node.boot_lun', reason: 'unknown key' }], // defined by open-iscsi, not read by 2.1.8
+    ['iface.ipv6_autocfg = nd', { key: 'iface.ipv6_autocfg', reason: 'unknown key' }],
+  ])('a node file with "%s"', (line, expected) => {
+    const problem = checkRecord(`${fixture}${line}\n`, 'node', 'default');
+    if (expected === undefined) expect(problem).toBeUndefined();
+    else expect(problem).toMatchObject(expected);
+  });
+
+  it('IPv6-only iface keys only in an iface whose name contains "ipv6", IPv4-only keys only in the others', () => {
+    const v6 = 'iface.transport_name = qla4xxx\niface.ipv6_autocfg = nd\n';
+    const v4 = 'iface.transport_name = qla4xxx\niface.bootproto = dhcp\n';
+    expect(checkRecord(v6, 'iface', 'qla4xxx.00:0e:1e:11:22:33.ipv6.0')).toBeUndefined();
+    expect(checkRecord(v6, 'iface', 'qla4xxx.00:0e:1e:11:22:33.ipv4.0')).toMatchObject({ key: 'iface.ipv6_autocfg' });
+    expect(checkRecord(v4, 'iface', 'qla4xxx.00:0e:1e:11:22:33.ipv6.0')).toMatchObject({ key: 'iface.bootproto' });
+    expect(checkRecord(v4, 'iface', 'qla4xxx.00:0e:1e:11:22:33.ipv4.0')).toBeUndefined();
+    // node keys are not iface keys
+    expect(checkRecord('node.name = x\n', 'iface', 'eth0')).toMatchObject({ key: 'node.name' });
+  });
+
+  it('ignores a last line without a newline, as libopeniscsiusr does', () => {
+    expect(checkRecord('iface.transport_name = tcp\niface.made_up = 1', 'iface', 'x')).toBeUndefined();
+  });
+});
+
+describe('fromNative', () => {
+  const native = (code: string, errno: number, message: string) => Object.assign(new Error(message), { code, errno });
+
+  it('maps permission codes, and EACCES that libopeniscsiusr reports as BUG or IDBM, to IscsiPermissionError', () => {
+    expect(fromNative(native('USR_ACCESS', 13, 'x'))).toBeInstanceOf(IscsiPermissionError);
+    const scandir = fromNative(native('USR_BUG', 1, 'listing nodes: BUG of libopeniscsiusr library; Got unexpected error 13 when scandir /etc/iscsi/nodes'));
+    expect(scandir).toBeInstanceOf(IscsiPermissionError);
+    expect(scandir).toMatchObject({ code: 'USR_BUG', errno: 1 });
+    const lock = fromNative(native('USR_IDBM', 6, 'listing ifaces: ...; Could not lock discovery DB: /run/lock/iscsi/lock.write: 13 Permission denied'));
+    expect(lock).toBeInstanceOf(IscsiPermissionError);
+    const enumBug = fromNative(native('USR_BUG', 1, "listing nodes: BUG of libopeniscsiusr library; Got unknown data type 36388 for name 'node.startup', value 'manual'"));
+    expect(enumBug).not.toBeInstanceOf(IscsiPermissionError);
+    expect(enumBug).toBeInstanceOf(IscsiError);
+  });
+
+  it('adds its context once', () => {
+    expect((fromNative(native('USR_INVAL', 7, 'listing nodes: Invalid argument'), 'listing nodes') as Error).message).toBe('listing nodes: Invalid argument');
+    expect((fromNative(native('USR_INVAL', 7, 'Invalid argument'), 'listing nodes') as Error).message).toBe('listing nodes: Invalid argument');
+  });
+
+  it('leaves TypeErrors and foreign values alone', () => {
+    const t = Object.assign(new TypeError('sid must be a number'), { code: 'ERR_INVALID_ARG' });
+    expect(fromNative(t)).toBe(t);
+    expect(fromNative('x')).toBe('x');
+  });
+});
+
+describe("waiting for open-iscsi's database lock", () => {
+  const lockDir = fs.mkdtempSync(path.join(tmp, 'lock-'));
+  const write = path.join(lockDir, 'lock.write');
+
+  it('returns at once when nobody holds it', async () => {
+    const t0 = Date.now();
+    await waitForDbUnlock('x', Date.now() + 1000, { lockDir });
+    expect(Date.now() - t0).toBeLessThan(100);
+  });
+
+  it('waits while it is held, and goes on when it is released', async () => {
+    fs.writeFileSync(write, '');
+    setTimeout(() => fs.rmSync(write), 150);
+    const t0 = Date.now();
+    await waitForDbUnlock('x', Date.now() + 2000, { lockDir });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(140);
+  });
+
+  it('gives ISCSI_DB_LOCKED at the deadline and ABORTED on the signal', async () => {
+    fs.writeFileSync(write, '');
+    await expect(waitForDbUnlock('listing nodes', Date.now() + 100, { lockDir })).rejects.toMatchObject({ code: 'ISCSI_DB_LOCKED' });
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 50);
+    const t0 = Date.now();
+    await expect(waitForDbUnlock('x', Date.now() + 5000, { lockDir, signal: ac.signal })).rejects.toBeInstanceOf(IscsiAbortError);
+    expect(Date.now() - t0).toBeLessThan(500);
+    fs.rmSync(write);
+  });
+
+  it('nodes() and ifaces() never reach the binding while the lock is held', async () => {
+    fs.writeFileSync(write, '');
+    let called = 0;
+    const binding = {
+      getNodes: async () => ((called += 1), []),
+      getIfaces: async () => ((called += 1), []),
+      getIface: async () => Promise.reject(new Error('unused')),
+    };
+    await expect(nodes({ binding, lockDir, timeoutMs: 80 })).rejects.toBeInstanceOf(IscsiTimeoutError);
+    await expect(ifaces({ binding, lockDir, timeoutMs: 80 })).rejects.toMatchObject({ code: 'ISCSI_DB_LOCKED' });
+    expect(called).toBe(0);
+    fs.rmSync(write);
+    expect(await nodes({ binding, lockDir })).toEqual([]);
+    expect(called).toBe(1);
+  });
+});
+
+describe('nodes() fallback on a tree of files', () => {
+  const dir = path.join(tmp, 'nodes');
+  const put = (rel: string, text: string) => {
+    fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    fs.writeFileSync(path.join(dir, rel), text);
+  };
+  put('iqn.2003-01.org.example:a/192.0.2.10,3260,1/eth-bound', fixture.replace(/tgt1/g, 'a'));
+  put('iqn.2003-01.org.example:b/192.0.2.11,3260,1/default', fixture.replace(/tgt1/g, 'b').replace('node.startup = manual', 'node.startup = sometimes'));
+  put('iqn.2003-01.org.example:c/192.0.2.12,3260,1/default', `${fixture.replace(/tgt1/g, 'c')}node.session.auth.password_extra = s3cret\n`);
+  // old layout, tpgt -1
+  put('iqn.2003-01.org.example:d/2001:db8::5,3260', fixture.replace(/tgt1/g, 'd').replace('= 192.0.2.10', '= 2001:db8::5').replace('node.tpgt = 1', 'node.tpgt = -1'));
+  const enumBug = Object.assign(new Error("listing nodes: BUG of libopeniscsiusr library; Got unknown data type 1 for name 'node.startup', value 'manual'"), { code: 'USR_BUG', errno: 1 });
+
+  it('names every file libopeniscsiusr would refuse, never shows a secret, and returns the rest', async () => {
+    const problems: IscsiError[] = [];
+    const list = await nodes({ binding: { getNodes: async () => Promise.reject(enumBug) }, nodesDir: dir, lockDir: tmp, onProblem: (p) => problems.push(p) });
+    expect(list.map((n) => [n.targetName, n.portal, n.tpgt])).toEqual([
+      ['iqn.2003-01.org.example:a', '192.0.2.10:3260', 1],
+      ['iqn.2003-01.org.example:d', '[2001:db8::5]:3260', -1],
+    ]);
+    expect(problems.map((p) => [p.code, path.relative(dir, String(p.details?.file)), p.details?.key])).toEqual([
+      ['NODE_FILE_INVALID', 'iqn.2003-01.org.example:b/192.0.2.11,3260,1/default', 'node.startup'],
+      ['NODE_FILE_INVALID', 'iqn.2003-01.org.example:c/192.0.2.12,3260,1/default', 'node.session.auth.password_extra'],
+    ]);
+    expect(JSON.stringify(problems.map((p) => [p.message, p.details]))).not.toContain('s3cret');
+  });
+
+  it('reports the library error itself when it cannot tell which file was bad', async () => {
+    const clean = path.join(tmp, 'clean');
+    fs.mkdirSync(path.join(clean, 'iqn.x/192.0.2.10,3260,1'), { recursive: true });
+    fs.writeFileSync(path.join(clean, 'iqn.x/192.0.2.10,3260,1/default'), fixture);
+    const problems: IscsiError[] = [];
+    const list = await nodes({ binding: { getNodes: async () => Promise.reject(enumBug) }, nodesDir: clean, lockDir: tmp, onProblem: (p) => problems.push(p) });
+    expect(list).toHaveLength(1);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.details).toEqual({});
+  });
+
+  it('does not fall back on a permission error', async () => {
+    const denied = Object.assign(new Error('listing nodes: BUG of libopeniscsiusr library; Got unexpected error 13 when scandir /etc/iscsi/nodes'), { code: 'USR_BUG', errno: 1 });
+    await expect(nodes({ binding: { getNodes: async () => Promise.reject(denied) }, nodesDir: dir, lockDir: tmp })).rejects.toBeInstanceOf(IscsiPermissionError);
+  });
+});
