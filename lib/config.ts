@@ -5,9 +5,25 @@ import { IscsiError } from './errors';
 export const ISCSID_CONF = '/etc/iscsi/iscsid.conf';
 export const INITIATOR_NAME_FILE = '/etc/iscsi/initiatorname.iscsi';
 
-/** `key = value` lines; `#` comments and blank lines skipped. A line without `=` is an error. */
-export function parseConf(text: string, file: string): Map<string, string> {
-  const out = new Map<string, string>();
+/** The `key = value` settings of one file, remembering where each came from (for error messages). */
+export class ConfFile extends Map<string, string> {
+  readonly lines = new Map<string, number>();
+  constructor(readonly file: string) {
+    super();
+  }
+  /** "file:line" of a key, or just the file. */
+  where(key: string): string {
+    const line = this.lines.get(key);
+    return line === undefined ? this.file : `${this.file}:${line}`;
+  }
+}
+
+/**
+ * `key = value` lines; `#` comments and blank lines skipped; a later line for the same key wins (as in
+ * iscsiadm, which applies them in order). A line without `=` is an error naming the file and the line.
+ */
+export function parseConf(text: string, file: string): ConfFile {
+  const out = new ConfFile(file);
   text.split('\n').forEach((raw, i) => {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) return;
@@ -17,16 +33,18 @@ export function parseConf(text: string, file: string): Map<string, string> {
       throw new IscsiError('CONFIG_PARSE_ERROR', `${file}:${i + 1}: expected "key = value"`, { details: { file, line: i + 1 } });
     }
     out.set(key, line.slice(eq + 1).trim());
+    out.lines.set(key, i + 1);
   });
   return out;
 }
 
-export async function readIscsidConf(file = ISCSID_CONF): Promise<Map<string, string>> {
+/** iscsid.conf; a missing file means "no overrides" (iscsiadm then uses its hard-coded defaults too). */
+export async function readIscsidConf(file = ISCSID_CONF): Promise<ConfFile> {
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new ConfFile(file);
     throw new IscsiError('CONFIG_READ_ERROR', `cannot read ${file}: ${(e as Error).message}`, { cause: e, details: { file } });
   }
   return parseConf(text, file);

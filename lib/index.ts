@@ -6,7 +6,7 @@ export { nodes, type NodeRecord, type NodeReadOptions } from './nodes';
 export { transports, hosts, decodeCaps, CAPS, type KernelTransport, type IscsiHost, type HostIfaceEntry, type CapName } from './sysfs';
 export { login, logout, sessionState, sessionStats, initiatorName, type LoginOptions, type ChapAuth, type LogoutTarget, type SessionCallOptions } from './login';
 export { ISCSID_ERRORS, iscsidErrorInfo, isTransportRelated, isAuthRelated, type IscsidErrorInfo } from './iscsid-errors';
-export { detectIscsidVersion, familyOf, VERIFIED_FAMILIES, type AbiFamily, type IscsidVersion } from './version';
+export { detectIscsidVersion, familyOf, ABI_FAMILIES, VERIFIED_FAMILIES, type AbiFamily, type IscsidVersion } from './version';
 export { validateIscsiName, parsePortal, type Portal } from './validate';
 export { discover, discoverSendTargets, type DiscoverOptions, type DiscoverResult, type SendTargetsOptions, type SendTargetsResult, type DiscoveredTarget, type DiscoveredPortal, type DiscoveryAuth } from './discovery';
 export { TRANSPORTS, TRANSPORT_INFO, parseTransport, type Transport, type TransportInfo } from './transport';

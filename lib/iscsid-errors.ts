@@ -19,13 +19,31 @@ const e = (errno: number, name: string, text: string, flags: Partial<Pick<Iscsid
   errno, name, text, retryable: false, transportRelated: false, authRelated: false, ...flags,
 });
 
+/**
+ * Every ISCSI_ERR_* code and its classification. The reasoning, code by code, for the ones that are not plain:
+ * - transportRelated (connect() may retry over software TCP; it only ever falls back *from* iser or an offload
+ *   transport, so a tcp login that fails with these is simply reported):
+ *   4 TRANS, 8 TRANS_TIMEOUT, 11 PDU_TIMEOUT: the connection through the chosen iface failed or stalled; with
+ *     iser the target may lack RDMA, with offload the HBA's own stack or link may be the cause.
+ *   5 LOGIN: besides target-side failures after retries, iscsid answers 5 at once when the driver cannot create
+ *     the session or connection, or cannot apply the iface's network settings to an offload host.
+ *   12 TRANS_NOT_FOUND: the transport's kernel module is missing; 14 TRANS_CAPS: it lacks a capability;
+ *   23 HOST_NOT_FOUND: no iscsi_host matches the iface (hwaddress, netdev, ipaddress);
+ *   27 OP_NOT_SUPP: the transport does not implement the operation.
+ * - authRelated, never a reason to fall back or to retry unchanged: 24 LOGIN_AUTH_FAILED.
+ * - Neither, and not retryable: 19 FATAL_LOGIN (the target refused this initiator or target name: another
+ *   transport would be refused too), 13 ACCESS (not root), 15 SESS_EXISTS (login() treats it as success),
+ *   2 SESS_NOT_FOUND, 7 INVAL, 16 INVALID_MGMT_REQ (this iscsid does not understand the request), 6, 17, 21, 30.
+ * - retryable: resource, timing and daemon-state conditions that can clear on their own (3, 9, 10, 18, 20, 22,
+ *   25, 26, 28, 29, 31, 32, 33) plus the transport ones above except 12, 14, 23, 27, which need a change first.
+ */
 export const ISCSID_ERRORS: readonly IscsidErrorInfo[] = [
   e(0, 'SUCCESS', 'success'),
   e(1, 'ERR', 'unknown error'),
   e(2, 'SESS_NOT_FOUND', 'session not found', { hint: 'the session is gone, or was created by firmware and is not tracked by iscsid' }),
   e(3, 'NOMEM', 'no available memory', { retryable: true }),
   e(4, 'TRANS', 'encountered connection failure', { retryable: true, transportRelated: true, hint: 'check the portal is reachable from the chosen iface' }),
-  e(5, 'LOGIN', 'encountered iSCSI login failure', { retryable: true, hint: 'check iscsid has an initiator name and the target accepts this initiator' }),
+  e(5, 'LOGIN', 'encountered iSCSI login failure', { retryable: true, transportRelated: true, hint: 'check iscsid has an initiator name, the target accepts this initiator, and (offload) the iface settings suit the host' }),
   e(6, 'IDBM', 'encountered iSCSI database failure'),
   e(7, 'INVAL', 'invalid parameter'),
   e(8, 'TRANS_TIMEOUT', 'connection timed out', { retryable: true, transportRelated: true, hint: 'the portal did not answer: check the address, routing and firewall' }),

@@ -174,10 +174,16 @@ export const NODE_KEYS: Record<string, Setter> = {
 const IGNORED_CONF_KEYS = /^node\.session\.auth\.(authmethod|username|password|username_in|password_in)$/;
 
 /** Applies iscsid.conf: every node.* key iscsiadm would apply; other keys (iscsid.*, discovery.*) are not for records. */
-export function applyConf(r: LoginRecord, conf: Map<string, string>): void {
+export function applyConf(r: LoginRecord, conf: Map<string, string> & { where?: (key: string) => string }): void {
   for (const [key, value] of conf) {
     if (IGNORED_CONF_KEYS.test(key)) continue;
-    NODE_KEYS[key]?.(r, value, key);
+    try {
+      NODE_KEYS[key]?.(r, value, key);
+    } catch (e) {
+      // A bad value in a file names the file and the line.
+      if (!(e instanceof IscsiValidationError) || !conf.where) throw e;
+      throw new IscsiValidationError('CONFIG_INVALID_VALUE', `${conf.where(key)}: ${e.message}`, { cause: e, details: { key } });
+    }
   }
 }
 

@@ -62,8 +62,44 @@ class Fields {
   Napi::Object obj_;
 };
 
-template <typename SessionT>
-void FillCommonSession(const Fields& s, SessionT& out) {
+// The record is rejected, not trimmed, when it asks for something this family cannot carry.
+[[noreturn]] void NotInFamily(Napi::Env env, const std::string& field, const char* family, const std::string& allowed) {
+  ThrowTypeError(env, field + " cannot be expressed in the open-iscsi " + family + " request layout (it must be " + allowed + ")");
+}
+
+template <typename Abi>
+void FillAuth(Napi::Env env, const Fields& a, typename Abi::Session& s) {
+  auto& out = s.auth;
+  a.Set("authmethod", out.authmethod);
+  a.Str("username", out.username);
+  a.Str("password", out.password);
+  out.password_length = static_cast<uint32_t>(strnlen(out.password, sizeof out.password));
+  a.Str("usernameIn", out.username_in);
+  a.Str("passwordIn", out.password_in);
+  out.password_in_length = static_cast<uint32_t>(strnlen(out.password_in, sizeof out.password_in));
+
+  Napi::Value v = a.Get("chapAlgs");
+  if (!v.IsArray()) ThrowTypeError(env, "record.session.auth.chapAlgs must be an array");
+  Napi::Array arr = v.As<Napi::Array>();
+  if (arr.Length() == 0 || arr.Length() > kChapAlgMax) ThrowTypeError(env, "record.session.auth.chapAlgs must hold 1 to 5 algorithms");
+  uint32_t algs[kChapAlgMax];
+  for (size_t i = 0; i < kChapAlgMax; ++i) algs[i] = 0xFFFFFFFFu;
+  for (uint32_t i = 0; i < arr.Length(); ++i) {
+    Napi::Value x = arr.Get(i);
+    if (!x.IsNumber()) ThrowTypeError(env, "record.session.auth.chapAlgs entries must be numbers (MD5=5, SHA1=6, SHA256=7, SHA3-256=8)");
+    double n = x.As<Napi::Number>().DoubleValue();
+    if (n != 5 && n != 6 && n != 7 && n != 8) ThrowTypeError(env, "record.session.auth.chapAlgs entries must be 5..8 (MD5, SHA1, SHA256, SHA3-256)");
+    algs[i] = static_cast<uint32_t>(n);
+  }
+  if constexpr (Abi::Session::kHasChapAlgs) {
+    std::memcpy(out.chap_algs, algs, sizeof algs);
+  } else if (arr.Length() != 1 || algs[0] != 5) {
+    NotInFamily(env, "record.session.auth.chapAlgs", Abi::kName, "[5]: MD5 only");
+  }
+}
+
+template <typename Abi>
+void FillSession(Napi::Env env, const Fields& s, typename Abi::Session& out) {
   s.Set("initialCmdsn", out.initial_cmdsn);
   s.Set("reopenMax", out.reopen_max);
   s.Set("xmitThreadPriority", out.xmit_thread_priority);
@@ -71,6 +107,18 @@ void FillCommonSession(const Fields& s, SessionT& out) {
   s.Set("queueDepth", out.queue_depth);
   s.Set("initialLoginRetryMax", out.initial_login_retry_max);
   s.Set("nrSessions", out.nr_sessions);
+  if constexpr (Abi::Session::kHasScan) {
+    s.Set("scan", out.scan);
+  } else if (s.Int("scan", 0, 1) != 1) {
+    NotInFamily(env, "record.session.scan", Abi::kName, "1: iscsid always scans");
+  }
+  if constexpr (Abi::Session::kHasReopenLogFreq) {
+    s.Set("connReopenLogFreq", out.reopen_log_freq);
+  } else {
+    int64_t freq = s.Int("connReopenLogFreq", INT32_MIN, INT32_MAX);
+    if (freq < 0 || freq > 1) NotInFamily(env, "record.session.connReopenLogFreq", Abi::kName, "0 or 1: every reopen is logged");
+  }
+  FillAuth<Abi>(env, s.Sub("auth"), out);
   s.Set("replacementTimeout", out.timeo.replacement_timeout);
   Fields e = s.Sub("errTimeo");
   e.Set("abort", out.err_timeo.abort_timeout);
@@ -91,58 +139,23 @@ void FillCommonSession(const Fields& s, SessionT& out) {
   i.Set("MaxOutstandingR2T", out.iscsi.MaxOutstandingR2T);
   i.Set("ERL", out.iscsi.ERL);
   i.Set("FastAbort", out.iscsi.FastAbort);
-  s.Set("multiple", out.boot.multiple);
+  s.Set("multiple", out.multiple);
 }
 
-void FillAuth(const Fields& a, AuthBase& out) {
-  a.Set("authmethod", out.authmethod);
-  a.Str("username", out.username);
-  a.Str("password", out.password);
-  out.password_length = static_cast<uint32_t>(strnlen(out.password, sizeof out.password));
-  a.Str("usernameIn", out.username_in);
-  a.Str("passwordIn", out.password_in);
-  out.password_in_length = static_cast<uint32_t>(strnlen(out.password_in, sizeof out.password_in));
-}
-
-void FillChapAlgs(Napi::Env env, const Fields& a, uint32_t (&algs)[kChapAlgMax]) {
-  Napi::Value v = a.Get("chapAlgs");
-  if (!v.IsArray()) ThrowTypeError(env, "record.session.auth.chapAlgs must be an array");
-  Napi::Array arr = v.As<Napi::Array>();
-  if (arr.Length() == 0 || arr.Length() > kChapAlgMax) ThrowTypeError(env, "record.session.auth.chapAlgs must hold 1 to 5 algorithms");
-  for (size_t i = 0; i < kChapAlgMax; ++i) algs[i] = 0xFFFFFFFFu;
-  for (uint32_t i = 0; i < arr.Length(); ++i) {
-    Napi::Value x = arr.Get(i);
-    if (!x.IsNumber()) ThrowTypeError(env, "record.session.auth.chapAlgs entries must be numbers (MD5=5, SHA1=6, SHA256=7, SHA3-256=8)");
-    int n = x.As<Napi::Number>().Int32Value();
-    if (n < 5 || n > 8) ThrowTypeError(env, "record.session.auth.chapAlgs entries must be 5..8 (MD5, SHA1, SHA256, SHA3-256)");
-    algs[i] = static_cast<uint32_t>(n);
-  }
-}
-
-template <typename SessionT>
-void FillSession(Napi::Env env, const Fields& s, SessionT& out) {
-  if constexpr (std::is_same_v<SessionT, SessionRec_2_1_11>) {
-    FillSession(env, s, out.base);
-    s.Set("connReopenLogFreq", out.conn_reopen_log_freq);
-  } else {
-    FillCommonSession(s, out);
-    if constexpr (!std::is_same_v<SessionT, SessionRec_2_0_874>) s.Set("scan", out.scan);
-    Fields a = s.Sub("auth");
-    if constexpr (std::is_same_v<SessionT, SessionRec_2_1_1>) {
-      FillAuth(a, out.auth.base);
-      FillChapAlgs(env, a, out.auth.chap_algs);
-    } else {
-      FillAuth(a, out.auth);
-    }
-  }
-}
-
-void FillConn(const Fields& c, ConnRec& out) {
+template <typename Abi>
+void FillConn(Napi::Env env, const Fields& c, typename Abi::Conn& out) {
   c.Set("startup", out.startup);
   c.Str("address", out.address);
   c.Set("port", out.port);
   c.Set("windowSize", out.tcp.window_size);
   c.Set("typeOfService", out.tcp.type_of_service);
+  if constexpr (Abi::Conn::kHasCongestion) {
+    c.Str("congestionControl", out.tcp.congestion_control);
+  } else {
+    char probe[kCongestionMax] = {};
+    c.Str("congestionControl", probe);
+    if (probe[0] != '\0') NotInFamily(env, "record.conn.congestionControl", Abi::kName, "\"\": the system default");
+  }
   c.Set("loginTimeout", out.timeo.login_timeout);
   c.Set("logoutTimeout", out.timeo.logout_timeout);
   c.Set("authTimeout", out.timeo.auth_timeout);
@@ -158,7 +171,8 @@ void FillConn(const Fields& c, ConnRec& out) {
 }
 
 // The iface fields iscsid uses for binding and offload host setup; the rest stay zero as in iscsiadm's.
-void FillIface(const Fields& i, IfaceRec& out) {
+template <typename Abi>
+void FillIface(Napi::Env env, const Fields& i, typename Abi::Iface& out) {
   i.Str("name", out.name);
   i.Set("ifaceNum", out.iface_num);
   i.Str("netdev", out.netdev);
@@ -166,7 +180,11 @@ void FillIface(const Fields& i, IfaceRec& out) {
   i.Str("subnetMask", out.subnet_mask);
   i.Str("gateway", out.gateway);
   i.Str("bootproto", out.bootproto);
-  i.Set("prefixLen", out.prefix_len);
+  if constexpr (Abi::Iface::kHasPrefixLen) {
+    i.Set("prefixLen", out.prefix_len);
+  } else if (i.Int("prefixLen", 0, 255) != 0) {
+    NotInFamily(env, "record.iface.prefixLen", Abi::kName, "0");
+  }
   i.Set("vlanId", out.vlan_id);
   i.Set("vlanPriority", out.vlan_priority);
   i.Set("mtu", out.mtu);
@@ -177,22 +195,22 @@ void FillIface(const Fields& i, IfaceRec& out) {
   i.Str("iname", out.iname);
 }
 
-template <typename SessionT>
+template <typename Abi>
 std::vector<uint8_t> Build(Napi::Env env, uint32_t command, int32_t sid, const Napi::Value& recv) {
-  std::vector<uint8_t> bytes(sizeof(Request<SessionT>), 0);  // every hole zero, as iscsiadm's calloc'd record
-  auto* req = reinterpret_cast<Request<SessionT>*>(bytes.data());
+  std::vector<uint8_t> bytes(sizeof(Request<Abi>), 0);  // every hole zero, as iscsiadm's calloc'd record
+  auto* req = reinterpret_cast<Request<Abi>*>(bytes.data());
   req->command = command;
   req->u.session.sid = sid;
   if (!recv.IsUndefined() && !recv.IsNull()) {
     Fields r(env, recv, "record");
-    NodeRec<SessionT>& rec = req->u.session.rec;
+    NodeRec<Abi>& rec = req->u.session.rec;
     r.Str("name", rec.name);
     r.Set("tpgt", rec.tpgt);
     r.Set("startup", rec.startup);
     r.Set("leadingLogin", rec.leading_login);
-    FillSession(env, r.Sub("session"), rec.session);
-    FillConn(r.Sub("conn"), rec.conn[0]);
-    FillIface(r.Sub("iface"), rec.iface);
+    FillSession<Abi>(env, r.Sub("session"), rec.session);
+    FillConn<Abi>(env, r.Sub("conn"), rec.conn[0]);
+    FillIface<Abi>(env, r.Sub("iface"), rec.iface);
     r.Set("discType", rec.disc_type);
     r.Str("discAddress", rec.disc_address);
     r.Set("discPort", rec.disc_port);
@@ -205,30 +223,36 @@ std::vector<uint8_t> Build(Napi::Env env, uint32_t command, int32_t sid, const N
 Family ParseFamily(Napi::Env env, const Napi::Value& v) {
   if (v.IsString()) {
     std::string s = v.As<Napi::String>().Utf8Value();
-    if (s == "2.0.874") return Family::k2_0_874;
-    if (s == "2.0.875") return Family::k2_0_875;
-    if (s == "2.1.1") return Family::k2_1_1;
-    if (s == "2.1.11") return Family::k2_1_11;
+    if (s == Abi_2_0_874::kName) return Family::k2_0_874;
+    if (s == Abi_2_0_875::kName) return Family::k2_0_875;
+    if (s == Abi_2_0_876::kName) return Family::k2_0_876;
+    if (s == Abi_2_1_8::kName) return Family::k2_1_1;
+    if (s == Abi_2_1_11::kName) return Family::k2_1_11;
+    if (s == Abi_2_1_11_git::kName) return Family::k2_1_11_git;
   }
-  ThrowTypeError(env, "ABI family must be one of \"2.0.874\", \"2.0.875\", \"2.1.1\", \"2.1.11\"");
+  ThrowTypeError(env, "ABI family must be one of \"2.0.874\", \"2.0.875\", \"2.0.876\", \"2.1.1\", \"2.1.11\", \"2.1.11-git\"");
 }
 
 size_t RequestSize(Family f) {
   switch (f) {
-    case Family::k2_0_874: return sizeof(Request<SessionRec_2_0_874>);
-    case Family::k2_0_875: return sizeof(Request<SessionRec_2_0_875>);
-    case Family::k2_1_1: return sizeof(Request<SessionRec_2_1_1>);
-    case Family::k2_1_11: return sizeof(Request<SessionRec_2_1_11>);
+    case Family::k2_0_874: return sizeof(Request<Abi_2_0_874>);
+    case Family::k2_0_875: return sizeof(Request<Abi_2_0_875>);
+    case Family::k2_0_876: return sizeof(Request<Abi_2_0_876>);
+    case Family::k2_1_1: return sizeof(Request<Abi_2_1_8>);
+    case Family::k2_1_11: return sizeof(Request<Abi_2_1_11>);
+    case Family::k2_1_11_git: return sizeof(Request<Abi_2_1_11_git>);
   }
   return 0;
 }
 
 std::vector<uint8_t> BuildRequest(Napi::Env env, Family f, uint32_t command, int32_t sid, const Napi::Value& rec) {
   switch (f) {
-    case Family::k2_0_874: return Build<SessionRec_2_0_874>(env, command, sid, rec);
-    case Family::k2_0_875: return Build<SessionRec_2_0_875>(env, command, sid, rec);
-    case Family::k2_1_1: return Build<SessionRec_2_1_1>(env, command, sid, rec);
-    case Family::k2_1_11: return Build<SessionRec_2_1_11>(env, command, sid, rec);
+    case Family::k2_0_874: return Build<Abi_2_0_874>(env, command, sid, rec);
+    case Family::k2_0_875: return Build<Abi_2_0_875>(env, command, sid, rec);
+    case Family::k2_0_876: return Build<Abi_2_0_876>(env, command, sid, rec);
+    case Family::k2_1_1: return Build<Abi_2_1_8>(env, command, sid, rec);
+    case Family::k2_1_11: return Build<Abi_2_1_11>(env, command, sid, rec);
+    case Family::k2_1_11_git: return Build<Abi_2_1_11_git>(env, command, sid, rec);
   }
   ThrowTypeError(env, "unknown ABI family");
 }

@@ -1,6 +1,8 @@
 // Builds iscsiadm request bytes (with the whole node_rec for LOGIN) from a plain JS object, for one ABI
 // family. Every field is required (lib/record.ts fills the defaults); every string must fit its C buffer
-// with its NUL, or the call throws a TypeError: nothing is ever truncated.
+// with its NUL, or the call throws a TypeError: nothing is ever truncated. A field the family has no room for
+// (CHAP algorithms before 2.1.1, tcp.congestion_control before git after 2.1.11, …) must hold the value that
+// family behaves as if it had, or the call throws: nothing is silently dropped.
 #pragma once
 #include <napi.h>
 
@@ -10,9 +12,10 @@
 
 namespace openiscsi::ipc {
 
-enum class Family { k2_0_874, k2_0_875, k2_1_1, k2_1_11 };
+// The mirrored ABI families, oldest first (layout.h has the table of releases).
+enum class Family { k2_0_874, k2_0_875, k2_0_876, k2_1_1, k2_1_11, k2_1_11_git };
 
-// "2.0.874", "2.0.875", "2.1.1" (2.1.1–2.1.10), "2.1.11"; throws TypeError otherwise.
+// "2.0.874", "2.0.875", "2.0.876", "2.1.1", "2.1.11", "2.1.11-git"; throws TypeError otherwise.
 Family ParseFamily(Napi::Env env, const Napi::Value& v);
 
 size_t RequestSize(Family f);

@@ -4,8 +4,11 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
+#include <functional>
 #include <memory>
+#include <system_error>
 #include <thread>
 
 #include "errors.h"
@@ -27,8 +30,25 @@ struct Call {
   NativeError error;
   Napi::Promise::Deferred deferred;
   Napi::ThreadSafeFunction tsfn;
+  // Cancels the exchange if the environment (a Worker, or the main thread at exit) goes away first, so that
+  // the thread and its connection to iscsid do not outlive it until the deadline. JS thread only.
+  Napi::Env::CleanupHook<std::function<void()>> cleanup;
+  bool cleanup_ran = false;
 
   explicit Call(Napi::Env env) : deferred(Napi::Promise::Deferred::New(env)) {}
+
+  // Any thread; the eventfd stays readable, so every later poll sees it too.
+  void Cancel() const {
+    uint64_t one = 1;
+    ssize_t ignored = write(cancel_fd.get(), &one, sizeof one);
+    (void)ignored;
+  }
+
+  // JS thread, once the call is settled.
+  void DropCleanup(Napi::Env env) {
+    if (!cleanup_ran && !cleanup.IsEmpty()) cleanup.Remove(env);
+    cleanup_ran = true;
+  }
 };
 
 std::string CString(const char* p, size_t max) { return std::string(p, strnlen(p, max)); }
@@ -102,26 +122,37 @@ Napi::Value IpcRequest(const Napi::CallbackInfo& info) {
   call->cancel_fd = UniqueFd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!call->cancel_fd) ThrowTypeError(env, "eventfd failed");
   call->tsfn = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "openiscsi:ipcRequest", 0, 1);
+  // Added after the thread-safe function, so that at teardown it runs first (hooks run in reverse order).
+  std::weak_ptr<Call> weak = call;
+  call->cleanup = env.AddCleanupHook(std::function<void()>([weak]() {
+    if (auto c = weak.lock()) {
+      c->cleanup_ran = true;
+      c->Cancel();
+    }
+  }));
 
-  std::thread([call]() {
-    Exchange(call->socket_name, call->request, call->timeout_ms, call->cancel_fd.get(), &call->response, &call->error);
-    call->tsfn.BlockingCall([call](Napi::Env env, Napi::Function) {
-      if (!call->error.ok()) {
-        call->deferred.Reject(ToJsError(env, call->error).Value());
-      } else {
-        call->deferred.Resolve(Decode(env, call->response));
-      }
-    });
+  try {
+    std::thread([call]() {
+      Exchange(call->socket_name, call->request, call->timeout_ms, call->cancel_fd.get(), &call->response, &call->error);
+      call->tsfn.BlockingCall([call](Napi::Env env, Napi::Function) {
+        call->DropCleanup(env);
+        if (!call->error.ok()) {
+          call->deferred.Reject(ToJsError(env, call->error).Value());
+        } else {
+          call->deferred.Resolve(Decode(env, call->response));
+        }
+      });
+      call->tsfn.Release();
+    }).detach();
+  } catch (const std::system_error& e) {
+    call->DropCleanup(env);
     call->tsfn.Release();
-  }).detach();
+    call->deferred.Reject(ToJsError(env, NativeError{EAGAIN, "ISCSID_COMM_ERR", std::string("cannot start a thread for the request: ") + e.what()}).Value());
+  }
 
   Napi::Object handle = Napi::Object::New(env);
   handle.Set("promise", call->deferred.Promise());
-  handle.Set("cancel", Napi::Function::New(env, [call](const Napi::CallbackInfo&) {
-    uint64_t one = 1;
-    ssize_t ignored = write(call->cancel_fd.get(), &one, sizeof one);
-    (void)ignored;
-  }, "cancel"));
+  handle.Set("cancel", Napi::Function::New(env, [call](const Napi::CallbackInfo&) { call->Cancel(); }, "cancel"));
   return handle;
 }
 

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstddef>
@@ -15,21 +16,46 @@ namespace openiscsi::ipc {
 
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
 NativeError SysError(const char* code, int err, const std::string& what) {
   return NativeError{err, code, what + ": " + std::strerror(err)};
 }
 
-int RemainingMs(std::chrono::steady_clock::time_point deadline) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+int RemainingMs(Clock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
   return left < 0 ? 0 : static_cast<int>(left);
+}
+
+NativeError Timeout(int timeout_ms, const std::string& what) {
+  return NativeError{ETIMEDOUT, "ISCSID_TIMEOUT", "iscsid " + what + " within " + std::to_string(timeout_ms) + " ms"};
+}
+
+NativeError Aborted() { return NativeError{ECANCELED, "ABORTED", "the request to iscsid was aborted"}; }
+
+// Waits until `fd` is ready for `events` (fd < 0: only the clock and the cancel fd), the cancel fd fires, or
+// the deadline passes. Returns 1 when ready, 0 on timeout, -1 when cancelled, -2 on a poll error (errno set).
+int Wait(int fd, short events, int cancel_fd, Clock::time_point deadline) {
+  for (;;) {
+    pollfd fds[2] = {{cancel_fd, POLLIN, 0}, {fd, events, 0}};  // poll() ignores a negative fd
+    int n = poll(fds, 2, RemainingMs(deadline));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return -2;
+    }
+    if (fds[0].revents & POLLIN) return -1;
+    return n == 0 ? 0 : 1;
+  }
 }
 
 }  // namespace
 
 bool Exchange(const std::string& socket_name, const std::vector<uint8_t>& request, int timeout_ms, int cancel_fd,
               std::vector<uint8_t>* response, NativeError* error) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  // Non-blocking, so that connect() cannot hang: when iscsid is stuck its listen queue fills, and a blocking
+  // connect to a unix socket with a full queue waits with no time limit.
+  UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!fd) {
     *error = SysError("ISCSID_COMM_ERR", errno, "socket");
     return false;
@@ -43,8 +69,23 @@ bool Exchange(const std::string& socket_name, const std::vector<uint8_t>& reques
   }
   std::memcpy(addr.sun_path + 1, socket_name.data(), socket_name.size());
   const socklen_t len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + socket_name.size());
-  if (connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), len) != 0) {
+  for (;;) {
+    if (connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), len) == 0) break;
     int e = errno;
+    if (e == EINTR) continue;
+    if (e == EAGAIN) {
+      // The listen queue is full (iscsid is busy or stuck): retry until the deadline, abortable.
+      int w = Wait(-1, 0, cancel_fd, std::min(deadline, Clock::now() + std::chrono::milliseconds(20)));
+      if (w == -1) {
+        *error = Aborted();
+        return false;
+      }
+      if (RemainingMs(deadline) == 0) {
+        *error = Timeout(timeout_ms, "did not accept the connection (its queue stayed full)");
+        return false;
+      }
+      continue;
+    }
     if (e == ECONNREFUSED || e == ENOENT) {
       *error = NativeError{e, "ISCSID_NOT_RUNNING",
                            "iscsid is not listening on its management socket (is it running, and in this network namespace?)"};
@@ -55,38 +96,63 @@ bool Exchange(const std::string& socket_name, const std::vector<uint8_t>& reques
     }
     return false;
   }
-  // One write: a partial request would stall iscsid, which reads it with a blocking read in its only thread.
-  ssize_t sent = send(fd.get(), request.data(), request.size(), MSG_NOSIGNAL);
-  if (sent < 0 && errno != EPIPE && errno != ECONNRESET) {
-    *error = SysError("ISCSID_COMM_ERR", errno, "sending the request to iscsid");
-    return false;
-  }
-  // On EPIPE iscsid may already have answered (it rejects unauthorised peers before reading): read on.
-  if (sent >= 0 && static_cast<size_t>(sent) != request.size()) {
-    *error = NativeError{EIO, "ISCSID_COMM_ERR", "iscsid accepted only part of the request"};
-    return false;
+  // One send: a partial request would stall iscsid, which reads it with a blocking read in its only thread. A
+  // fresh unix socket's send buffer takes a whole request; the loop only finishes a write the kernel split.
+  size_t sent = 0;
+  bool peer_gone = false;
+  while (sent < request.size()) {
+    ssize_t n = send(fd.get(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n >= 0) {
+      sent += static_cast<size_t>(n);
+      continue;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EPIPE || errno == ECONNRESET) {
+      // iscsid rejects unauthorised peers before reading the request, then closes: its answer may be waiting.
+      peer_gone = true;
+      break;
+    }
+    if (errno != EAGAIN) {
+      *error = SysError("ISCSID_COMM_ERR", errno, "sending the request to iscsid");
+      return false;
+    }
+    int w = Wait(fd.get(), POLLOUT, cancel_fd, deadline);
+    if (w == -1) {
+      *error = Aborted();
+      return false;
+    }
+    if (w == 0) {
+      *error = Timeout(timeout_ms, "did not take the request");
+      return false;
+    }
+    if (w == -2) {
+      *error = SysError("ISCSID_COMM_ERR", errno, "sending the request to iscsid");
+      return false;
+    }
   }
   response->assign(kResponseSize, 0);
   size_t got = 0;
   while (got < kResponseSize) {
-    pollfd fds[2] = {{fd.get(), POLLIN, 0}, {cancel_fd, POLLIN, 0}};
-    int n = poll(fds, 2, RemainingMs(deadline));
-    if (n < 0) {
-      if (errno == EINTR) continue;
+    int w = Wait(fd.get(), POLLIN, cancel_fd, deadline);
+    if (w == -1) {
+      *error = Aborted();
+      return false;
+    }
+    if (w == 0) {
+      *error = Timeout(timeout_ms, "did not answer");
+      return false;
+    }
+    if (w == -2) {
       *error = SysError("ISCSID_COMM_ERR", errno, "waiting for iscsid");
-      return false;
-    }
-    if (fds[1].revents & POLLIN) {
-      *error = NativeError{ECANCELED, "ABORTED", "the request to iscsid was aborted"};
-      return false;
-    }
-    if (n == 0) {
-      *error = NativeError{ETIMEDOUT, "ISCSID_TIMEOUT", "iscsid did not answer within " + std::to_string(timeout_ms) + " ms"};
       return false;
     }
     ssize_t r = recv(fd.get(), response->data() + got, kResponseSize - got, 0);
     if (r < 0) {
       if (errno == EINTR || errno == EAGAIN) continue;
+      if (peer_gone && got == 0) {
+        *error = NativeError{EPIPE, "ISCSID_COMM_ERR", "iscsid closed the connection before taking the request"};
+        return false;
+      }
       *error = SysError("ISCSID_COMM_ERR", errno, "reading iscsid's answer");
       return false;
     }

@@ -142,6 +142,8 @@ describe('login and logout through iscsid (real kernel)', () => {
     const stats = await call<{ loginPdus: number; scsicmdPdus: number; custom: unknown[] }>('sessionStats', s.sid);
     expect(stats.scsicmdPdus).toBeGreaterThan(0);
     expect(await call('initiatorName')).toBe('iqn.2026-11.org.openiscsi:lab-guest');
+    // the layout was chosen from the running daemon's executable, not from the package database
+    expect(await call('detectIscsidVersion', {})).toMatchObject({ version: '2.1.8', family: '2.1.1', source: 'process' });
     await call('logout', { sid: s.sid });
     expect(await err(call('logout', { sid: s.sid }))).toMatchObject({ code: 'SESSION_NOT_FOUND' });
   });

@@ -16,8 +16,8 @@ interface Outcome {
 }
 
 /** Runs one iscsidRequest against the mock in MODE; returns the outcome and what the mock received. */
-function run(mode: string, command: string, extra: { timeoutMs?: number; abortAfterMs?: number; sid?: number } = {}): { out: Outcome; log: string[] } {
-  const driver = `
+function run(mode: string, command: string, extra: { timeoutMs?: number; abortAfterMs?: number; sid?: number; driver?: string } = {}): { out: Outcome; log: string[] } {
+  const driver = extra.driver ?? `
     const { iscsidRequest } = require(${JSON.stringify(path.join(root, 'dist/ipc.js'))});
     const ac = new AbortController();
     ${extra.abortAfterMs !== undefined ? `setTimeout(() => ac.abort(), ${extra.abortAfterMs});` : ''}
@@ -43,7 +43,7 @@ function run(mode: string, command: string, extra: { timeoutMs?: number; abortAf
   const lines = `${res.stdout}`.split('\n');
   const result = lines.find((l) => l.startsWith('RESULT '));
   if (!result) throw new Error(`no result: ${res.stdout}\n${res.stderr}`);
-  return { out: JSON.parse(result.slice(7)) as Outcome, log: lines.filter((l) => /^\d+ \d+ -?\d+$/.test(l)) };
+  return { out: JSON.parse(result.slice(7)) as Outcome, log: lines.filter((l) => /^(\d+ \d+ -?\d+|closed \d+)$/.test(l)) };
 }
 
 describe('iscsid socket client (mock iscsid, private network namespace)', () => {
@@ -100,6 +100,34 @@ describe('iscsid socket client (mock iscsid, private network namespace)', () => 
     const { out } = run('silent', 'SESSION_INFO', { timeoutMs: 20_000, abortAfterMs: 150 });
     expect(out.err).toMatchObject({ name: 'AbortError', code: 'ABORTED' });
     expect(out.ms).toBeLessThan(2000);
+  });
+
+  it('a stuck iscsid whose listen queue is full: connect() is bounded by the deadline, not blocked', () => {
+    const { out } = run('backlog-full', 'CONFIG_FILE', { timeoutMs: 500 });
+    expect(out.err).toMatchObject({ name: 'IscsiTimeoutError', code: 'ISCSID_TIMEOUT' });
+    expect(out.err?.message).toMatch(/queue stayed full/);
+    expect(out.ms).toBeLessThan(2000);
+  });
+
+  it('... and an AbortSignal ends that wait too', () => {
+    const { out } = run('backlog-full', 'CONFIG_FILE', { timeoutMs: 20_000, abortAfterMs: 150 });
+    expect(out.err).toMatchObject({ name: 'AbortError', code: 'ABORTED' });
+    expect(out.ms).toBeLessThan(2000);
+  });
+
+  it('a Worker that goes away with a request in flight does not leave its connection open until the deadline', () => {
+    const worker = `require(${JSON.stringify(path.join(root, 'dist/ipc.js'))})
+      .iscsidRequest('SESSION_INFO', { family: '2.1.1', sid: 7, timeoutMs: 20000 }).catch(() => {});
+      setTimeout(() => require('node:worker_threads').parentPort.postMessage('sent'), 100);`;
+    const driver = `
+      const w = new (require('node:worker_threads').Worker)(${JSON.stringify(worker)}, { eval: true });
+      w.once('message', () => setTimeout(() => w.terminate(), 100));
+      setTimeout(() => console.log('RESULT ' + JSON.stringify({ ms: 0 })), 3000);`;
+    const { log } = run('watch', 'SESSION_INFO', { driver });
+    expect(log[0]).toBe('16104 13 7');
+    const closed = Number(log[1]?.split(' ')[1]);
+    expect(closed).toBeGreaterThan(100);
+    expect(closed).toBeLessThan(1500); // terminate() after ~200 ms; without the cleanup hook: process exit at 3000 ms
   });
 
   it('no listener is ISCSID_NOT_RUNNING with what to do', () => {

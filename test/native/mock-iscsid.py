@@ -8,9 +8,12 @@ usage: mock-iscsid.py MODE [ARG]   (one connection per request, like iscsid)
   dribble       answer correctly, 7 bytes at a time with small pauses (short reads)
   wrong-cmd     answer err=0 with a different command number
   stats         SESSION_STATS answer with counters and two custom entries
+  watch         read the request, never answer, and log "closed <ms>" when the client hangs up
+  backlog-full  listen with a queue of one connection, fill it, and never accept (a stuck iscsid)
+  by-sid        each connection on its own thread, behaving by sid % 5: ok, err 15, watch, close-early, stats
 Each request is logged to stdout as: <bytes received> <command> <sid>
 """
-import socket, struct, sys, time
+import socket, struct, sys, threading, time
 
 RSP = 2464
 mode = sys.argv[1]
@@ -18,6 +21,12 @@ arg = sys.argv[2] if len(sys.argv) > 2 else None
 
 srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 srv.bind("\0ISCSIADM_ABSTRACT_NAMESPACE")  # addrlen 30, as iscsid binds it
+if mode == "backlog-full":
+    srv.listen(0)  # the kernel queues one connection beyond the backlog
+    filler = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    filler.connect("\0ISCSIADM_ABSTRACT_NAMESPACE")
+    print("ready", flush=True)
+    time.sleep(3600)
 srv.listen(32)
 print("ready", flush=True)
 
@@ -34,11 +43,12 @@ def read_request(c):
         pass
     return data
 
-while True:
-    c, _ = srv.accept()
+def handle(c, mode, arg):
     req = read_request(c)
     cmd, = struct.unpack_from("<I", req, 0) if len(req) >= 4 else (0,)
     sid, = struct.unpack_from("<i", req, 8) if len(req) >= 12 else (0,)
+    if mode == "by-sid":
+        mode, arg = BY_SID[sid % len(BY_SID)]
     print(len(req), cmd, sid, flush=True)
     rsp = bytearray(RSP)
     struct.pack_into("<Ii", rsp, 0, cmd, 0)
@@ -59,6 +69,12 @@ while True:
         struct.pack_into("64sQ", rsp, 160 + 72, b"eh_abort_cnt", 9)
     if mode == "silent":
         time.sleep(3600)
+    elif mode == "watch":
+        t0 = time.monotonic()
+        c.settimeout(None)
+        while c.recv(4096):
+            pass
+        print("closed", int((time.monotonic() - t0) * 1000), flush=True)
     elif mode == "close-early":
         c.sendall(bytes(rsp[:100]))
     elif mode == "dribble":
@@ -69,3 +85,13 @@ while True:
     else:
         c.sendall(bytes(rsp))
     c.close()
+
+# by-sid: one mock for many behaviours, chosen by the request's sid modulo 5, each connection on its own thread
+BY_SID = [("ok", None), ("err", "15"), ("watch", None), ("close-early", None), ("stats", None)]
+
+while True:
+    c, _ = srv.accept()
+    if mode == "by-sid":
+        threading.Thread(target=handle, args=(c, mode, arg), daemon=True).start()
+    else:
+        handle(c, mode, arg)

@@ -7,6 +7,7 @@ import { native } from '../../lib/native';
 import { applyConf, applyIface, applyOptions, defaultRecord, type LoginRecord } from '../../lib/record';
 import { parseConf } from '../../lib/config';
 import { IPC_COMMAND } from '../../lib/ipc';
+import { ABI_FAMILIES } from '../../lib/version';
 
 const fixtures = path.resolve(__dirname, '../fixtures');
 const conf = parseConf(fs.readFileSync(path.join(fixtures, 'etc-iscsi/iscsid.conf'), 'utf8'), 'iscsid.conf');
@@ -64,7 +65,66 @@ describe('LOGIN request builder (open-iscsi 2.1.8 layout)', () => {
   });
 
   it('has the measured request size for every mirrored family', () => {
-    expect(['2.0.874', '2.0.875', '2.1.1', '2.1.11'].map((f) => native().requestSize(f))).toEqual([16080, 16088, 16104, 16112]);
+    expect(ABI_FAMILIES.map((f) => native().requestSize(f))).toEqual([16080, 16088, 16088, 16104, 16112, 16128]);
+  });
+
+  // Offsets measured by compiling each release tag's own headers (offsetof); rec starts at byte 16.
+  it.each([
+    // family,      conn, iface, auth.username, replacement_timeout, login_timeout, transport_name, iname
+    ['2.0.874', 2208, 3304, 32, 1064, 1044, 11186, 11458],
+    ['2.0.875', 2216, 3312, 36, 1068, 1044, 11186, 11458],
+    ['2.0.876', 2216, 3312, 36, 1068, 1044, 11190, 11462],
+    ['2.1.1', 2232, 3328, 36, 1088, 1044, 11190, 11462],
+    ['2.1.11', 2240, 3336, 36, 1088, 1044, 11190, 11462],
+    ['2.1.11-git', 2240, 3352, 36, 1088, 1060, 11190, 11462],
+  ] as const)('%s puts what iscsid reads at that release\'s offsets', (family, conn, iface, user, repl, login, transport, iname) => {
+    const r = record(1, { name: 'eth-bound', transport: 'tcp', netdev: 'eth1', initiatorName: 'iqn.2024-01.org.example:custom' });
+    r.session.auth = { ...r.session.auth, authmethod: 1, username: 'alice', password: 'secret-12345' };
+    r.session.replacementTimeout = 77;
+    r.conn.loginTimeout = 9;
+    const b = native().buildRequest(family, 1, 0, r);
+    const rec = 16;
+    const str = (at: number, n: number) => b.toString('latin1', rec + at, rec + at + n);
+    expect(str(16, 28)).toBe('iqn.2003-01.org.example:tgt1');
+    expect(b.readInt32LE(rec + 272)).toBe(1);
+    expect(str(288 + user, 5)).toBe('alice');
+    expect(b.readInt32LE(rec + 288 + repl)).toBe(77);
+    expect(str(conn + 4, 10)).toBe('192.0.2.10');
+    expect(b.readInt32LE(rec + conn + 1032)).toBe(3260);
+    expect(b.readInt32LE(rec + conn + login)).toBe(9);
+    expect(str(iface + 16, 10)).toBe('eth-bound\0');
+    expect(str(iface + 88, 5)).toBe('eth1\0');
+    expect(str(iface + transport, 4)).toBe('tcp\0');
+    expect(str(iface + iname, 30)).toBe('iqn.2024-01.org.example:custom');
+  });
+
+  it('2.1.11 carries the reconnect log frequency; git after it the TCP congestion control', () => {
+    const r = record(-1, { name: 'default', transport: 'tcp' });
+    r.session.connReopenLogFreq = 5;
+    expect(native().buildRequest('2.1.11', 1, 0, r).readInt32LE(16 + 288 + 1944)).toBe(5);
+    r.conn.congestionControl = 'bbr';
+    expect(native().buildRequest('2.1.11-git', 1, 0, r).toString('latin1', 16 + 2240 + 1044, 16 + 2240 + 1048)).toBe('bbr\0');
+  });
+
+  it('refuses what a family has no room for instead of dropping it', () => {
+    const base = () => record(-1, { name: 'default', transport: 'tcp' });
+    const r1 = base();
+    r1.conn.congestionControl = 'bbr';
+    expect(() => native().buildRequest('2.1.1', 1, 0, r1)).toThrow(/congestionControl cannot be expressed in the open-iscsi 2\.1\.1 request layout/);
+    const r2 = base();
+    r2.session.auth.chapAlgs = [7, 5];
+    expect(() => native().buildRequest('2.0.876', 1, 0, r2)).toThrow(/chapAlgs cannot be expressed/);
+    expect(() => native().buildRequest('2.1.1', 1, 0, r2)).not.toThrow();
+    const r3 = base();
+    r3.session.scan = 0;
+    expect(() => native().buildRequest('2.0.874', 1, 0, r3)).toThrow(/scan cannot be expressed/);
+    const r4 = base();
+    r4.session.connReopenLogFreq = 5;
+    expect(() => native().buildRequest('2.1.1', 1, 0, r4)).toThrow(TypeError);
+    const r5 = base();
+    r5.iface.prefixLen = 24;
+    expect(() => native().buildRequest('2.0.875', 1, 0, r5)).toThrow(/prefixLen cannot be expressed/);
+    expect(native().buildRequest('2.0.876', 1, 0, r5).readUInt8(16 + 3312 + 8384)).toBe(24);
   });
 
   it('refuses strings that do not fit their C buffers instead of truncating, without echoing them', () => {
@@ -81,6 +141,7 @@ describe('LOGIN request builder (open-iscsi 2.1.8 layout)', () => {
     delete r.conn;
     expect(() => native().buildRequest('2.1.1', 1, 0, r)).toThrow(/record\.conn is required/);
     expect(() => native().buildRequest('2.1.12', 1, 0)).toThrow(TypeError);
+    expect(() => native().buildRequest('2.1.8', 1, 0)).toThrow(TypeError); // families go by their first release
     expect(() => native().buildRequest('2.1.1', 11, 0)).toThrow(TypeError);
   });
 });

@@ -1,38 +1,10 @@
-// Everything login() decides before talking to iscsid: error table, validation, version, config.
+// Everything login() decides before talking to iscsid: validation, options, config (iscsid errors and version
+// detection have their own files).
 import { describe, expect, it } from 'vitest';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { ISCSID_ERRORS, iscsidError, isAuthRelated, isTransportRelated } from '../../lib/iscsid-errors';
-import { IscsiPermissionError, IscsiTimeoutError, IscsiUnsupportedError, IscsiValidationError } from '../../lib/errors';
+import { IscsiValidationError } from '../../lib/errors';
 import { parsePortal, validateChapSecret, validateIscsiName } from '../../lib/validate';
-import { detectIscsidVersion, familyOf, requireVerifiedFamily } from '../../lib/version';
-import { parseConf, readIscsidConf } from '../../lib/config';
-import { applyOptions, defaultRecord } from '../../lib/record';
+import { applyOptions, checkRecordFitsFamily, defaultRecord } from '../../lib/record';
 import { login } from '../../lib/login';
-
-describe('iscsid error table', () => {
-  it('covers every code 0..33 with a stable ISCSID_ERR_ code and the errno', () => {
-    expect(ISCSID_ERRORS.map((e) => e.errno)).toEqual(Array.from({ length: 34 }, (_, i) => i));
-    for (const info of ISCSID_ERRORS.slice(1)) {
-      const err = iscsidError(info.errno, 'SESSION_LOGIN');
-      expect(err.code).toBe(`ISCSID_ERR_${info.name}`);
-      expect(err.errno).toBe(info.errno);
-      expect(err.message).toContain(info.text);
-    }
-    expect(iscsidError(99, 'x').code).toBe('ISCSID_ERR_UNKNOWN');
-  });
-
-  it('classifies: auth never falls back, transport/hardware errors may', () => {
-    expect(isAuthRelated(iscsidError(24, 'x'))).toBe(true);
-    expect(isTransportRelated(iscsidError(24, 'x'))).toBe(false);
-    for (const n of [4, 8, 11, 12, 14, 23]) expect(isTransportRelated(iscsidError(n, 'x')), String(n)).toBe(true);
-    for (const n of [2, 13, 15, 19, 24]) expect(isTransportRelated(iscsidError(n, 'x')), String(n)).toBe(false);
-    expect(iscsidError(13, 'x')).toBeInstanceOf(IscsiPermissionError);
-    expect(iscsidError(33, 'x')).toBeInstanceOf(IscsiTimeoutError);
-    expect(iscsidError(12, 'x')).toBeInstanceOf(IscsiUnsupportedError);
-  });
-});
 
 describe('validation', () => {
   it.each(['iqn.2003-01.org.example:tgt1', 'iqn.2026-11.org.openiscsi', 'eui.02004567A425678D', 'naa.52004567BA64678D', 'naa.62004567BA64678D0123456789ABCDEF'])('accepts %s', (n) => {
@@ -60,6 +32,18 @@ describe('validation', () => {
     }
     expect(validateChapSecret('twelve-bytes', 'p')).toBe('twelve-bytes');
   });
+  it('refuses, before the addon is asked, options the running family has no room for', () => {
+    const r = defaultRecord();
+    applyOptions(r, { 'node.conn[0].tcp.congestion_control': 'bbr', 'node.session.conn_reopen_log_freq': 4 });
+    expect(() => checkRecordFitsFamily(r, '2.1.1')).toThrow(expect.objectContaining({ code: 'OPTION_NOT_SUPPORTED', details: { family: '2.1.1', key: 'node.session.conn_reopen_log_freq' } }));
+    expect(() => checkRecordFitsFamily(r, '2.1.11')).toThrow(/tcp\.congestion_control/);
+    expect(() => checkRecordFitsFamily(r, '2.1.11-git')).not.toThrow();
+    const old = defaultRecord();
+    applyOptions(old, { 'node.session.auth.chap_algs': 'SHA256,MD5' });
+    expect(() => checkRecordFitsFamily(old, '2.0.876')).toThrow(IscsiValidationError);
+    expect(() => checkRecordFitsFamily(defaultRecord(), '2.0.874')).not.toThrow();
+    expect(() => applyOptions(defaultRecord(), { 'node.conn[0].tcp.congestion_control': 'bbr; rm' })).toThrow(/congestion control name/);
+  });
   it('rejects unknown and malformed options', () => {
     expect(() => applyOptions(defaultRecord(), { 'node.nope': 1 })).toThrow(/unknown login option/);
     expect(() => applyOptions(defaultRecord(), { 'node.session.scan': 'sometimes' })).toThrow(/manual, auto/);
@@ -78,53 +62,5 @@ describe('validation', () => {
     ] as const) {
       await expect(login({ ...o, deps: { binding, iscsidConfPath: '/nonexistent' } })).rejects.toMatchObject({ code });
     }
-  });
-});
-
-describe('iscsid version detection, no spawning', () => {
-  const proc = (comm: string, exeBody: string) => {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'openiscsi-proc-'));
-    fs.mkdirSync(path.join(root, '1234'));
-    fs.writeFileSync(path.join(root, '1234', 'comm'), `${comm}\n`);
-    fs.writeFileSync(path.join(root, '1234', 'exe'), exeBody);
-    fs.mkdirSync(path.join(root, 'self'));
-    return root;
-  };
-  const noDpkg = '/nonexistent/status';
-
-  it('reads the version embedded in the running iscsid executable', async () => {
-    const v = await detectIscsidVersion({ procRoot: proc('iscsid', '\0\0# BEGIN RECORD 2.1.8\0...'), dpkgStatusPath: noDpkg });
-    expect(v).toEqual({ version: '2.1.8', family: '2.1.1', source: 'process', pid: 1234 });
-  });
-
-  it('falls back to the dpkg database', async () => {
-    const status = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'openiscsi-dpkg-')), 'status');
-    fs.writeFileSync(status, 'Package: open-iscsi\nStatus: install ok installed\nVersion: 2.1.8-1+deb12u1\n\nPackage: x\n');
-    expect(await detectIscsidVersion({ procRoot: proc('sshd', ''), dpkgStatusPath: status })).toEqual({ version: '2.1.8', family: '2.1.1', source: 'dpkg' });
-  });
-
-  it('maps versions to families', () => {
-    expect(['2.0.873', '2.0.874', '2.0.877', '2.1.0', '2.1.1', '2.1.10', '2.1.11', '2.1.12'].map(familyOf)).toEqual([
-      undefined, '2.0.874', '2.0.875', '2.0.875', '2.1.1', '2.1.1', '2.1.11', undefined,
-    ]);
-  });
-
-  it('refuses unverified and unknown layouts, naming the version; an override is honoured', async () => {
-    await expect(requireVerifiedFamily({ procRoot: proc('iscsid', '# BEGIN RECORD 2.1.11'), dpkgStatusPath: noDpkg })).rejects.toMatchObject({ code: 'ISCSID_ABI_UNSUPPORTED', details: { version: '2.1.11' } });
-    await expect(requireVerifiedFamily({ procRoot: proc('iscsid', '# BEGIN RECORD 2.2.0'), dpkgStatusPath: noDpkg })).rejects.toMatchObject({ code: 'ISCSID_ABI_UNSUPPORTED', message: expect.stringContaining('2.2.0') });
-    await expect(requireVerifiedFamily({ procRoot: proc('sshd', ''), dpkgStatusPath: noDpkg })).rejects.toMatchObject({ code: 'ISCSID_VERSION_UNKNOWN' });
-    await expect(requireVerifiedFamily({ abi: '2.1.11' })).resolves.toMatchObject({ family: '2.1.11' });
-  });
-});
-
-describe('iscsid.conf', () => {
-  it('names file and line on a parse error', () => {
-    expect(() => parseConf('a = 1\nthis is wrong\n', '/etc/iscsi/iscsid.conf')).toThrow('/etc/iscsi/iscsid.conf:2: expected "key = value"');
-  });
-  it('parses the installed Debian iscsid.conf (test/setup.sh installs open-iscsi)', async () => {
-    expect((await readIscsidConf()).get('node.session.initial_login_retry_max')).toMatch(/^\d+$/);
-  });
-  it('treats a missing iscsid.conf as "no overrides"', async () => {
-    expect((await readIscsidConf('/nonexistent/iscsid.conf')).size).toBe(0);
   });
 });
