@@ -17,12 +17,13 @@ export interface AttachResults {
     openiscsi: { attachMs: number; detachMs: number };
     iscsiadm: { attachMs: number; detachMs: number };
     attachRatio: number;
+    iscsiadmRetries: { attach: number; total: number };
     eventLoopDelayMs: { p50: number; p99: number; max: number };
   };
   memory: { cycles: number; rssBeforeMiB: number; rssAfterMiB: number };
 }
 
-export async function benchAttach(rounds: number, volumes: number, cycles: number): Promise<AttachResults> {
+export async function benchAttach(rounds: number, volumes: number, cycles: number, write: (name: string, data: unknown) => void): Promise<AttachResults> {
   const targets = Array.from({ length: volumes }, (_, i) => ({ iqn: `iqn.2026-11.org.openiscsi:bench.v${i}`, luns: 1, lunSizeMiB: 8 }));
   const lab = await startLab({ targets, onProgress: (m) => console.log(`  lab: ${m}`) });
   const guest = path.join(repoRoot, 'bench', 'guest-attach.js');
@@ -30,24 +31,31 @@ export async function benchAttach(rounds: number, volumes: number, cycles: numbe
     const t0 = targets[0]!.iqn;
     console.log(`  attach/detach: ${rounds} interleaved rounds`);
     const attach = await lab.call<AttachResults['attach']>(guest, 'attach', [rounds, lab.portal, t0], { timeoutMs: 1_200_000 });
+    printOne(attach);
+    write('attach-single', attach);
     console.log(`  storm: ${volumes} volumes at once, each way`);
     const storm = await lab.call<AttachResults['storm']>(guest, 'storm', [lab.portal, targets.map((t) => t.iqn)], { timeoutMs: 1_200_000 });
+    printStorm(storm);
+    write('attach-storm', storm);
     console.log(`  memory: ${cycles} attach/detach cycles`);
     const memory = await lab.call<AttachResults['memory']>(guest, 'memory', [cycles, lab.portal, t0], { timeoutMs: 1_800_000 });
+    console.log(`  memory: RSS ${memory.rssBeforeMiB.toFixed(1)} MiB → ${memory.rssAfterMiB.toFixed(1)} MiB after ${memory.cycles} attach/detach cycles`);
+    write('attach-memory', memory);
     return { attach, storm, memory };
   } finally {
     await lab.stop();
   }
 }
 
-export function printAttach(r: AttachResults): void {
-  const a = r.attach;
-  const f = (n: number) => `${n.toFixed(0).padStart(6)} ms`;
+const f = (n: number) => `${n.toFixed(0).padStart(6)} ms`;
+
+function printOne(a: AttachResults['attach']): void {
   console.log('\n  one volume            openiscsi (median)   iscsiadm sequence (median)   ratio');
   console.log(`  attach              ${f(a.openiscsi.attachMs.median)}            ${f(a.iscsiadm.attachMs.median)}              ${a.attachRatio.toFixed(1)}x`);
   console.log(`  detach              ${f(a.openiscsi.detachMs.median)}            ${f(a.iscsiadm.detachMs.median)}              ${a.detachRatio.toFixed(1)}x`);
   console.log(`  of the attach: iscsid+kernel LOGIN ${f(a.openiscsi.iscsidLoginMs.median)}, ours ${f(a.openiscsi.oursMs.median)} (${(a.overheadShare * 100).toFixed(0)}%)`);
-  const s = r.storm;
-  console.log(`\n  ${s.volumes} volumes at once: attach ${f(s.openiscsi.attachMs)} vs ${f(s.iscsiadm.attachMs)} (${s.attachRatio.toFixed(1)}x); event loop delay p99 ${s.eventLoopDelayMs.p99.toFixed(1)} ms, max ${s.eventLoopDelayMs.max.toFixed(1)} ms`);
-  console.log(`  memory: RSS ${r.memory.rssBeforeMiB.toFixed(1)} MiB → ${r.memory.rssAfterMiB.toFixed(1)} MiB after ${r.memory.cycles} attach/detach cycles`);
+}
+
+function printStorm(s: AttachResults['storm']): void {
+  console.log(`\n  ${s.volumes} volumes at once: attach ${f(s.openiscsi.attachMs)} vs ${f(s.iscsiadm.attachMs)} (${s.attachRatio.toFixed(1)}x; iscsiadm needed ${s.iscsiadmRetries.attach} retries on exit 6); event loop delay p99 ${s.eventLoopDelayMs.p99.toFixed(1)} ms, max ${s.eventLoopDelayMs.max.toFixed(1)} ms`);
 }

@@ -12,14 +12,19 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const stats = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 
+// Like os-brick, retry an iscsiadm call that fails with exit 6 (database failure: a concurrent iscsiadm
+// held the node database); each retry is counted on stderr.
+const RETRY = `run() { for i in 1 2 3 4 5 6 7 8; do "$@" && return 0; rc=$?; [ $rc -eq 6 ] || return $rc; echo RETRY >&2; sleep 0.$i; done; return $rc; }`;
+
 /** The iscsiadm attach, as a shell script (one process per iscsiadm call, like the connectors). */
 function attachScript(portal, target) {
   return `set -e
-iscsiadm -m discovery -t sendtargets -p ${portal} >/dev/null
-iscsiadm -m node -T ${target} -p ${portal} >/dev/null
-iscsiadm -m node -T ${target} -p ${portal} --op update -n node.session.scan -v manual
-iscsiadm -m node -T ${target} -p ${portal} --op update -n node.startup -v manual
-iscsiadm -m node -T ${target} -p ${portal} --login >/dev/null
+${RETRY}
+run iscsiadm -m discovery -t sendtargets -p ${portal} >/dev/null
+run iscsiadm -m node -T ${target} -p ${portal} >/dev/null
+run iscsiadm -m node -T ${target} -p ${portal} --op update -n node.session.scan -v manual
+run iscsiadm -m node -T ${target} -p ${portal} --op update -n node.startup -v manual
+run iscsiadm -m node -T ${target} -p ${portal} --login >/dev/null
 sid=$(iscsiadm -m session | awk -v t=${target} '$4 == t { gsub(/[\\[\\]]/, "", $2); print $2 }')
 host=$(readlink -f /sys/class/iscsi_session/session$sid/device | sed 's|.*/host\\([0-9]*\\)/session.*|\\1|')
 echo "0 0 1" > /sys/class/scsi_host/host$host/scan
@@ -33,11 +38,14 @@ done
 
 function detachScript(portal, target, dev) {
   return `set -e
+${RETRY}
 blockdev --flushbufs /dev/${dev}
 echo 1 > /sys/block/${dev}/device/delete
-iscsiadm -m node -T ${target} -p ${portal} --logout >/dev/null
-iscsiadm -m node -T ${target} -p ${portal} --op delete`;
+run iscsiadm -m node -T ${target} -p ${portal} --logout >/dev/null
+run iscsiadm -m node -T ${target} -p ${portal} --op delete`;
 }
+
+let retries = 0;
 
 function sh(script) {
   return new Promise((resolve, reject) => {
@@ -46,7 +54,11 @@ function sh(script) {
     let err = '';
     c.stdout.on('data', (d) => (out += d));
     c.stderr.on('data', (d) => (err += d));
-    c.on('close', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`script failed (${code}): ${err}`))));
+    c.on('close', (code) => {
+      retries += (err.match(/^RETRY$/gm) || []).length;
+      if (code === 0) resolve(out.trim());
+      else reject(new Error(`script failed (${code}): ${err}`));
+    });
   });
 }
 
@@ -83,6 +95,7 @@ async function attach(rounds, portal, target) {
 
 /** All targets at once: total time, and the event loop's delay while openiscsi's attaches run. */
 async function storm(portal, targets) {
+  retries = 0;
   const h = monitorEventLoopDelay({ resolution: 1 });
   h.enable();
   let t = now();
@@ -95,6 +108,7 @@ async function storm(portal, targets) {
   t = now();
   const devs = await Promise.all(targets.map((target) => sh(attachScript(portal, target))));
   const theirsAttach = now() - t;
+  const attachRetries = retries;
   t = now();
   await Promise.all(targets.map((target, i) => sh(detachScript(portal, target, devs[i]))));
   const theirsDetach = now() - t;
@@ -103,6 +117,7 @@ async function storm(portal, targets) {
     openiscsi: { attachMs: oursAttach, detachMs: oursDetach },
     iscsiadm: { attachMs: theirsAttach, detachMs: theirsDetach },
     attachRatio: theirsAttach / oursAttach,
+    iscsiadmRetries: { attach: attachRetries, total: retries },
     eventLoopDelayMs: { p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6 },
   };
 }

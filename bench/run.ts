@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { benchEnumerate, writeResult } from './enumerate';
-import { benchAttach, printAttach } from './attach';
+import { benchAttach } from './attach';
 import { repoRoot } from '../test/lab/lab';
 import { FakeSys } from '../test/fixtures/fakesys';
 
@@ -35,9 +35,7 @@ async function main(): Promise<void> {
     const volumes = Number(process.env.BENCH_VOLUMES ?? 32);
     const cycles = Number(process.env.BENCH_CYCLES ?? 200);
     console.log(`\nattach/detach in the lab: ${rounds} rounds, ${volumes} concurrent volumes, ${cycles} memory cycles`);
-    const r = await benchAttach(rounds, volumes, cycles);
-    printAttach(r);
-    console.log(`  written: ${writeResult('attach', r)}`);
+    await benchAttach(rounds, volumes, cycles, (name, data) => console.log(`  written: ${writeResult(name, data)}`));
   }
   if (which.has('memory')) {
     const calls = Number(process.env.BENCH_CALLS ?? 100_000);
