@@ -1,12 +1,35 @@
-// Host side, in a private mount namespace over a fake sysfs (see bench/run.ts): RSS growth over N
-// enumerations through the addon and libopeniscsiusr, on a real CPU.
+// Host side, in a private mount namespace over a fake sysfs (see bench/run.ts), on a real CPU:
+// the same facts through openiscsi and through a spawned iscsiadm (interleaved), then RSS growth over N
+// enumerations through the addon and libopeniscsiusr.
 'use strict';
 const path = require('node:path');
+const { execFileSync } = require('node:child_process');
 const pkg = require(path.resolve(__dirname, '..', 'dist', 'index.js'));
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+
+async function ratio(ours, argv, rounds = 31) {
+  const a = [];
+  const b = [];
+  for (let i = 0; i < rounds; i++) {
+    let t = now();
+    await ours();
+    a.push(now() - t);
+    t = now();
+    execFileSync(argv[0], argv.slice(1), { stdio: 'ignore' });
+    b.push(now() - t);
+  }
+  return { oursMs: median(a), iscsiadmMs: median(b), ratio: median(b) / median(a), iscsiadm: argv.join(' ') };
+}
 
 async function main() {
   const n = Number(process.argv[2] || 100000);
   for (let i = 0; i < 2000; i++) await Promise.all([pkg.sessions(), pkg.ifaces()]);
+  const ratios = {
+    sessions: await ratio(() => pkg.sessions(), ['iscsiadm', '-m', 'session', '-P', '3']),
+    ifaces: await ratio(() => pkg.ifaces(), ['iscsiadm', '-m', 'iface']),
+  };
   global.gc?.();
   const before = process.memoryUsage().rss;
   const t0 = Date.now();
@@ -14,7 +37,7 @@ async function main() {
   const ms = Date.now() - t0;
   global.gc?.();
   const after = process.memoryUsage().rss;
-  console.log(JSON.stringify({ calls: n, sessions: (await pkg.sessions()).length, perCallUs: (ms * 1000) / n, rssBeforeMiB: before / 2 ** 20, rssAfterMiB: after / 2 ** 20 }));
+  console.log(JSON.stringify({ ratios, calls: n, sessions: (await pkg.sessions()).length, perCallUs: (ms * 1000) / n, rssBeforeMiB: before / 2 ** 20, rssAfterMiB: after / 2 ** 20 }));
 }
 main().catch((e) => {
   console.error(e);

@@ -39,8 +39,12 @@ async function main(): Promise<void> {
   }
   if (which.has('memory')) {
     const calls = Number(process.env.BENCH_CALLS ?? 100_000);
-    console.log(`\nenumeration memory on the host (fake sysfs, 16 sessions × 3 LUNs): ${calls} × (sessions() + ifaces())`);
-    const r = memoryOnHost(calls, 16) as { perCallUs: number; rssBeforeMiB: number; rssAfterMiB: number };
+    console.log(`\nenumeration on the host's real CPU (fake sysfs, 16 sessions × 3 LUNs): ratios, then RSS over ${calls} × (sessions() + ifaces())`);
+    type Ratio = { oursMs: number; iscsiadmMs: number; ratio: number; iscsiadm: string };
+    const r = memoryOnHost(calls, 16) as { ratios: Record<string, Ratio>; perCallUs: number; rssBeforeMiB: number; rssAfterMiB: number };
+    for (const [name, x] of Object.entries(r.ratios)) {
+      console.log(`  ${name.padEnd(9)} ${x.oursMs.toFixed(2)} ms vs ${x.iscsiadm} ${x.iscsiadmMs.toFixed(2)} ms: ${x.ratio.toFixed(0)}x`);
+    }
     console.log(`  ${r.perCallUs.toFixed(0)} µs per pair; RSS ${r.rssBeforeMiB.toFixed(1)} MiB → ${r.rssAfterMiB.toFixed(1)} MiB`);
     console.log(`  written: ${writeResult('memory', r)}`);
   }
