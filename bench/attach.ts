@@ -18,6 +18,7 @@ export interface AttachResults {
     iscsiadm: { attachMs: number; detachMs: number };
     attachRatio: number;
     iscsiadmRetries: { attach: number; total: number };
+    iscsiadmFailures: { count: number; examples: string[] };
     eventLoopDelayMs: { p50: number; p99: number; max: number };
   };
   memory: { cycles: number; rssBeforeMiB: number; rssAfterMiB: number };
@@ -57,5 +58,5 @@ function printOne(a: AttachResults['attach']): void {
 }
 
 function printStorm(s: AttachResults['storm']): void {
-  console.log(`\n  ${s.volumes} volumes at once: attach ${f(s.openiscsi.attachMs)} vs ${f(s.iscsiadm.attachMs)} (${s.attachRatio.toFixed(1)}x; iscsiadm needed ${s.iscsiadmRetries.attach} retries on exit 6); event loop delay p99 ${s.eventLoopDelayMs.p99.toFixed(1)} ms, max ${s.eventLoopDelayMs.max.toFixed(1)} ms`);
+  console.log(`\n  ${s.volumes} volumes at once: attach ${f(s.openiscsi.attachMs)} vs ${f(s.iscsiadm.attachMs)} (${s.attachRatio.toFixed(1)}x; iscsiadm needed ${s.iscsiadmRetries.attach} retries on exit 6 and ${s.iscsiadmFailures.count} of ${s.volumes} attaches still failed); event loop delay p99 ${s.eventLoopDelayMs.p99.toFixed(1)} ms, max ${s.eventLoopDelayMs.max.toFixed(1)} ms`);
 }

@@ -20,7 +20,8 @@ const RETRY = `run() { for i in 1 2 3 4 5 6 7 8; do "$@" && return 0; rc=$?; [ $
 function attachScript(portal, target) {
   return `set -e
 ${RETRY}
-run iscsiadm -m discovery -t sendtargets -p ${portal} >/dev/null
+# discovery rewrites every record of the portal: connectors serialise it, so does this script
+run flock /run/lock/bench-discovery iscsiadm -m discovery -t sendtargets -p ${portal} >/dev/null
 run iscsiadm -m node -T ${target} -p ${portal} >/dev/null
 run iscsiadm -m node -T ${target} -p ${portal} --op update -n node.session.scan -v manual
 run iscsiadm -m node -T ${target} -p ${portal} --op update -n node.startup -v manual
@@ -106,18 +107,22 @@ async function storm(portal, targets) {
   await Promise.all(results.map((r) => pkg.disconnect({ sid: r.session.sid })));
   const oursDetach = now() - t;
   t = now();
-  const devs = await Promise.all(targets.map((target) => sh(attachScript(portal, target))));
+  const attached = await Promise.allSettled(targets.map((target) => sh(attachScript(portal, target))));
   const theirsAttach = now() - t;
   const attachRetries = retries;
+  const failures = attached.filter((r) => r.status === 'rejected').map((r) => String(r.reason).split('\n').slice(-3).join(' '));
   t = now();
-  await Promise.all(targets.map((target, i) => sh(detachScript(portal, target, devs[i]))));
+  await Promise.allSettled(targets.map((target, i) => (attached[i].status === 'fulfilled' ? sh(detachScript(portal, target, attached[i].value)) : Promise.resolve())));
   const theirsDetach = now() - t;
+  // leave nothing behind for the next section, whatever failed
+  await sh('iscsiadm -m node -u >/dev/null 2>&1; iscsiadm -m node -o delete >/dev/null 2>&1; true');
   return {
     volumes: targets.length,
     openiscsi: { attachMs: oursAttach, detachMs: oursDetach },
     iscsiadm: { attachMs: theirsAttach, detachMs: theirsDetach },
     attachRatio: theirsAttach / oursAttach,
     iscsiadmRetries: { attach: attachRetries, total: retries },
+    iscsiadmFailures: { count: failures.length, examples: failures.slice(0, 3) },
     eventLoopDelayMs: { p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6 },
   };
 }

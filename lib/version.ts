@@ -78,12 +78,24 @@ export function normaliseVersion(raw: string): { version: string; vendor?: strin
   return m ? { version: m[0] } : undefined;
 }
 
+const lastPid = new Map<string, number>();
+
+const isIscsid = async (procRoot: string, pid: string) => (await fs.readFile(path.join(procRoot, pid, 'comm'), 'utf8').catch(() => '')).trim() === 'iscsid';
+
+/** The running iscsid's pid. Every login asks, so the last answer is checked first instead of scanning /proc. */
 async function findIscsidPid(procRoot: string): Promise<number | undefined> {
+  const last = lastPid.get(procRoot);
+  if (last !== undefined && (await isIscsid(procRoot, String(last)))) return last;
+  const found = await scanForIscsid(procRoot);
+  if (found === undefined) lastPid.delete(procRoot);
+  else lastPid.set(procRoot, found);
+  return found;
+}
+
+async function scanForIscsid(procRoot: string): Promise<number | undefined> {
   const entries = await fs.readdir(procRoot).catch(() => [] as string[]);
   for (const e of entries) {
-    if (!/^\d+$/.test(e)) continue;
-    const comm = await fs.readFile(path.join(procRoot, e, 'comm'), 'utf8').catch(() => '');
-    if (comm.trim() === 'iscsid') return Number(e);
+    if (/^\d+$/.test(e) && (await isIscsid(procRoot, e))) return Number(e);
   }
   return undefined;
 }
