@@ -1,17 +1,29 @@
-// checkHardware(): is a transport really usable here? Reads sysfs and /proc only; loads nothing, changes
-// nothing. Every problem has a code and a sentence a person can act on.
+// checkHardware(): is a transport (or an iface) really usable here? Reads sysfs and /proc only; loads no module
+// and changes nothing. Every problem has a code and a sentence a person can act on.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { hasRdmaDevice, hosts, netDevices, pciFunction, pciFunctionOf, transports, type CapName, type IscsiHost, type NetDevice, type PciFunction, type SysfsOptions } from './sysfs';
 import { parseTransport, TRANSPORT_INFO, type Transport } from './transport';
-import { throwIfAborted } from './errors';
+import { IscsiValidationError, throwIfAborted } from './errors';
+import { readIfaceFile } from './iface-file';
+import { validateIfaceName } from './validate';
+
+export type HardwareProblemCode =
+  | 'TRANSPORT_NOT_REGISTERED'
+  | 'NO_MATCHING_HOST'
+  | 'LINK_DOWN'
+  | 'ISCSIUIO_NOT_RUNNING'
+  | 'NO_RDMA_DEVICE'
+  | 'IPADDRESS_REQUIRED'
+  | 'IPADDRESS_NOT_SUPPORTED'
+  | 'NETDEV_NOT_FOUND';
 
 export interface HardwareProblem {
-  code: 'TRANSPORT_NOT_REGISTERED' | 'NO_MATCHING_HOST' | 'LINK_DOWN' | 'ISCSIUIO_NOT_RUNNING' | 'NO_RDMA_DEVICE' | 'HOST_WITHOUT_IP';
+  code: HardwareProblemCode;
   message: string;
 }
 
-/** What to match an iscsi_host against: the iface's binding (iscsid's order: hwaddress, netdev, ipaddress). */
+/** What to match an iscsi_host against: an iface's binding (iscsid's order: hwaddress, else netdev, else ipaddress). */
 export interface IfaceBinding {
   name?: string | undefined;
   transport: string;
@@ -20,8 +32,13 @@ export interface IfaceBinding {
   ipaddress?: string | undefined;
 }
 
+/** A transport name (any host of it), an iface binding, or an iface by name (read from the ifaces directory). */
+export type HardwareSubject = string | IfaceBinding | { iface: string };
+
 export interface HardwareReport {
   transport: Transport;
+  /** The iface checked, when one was named. */
+  iface?: string;
   offload: boolean;
   registered: boolean;
   caps?: { value: number; flags: CapName[] };
@@ -32,10 +49,13 @@ export interface HardwareReport {
     ipaddress?: string;
     portState?: string;
     portSpeed?: string;
+    /** How the host was found: the iface's binding in iscsid's order, or `transport` (any host of it) when none was given. */
     matchedBy: 'hwaddress' | 'netdev' | 'ipaddress' | 'transport';
     ifaces: IscsiHost['ifaces'];
   };
+  /** The PCI function the host sits under (its device path's PCI ancestor). */
   pci?: PciFunction;
+  /** The NIC behind the host (same PCI function, or another function of the same PCI device), or the iface's own NIC for tcp. */
   nic?: NetDevice;
   iscsiuio?: { required: boolean; running: boolean };
   problems: HardwareProblem[];
@@ -43,11 +63,15 @@ export interface HardwareReport {
 }
 
 export interface HardwareOptions extends SysfsOptions {
+  /** Where procfs is mounted (for finding iscsiuio). */
   procRoot?: string | undefined;
+  /** Where iface files live, for `{ iface: name }`. */
+  ifacesDir?: string | undefined;
 }
 
 const bound = (v: string | undefined): v is string => !!v && v !== 'default';
 
+/** Whether a process whose `/proc/<pid>/comm` is `comm` runs (no spawning, no signals). */
 export async function processRunning(comm: string, procRoot = '/proc'): Promise<boolean> {
   for (const e of await fs.readdir(procRoot).catch(() => [] as string[])) {
     if (!/^\d+$/.test(e)) continue;
@@ -56,72 +80,128 @@ export async function processRunning(comm: string, procRoot = '/proc'): Promise<
   return false;
 }
 
-function matchHost(candidates: IscsiHost[], b: IfaceBinding): { host: IscsiHost; by: 'hwaddress' | 'netdev' | 'ipaddress' | 'transport' } | undefined {
+/** iscsid's own match (iscsi_sysfs_get_host_no_from_hwinfo): the first bound field decides, over every host. */
+export function matchHost(all: IscsiHost[], b: IfaceBinding): { host: IscsiHost; by: 'hwaddress' | 'netdev' | 'ipaddress' } | undefined {
   if (bound(b.hwaddress)) {
-    const h = candidates.find((x) => x.hwaddress?.toLowerCase() === b.hwaddress!.toLowerCase());
-    return h ? { host: h, by: 'hwaddress' } : undefined;
+    const hw = b.hwaddress.toLowerCase();
+    const h = all.find((x) => x.hwaddress?.toLowerCase() === hw);
+    return h && { host: h, by: 'hwaddress' };
   }
   if (bound(b.netdev)) {
-    const h = candidates.find((x) => x.netdev === b.netdev);
-    return h ? { host: h, by: 'netdev' } : undefined;
+    const h = all.find((x) => x.netdev === b.netdev);
+    return h && { host: h, by: 'netdev' };
   }
   if (bound(b.ipaddress)) {
-    const h = candidates.find((x) => x.ipaddress === b.ipaddress || x.ifaces.some((i) => i.ipaddress === b.ipaddress));
-    return h ? { host: h, by: 'ipaddress' } : undefined;
+    // iscsid compares the host's ipaddress; HBAs with iscsi_iface entries carry one address per entry.
+    const h = all.find((x) => x.ipaddress === b.ipaddress) ?? all.find((x) => x.ifaces.some((i) => i.ipaddress === b.ipaddress));
+    return h && { host: h, by: 'ipaddress' };
   }
-  return candidates[0] ? { host: candidates[0], by: 'transport' } : undefined;
+  return undefined;
 }
 
-/** Checks a transport (any host of it) or an iface binding (the host iscsid would pick for it). */
-export async function checkHardware(what: string | IfaceBinding, o: HardwareOptions = {}): Promise<HardwareReport> {
+/** The PCI device (all functions) a PCI function path belongs to: the path without its `.F`. */
+export const pciDeviceOf = (pciPath: string): string => pciPath.replace(/\.[0-7]$/, '');
+
+/**
+ * The NIC behind a host, by sysfs parentage: on the host's own PCI function or another function of the same
+ * PCI device, preferring the host's netdev, then its MAC; a lone NIC there otherwise. Never a MAC-offset guess.
+ */
+export function nicBehindHost(h: Pick<IscsiHost, 'netdev' | 'hwaddress'>, pciPath: string | undefined, nics: NetDevice[]): NetDevice | undefined {
+  const mine = (l: NetDevice[]) => l.find((n) => h.netdev !== undefined && n.name === h.netdev) ?? l.find((n) => h.hwaddress !== undefined && n.mac === h.hwaddress.toLowerCase());
+  if (!pciPath) return nics.find((n) => h.netdev !== undefined && n.name === h.netdev);
+  const sameFn = nics.filter((n) => n.pciPath === pciPath);
+  const sameDev = nics.filter((n) => n.pciPath !== undefined && pciDeviceOf(n.pciPath) === pciDeviceOf(pciPath));
+  return mine(sameFn) ?? mine(sameDev) ?? (sameFn.length === 1 ? sameFn[0] : undefined) ?? (sameFn.length === 0 && sameDev.length === 1 ? sameDev[0] : undefined);
+}
+
+const linkDown = (n: NetDevice | undefined) => !!n && (n.carrier === false || n.operstate === 'down' || n.operstate === 'lowerlayerdown' || n.operstate === 'notpresent');
+
+async function bindingOf(what: HardwareSubject, o: HardwareOptions): Promise<IfaceBinding> {
+  if (typeof what === 'string') return { transport: what };
+  if ('iface' in what) {
+    const name = validateIfaceName(what.iface);
+    if (name === 'default') return { name, transport: 'tcp' };
+    if (name === 'iser') return { name, transport: 'iser' };
+    const f = await readIfaceFile(name, o);
+    if (!f) throw new IscsiValidationError('IFACE_NOT_FOUND', `there is no iface ${name} in ${o.ifacesDir ?? '/etc/iscsi/ifaces'}`, { hint: 'create it with createIface(), or name an existing iface' });
+    return { name, transport: f.transport, hwaddress: f.hwaddress, netdev: f.netdev, ipaddress: f.ipaddress };
+  }
+  return what;
+}
+
+/** Checks a transport (any host of it), an iface binding, or a named iface (the host iscsid would pick for it). */
+export async function checkHardware(what: HardwareSubject, o: HardwareOptions = {}): Promise<HardwareReport> {
   throwIfAborted(o.signal);
-  const binding: IfaceBinding = typeof what === 'string' ? { transport: what } : what;
+  const binding = await bindingOf(what, o);
   const transport = parseTransport(binding.transport);
   const info = TRANSPORT_INFO[transport];
   const problems: HardwareProblem[] = [];
-  const registered = (await transports(o)).find((x) => x.name === transport);
-  const report: HardwareReport = { transport, offload: info.offload, registered: !!registered, problems, ok: false };
-  if (registered) report.caps = { value: registered.caps, flags: registered.flags };
+  const kernel = (await transports(o)).find((x) => x.name === transport);
+  const report: HardwareReport = { transport, offload: info.offload, registered: !!kernel, problems, ok: false };
+  if (binding.name !== undefined) report.iface = binding.name;
+  if (kernel) report.caps = { value: kernel.caps, flags: kernel.flags };
+  const ifaceBound = bound(binding.hwaddress) || bound(binding.netdev) || bound(binding.ipaddress);
+  const ifaceLabel = binding.name !== undefined ? `iface ${binding.name}` : 'the iface';
 
-  if (transport === 'tcp') {
-    // iscsid loads iscsi_tcp itself when it is missing: nothing to check.
-  } else if (transport === 'iser') {
-    if (!registered) problems.push({ code: 'TRANSPORT_NOT_REGISTERED', message: 'the iser transport is not registered: load ib_iser (modprobe ib_iser)' });
-    if (!(await hasRdmaDevice(o))) problems.push({ code: 'NO_RDMA_DEVICE', message: 'no RDMA device is registered (/sys/class/infiniband is empty): iSER needs an RDMA NIC or soft-RoCE' });
+  if (!info.offload) {
+    // tcp: iscsid loads iscsi_tcp itself when it is missing, so only an iface's own binding can be wrong.
+    if (transport === 'iser') {
+      if (!kernel) problems.push({ code: 'TRANSPORT_NOT_REGISTERED', message: 'the iser transport is not registered: load ib_iser (modprobe ib_iser)' });
+      if (!(await hasRdmaDevice(o))) problems.push({ code: 'NO_RDMA_DEVICE', message: 'no RDMA device is registered (/sys/class/infiniband is empty): iSER needs an RDMA NIC (or soft-RoCE: rdma link add) and a target that speaks iSER' });
+    }
+    if (transport === 'tcp' && bound(binding.ipaddress)) {
+      problems.push({ code: 'IPADDRESS_NOT_SUPPORTED', message: `iscsid refuses iface.ipaddress with software tcp: bind ${ifaceLabel} with netdev or hwaddress instead` });
+    }
+    if (bound(binding.netdev) || bound(binding.hwaddress)) {
+      const nics = await netDevices(o);
+      const nic = bound(binding.hwaddress) ? nics.find((n) => n.mac === binding.hwaddress!.toLowerCase()) : nics.find((n) => n.name === binding.netdev);
+      if (!nic) {
+        problems.push({ code: 'NETDEV_NOT_FOUND', message: `no network device ${bound(binding.hwaddress) ? `has the hardware address ${binding.hwaddress}` : `is named ${binding.netdev}`}: ${ifaceLabel} is bound to a NIC that is not here` });
+      } else {
+        report.nic = nic;
+        if (nic.pciPath) report.pci = await pciFunction(nic.pciPath);
+        if (linkDown(nic)) problems.push({ code: 'LINK_DOWN', message: `the link of ${nic.name} is down: check the cable and the switch port, or bring it up (ip link set ${nic.name} up)` });
+      }
+    }
   } else {
-    if (!registered) problems.push({ code: 'TRANSPORT_NOT_REGISTERED', message: `the ${transport} transport is not registered: load its driver (modprobe ${info.module}) if the hardware is present` });
-    const candidates = (await hosts(o)).filter((h) => h.transport === transport);
-    const m = matchHost(candidates, binding);
-    if (!m) {
-      const by = bound(binding.hwaddress) ? `hwaddress ${binding.hwaddress}` : bound(binding.netdev) ? `netdev ${binding.netdev}` : bound(binding.ipaddress) ? `ipaddress ${binding.ipaddress}` : 'any binding';
-      problems.push({ code: 'NO_MATCHING_HOST', message: `no ${transport} iSCSI host matches ${by}: the offload hardware is absent or not bound to this iface` });
+    if (!kernel) problems.push({ code: 'TRANSPORT_NOT_REGISTERED', message: `the ${transport} transport is not registered: load its driver (modprobe ${info.module}) if the hardware is present` });
+    const all = await hosts(o);
+    let m: { host: IscsiHost; by: 'hwaddress' | 'netdev' | 'ipaddress' | 'transport' } | undefined;
+    if (ifaceBound) {
+      const found = matchHost(all, binding);
+      const by = bound(binding.hwaddress) ? `hwaddress ${binding.hwaddress}` : bound(binding.netdev) ? `netdev ${binding.netdev}` : `ipaddress ${binding.ipaddress}`;
+      if (!found) {
+        problems.push({ code: 'NO_MATCHING_HOST', message: `no iSCSI host has ${by}: the ${transport} hardware is absent, its driver is not loaded, or ${ifaceLabel} names the wrong port` });
+      } else if (found.host.transport !== transport) {
+        problems.push({ code: 'NO_MATCHING_HOST', message: `the iSCSI host with ${by} is host${found.host.hostNo} of transport ${found.host.transport ?? 'unknown'}, not ${transport}: fix the iface's transport_name or its binding` });
+      } else {
+        m = found;
+      }
     } else {
+      const candidates = all.filter((h) => h.transport === transport);
+      const h = candidates.find((x) => x.portState !== 'LINK DOWN') ?? candidates[0];
+      if (h) m = { host: h, by: 'transport' };
+      else problems.push({ code: 'NO_MATCHING_HOST', message: `there is no ${transport} iSCSI host: the ${transport} hardware is absent or its driver (${info.module}) is not loaded` });
+    }
+    if (m) {
       const h = m.host;
       report.host = { hostNo: h.hostNo, matchedBy: m.by, ifaces: h.ifaces };
       for (const k of ['hwaddress', 'netdev', 'ipaddress', 'portState', 'portSpeed'] as const) if (h[k] !== undefined) report.host[k] = h[k];
       const pciPath = pciFunctionOf(h.devicePath);
-      if (pciPath) {
-        report.pci = await pciFunction(pciPath);
-        const nics = await netDevices(o);
-        // The NIC behind the offload function: same PCI function, else the same slot's other function with the host's MAC.
-        const slotOf = (p: string) => path.basename(p).replace(/\.\d$/, '');
-        const nic =
-          nics.find((n) => n.pciPath === pciPath) ??
-          nics.find((n) => n.pciPath && slotOf(n.pciPath) === slotOf(pciPath) && (n.mac === h.hwaddress?.toLowerCase() || n.name === h.netdev)) ??
-          nics.find((n) => h.netdev !== undefined && n.name === h.netdev);
-        if (nic) report.nic = nic;
+      if (pciPath) report.pci = await pciFunction(pciPath);
+      const nic = nicBehindHost(h, pciPath, await netDevices(o));
+      if (nic) report.nic = nic;
+      if (h.portState === 'LINK DOWN' || linkDown(nic)) {
+        problems.push({ code: 'LINK_DOWN', message: `the link of ${transport} host${h.hostNo}${nic ? ` (${nic.name})` : ''} is down: check the cable and the switch port` });
       }
-      if (h.portState === 'LINK DOWN' || report.nic?.operstate === 'down' || report.nic?.carrier === false) {
-        problems.push({ code: 'LINK_DOWN', message: `the link of ${transport} host${h.hostNo}${report.nic ? ` (${report.nic.name})` : ''} is down: check the cable and the switch port` });
-      }
-      if (info.hostIp === 'required' && !h.ipaddress && !h.ifaces.some((i) => i.ipaddress) && !bound(binding.ipaddress)) {
-        problems.push({ code: 'HOST_WITHOUT_IP', message: `${transport} needs an IP address on the host: set iface.ipaddress` });
-      }
+    }
+    if (info.hostIp === 'required' && ifaceBound && !bound(binding.ipaddress)) {
+      problems.push({ code: 'IPADDRESS_REQUIRED', message: `${transport} logs in only through an iface with an ipaddress (iscsid pushes it to the host): set one on ${ifaceLabel}` });
     }
     if (info.needsIscsiuio) {
       const running = await processRunning('iscsiuio', o.procRoot);
       report.iscsiuio = { required: true, running };
-      if (!running) problems.push({ code: 'ISCSIUIO_NOT_RUNNING', message: `${transport} needs iscsiuio: start it (systemctl start iscsiuio)` });
+      if (!running) problems.push({ code: 'ISCSIUIO_NOT_RUNNING', message: `${transport} needs the iscsiuio daemon and it is not running: start it (systemctl start iscsiuio)` });
     }
   }
   report.ok = problems.length === 0;

@@ -1,21 +1,23 @@
-// Creating and deleting iface files (/etc/iscsi/ifaces/<name>) in iscsiadm's format, atomically, only
-// after every field is valid; nothing is written when anything is wrong.
+// Creating and deleting iface files (/etc/iscsi/ifaces/<name>) in iscsiadm's format, atomically, under
+// open-iscsi's DB lock, and only after every field is valid: nothing is written when anything is wrong.
 import { promises as fs } from 'node:fs';
 import { isIP } from 'node:net';
 import * as path from 'node:path';
 import { IscsiError, IscsiValidationError, throwIfAborted } from './errors';
-import { checkHardware, type HardwareOptions, type HardwareReport } from './hardware';
-import { parseTransport, type Transport } from './transport';
+import { checkHardware, matchHost, type HardwareOptions, type HardwareReport } from './hardware';
+import { formatIfaceFile, IFACES_DIR, parseIfaceFile, readIfaceFile, sameIfaceSettings, writeFileAtomic } from './iface-file';
+import { hosts, sessionIfaceNames, type HostIfaceEntry } from './sysfs';
+import { parseTransport, TRANSPORT_INFO, type Transport } from './transport';
 import { validateIfaceName, validateIscsiName } from './validate';
-import { parseRecordFile } from './record-file';
 import { withIscsiDbLock } from './node-file';
 
-export const IFACES_DIR = '/etc/iscsi/ifaces';
-const MARKER = '# created by openiscsi';
+export { IFACES_DIR } from './iface-file';
 
 export interface CreateIfaceOptions extends HardwareOptions {
   transport: string;
+  /** The offload host's (or, for tcp, the NIC's) MAC: `xx:xx:xx:xx:xx:xx` (or with `-`), any case; written lower-case. */
   hwaddress?: string | undefined;
+  /** IPv4 or IPv6. Required by bnx2i and qedi (iscsid pushes it to the host); refused for tcp (iscsid refuses it). */
   ipaddress?: string | undefined;
   netdev?: string | undefined;
   initiatorName?: string | undefined;
@@ -30,7 +32,7 @@ export interface CreateIfaceOptions extends HardwareOptions {
 export interface CreatedIface {
   name: string;
   file: string;
-  /** false when an identical iface already existed. */
+  /** false when an identical iface already existed (nothing was written). */
   created: boolean;
   hardware?: HardwareReport;
 }
@@ -43,45 +45,51 @@ export function validateOwnIfaceName(value: unknown): string {
 }
 
 export function normaliseMac(mac: unknown): string {
-  if (typeof mac !== 'string' || !/^([0-9a-f]{2}[:-]){5}[0-9a-f]{2}$/i.test(mac)) {
+  if (typeof mac !== 'string' || !/^[0-9a-f]{2}([:-])[0-9a-f]{2}(\1[0-9a-f]{2}){4}$/i.test(mac)) {
     throw new IscsiValidationError('INVALID_HWADDRESS', `hardware address ${JSON.stringify(mac)} must look like 00:07:43:aa:bb:cc`);
   }
-  return mac.toLowerCase().replace(/-/g, ':');
+  const m = mac.toLowerCase().replace(/-/g, ':');
+  if (m === '00:00:00:00:00:00' || m === 'ff:ff:ff:ff:ff:ff') throw new IscsiValidationError('INVALID_HWADDRESS', `hardware address ${m} names no device`);
+  return m;
 }
 
-function serialiseIface(name: string, f: { transport: Transport; hwaddress?: string; ipaddress?: string; netdev?: string; initiatorName?: string; ifaceNum?: number }): string {
-  const lines = [
-    MARKER,
-    '# BEGIN RECORD 2.1.8',
-    `iface.iscsi_ifacename = ${name}`,
-    ...(f.netdev ? [`iface.net_ifacename = ${f.netdev}`] : []),
-    ...(f.ipaddress ? [`iface.ipaddress = ${f.ipaddress}`] : []),
-    ...(f.hwaddress ? [`iface.hwaddress = ${f.hwaddress}`] : []),
-    `iface.transport_name = ${f.transport}`,
-    ...(f.initiatorName ? [`iface.initiatorname = ${f.initiatorName}`] : []),
-    ...(f.ifaceNum ? [`iface.iface_num = ${f.ifaceNum}`] : []),
-    '# END RECORD',
-    '',
-  ];
-  return lines.join('\n');
+/** The iscsi_iface entry an iface for `ipaddress` belongs on: the one holding that address, else the first of its family. */
+function entryFor(entries: HostIfaceEntry[], ipaddress: string | undefined): HostIfaceEntry | undefined {
+  if (!ipaddress) return entries[0];
+  const family = isIP(ipaddress) === 6 ? 'ipv6' : 'ipv4';
+  return entries.find((e) => e.ipaddress === ipaddress) ?? entries.find((e) => e.family === family);
 }
 
 /** The on-the-fly iface from (transport, hwaddress, ipaddress): validated, hardware-checked, written atomically. */
 export async function createIface(o: CreateIfaceOptions): Promise<CreatedIface> {
   throwIfAborted(o.signal);
-  const transport = parseTransport(o.transport);
+  // 1. Every field, before anything is read or written.
+  const transport: Transport = parseTransport(o.transport);
+  const info = TRANSPORT_INFO[transport];
   const hwaddress = o.hwaddress === undefined ? undefined : normaliseMac(o.hwaddress);
   if (o.ipaddress !== undefined && isIP(o.ipaddress) === 0) throw new IscsiValidationError('INVALID_ADDRESS', `ipaddress ${JSON.stringify(o.ipaddress)} is not an IPv4 or IPv6 address`);
-  if (o.netdev !== undefined && !/^[A-Za-z0-9._-]{1,15}$/.test(o.netdev)) throw new IscsiValidationError('INVALID_NETDEV', `netdev ${JSON.stringify(o.netdev)} must be 1..15 characters without "/"`);
+  if (o.netdev !== undefined && (!/^[A-Za-z0-9._:@-]{1,15}$/.test(o.netdev) || o.netdev === '.' || o.netdev === '..')) {
+    throw new IscsiValidationError('INVALID_NETDEV', `netdev ${JSON.stringify(o.netdev)} must be a network device name of 1..15 characters, without "/" or spaces`);
+  }
   if (o.initiatorName !== undefined) validateIscsiName(o.initiatorName, 'initiatorName');
   if (o.name !== undefined) validateOwnIfaceName(o.name);
-  if (transport !== 'tcp' && transport !== 'iser' && !hwaddress && !o.netdev && !o.ipaddress) {
+  if (info.offload && !hwaddress && !o.netdev && !o.ipaddress) {
     throw new IscsiValidationError('IFACE_BINDING_REQUIRED', `an ${transport} iface needs a hwaddress (or netdev or ipaddress) so iscsid can find its host`);
   }
-  if (transport === 'tcp' && o.ipaddress) {
+  if (transport === 'tcp' && o.ipaddress !== undefined) {
     throw new IscsiValidationError('INVALID_ADDRESS', 'iscsid refuses iface.ipaddress for software tcp ifaces; bind with netdev or hwaddress instead');
   }
+  if (info.hostIp === 'required' && o.ipaddress === undefined) {
+    throw new IscsiValidationError('IPADDRESS_REQUIRED', `${transport} needs iface.ipaddress: iscsid pushes it to the host before logging in`);
+  }
+  if (!info.hasNetdev && o.netdev !== undefined) {
+    throw new IscsiValidationError('INVALID_NETDEV', `${transport} hosts have no netdev; bind the iface with its hwaddress`);
+  }
+  if (o.name === undefined && !hwaddress) throw new IscsiValidationError('INVALID_IFACE_NAME', 'give a name, or a hwaddress to name the iface after');
+
+  // 2. The hardware (reads only).
   let hardware: HardwareReport | undefined;
+  let entries: HostIfaceEntry[] = [];
   if (o.checkHardware !== false) {
     hardware = await checkHardware({ transport, hwaddress, netdev: o.netdev, ipaddress: o.ipaddress }, o);
     if (!hardware.ok) {
@@ -90,72 +98,75 @@ export async function createIface(o: CreateIfaceOptions): Promise<CreatedIface> 
         hint: 'fix the problems, or pass checkHardware: false to write the iface anyway',
       });
     }
+    entries = hardware.host?.ifaces ?? [];
+  } else if (info.offload) {
+    // Not checking, but the name still follows the host's iscsi_iface entries when the host is here.
+    const m = matchHost(await hosts(o), { transport, hwaddress, netdev: o.netdev, ipaddress: o.ipaddress });
+    if (m?.host.transport === transport) entries = m.host.ifaces;
   }
-  let name = o.name;
-  let ifaceNum: number | undefined;
-  if (name === undefined) {
-    if (!hwaddress) throw new IscsiValidationError('INVALID_IFACE_NAME', 'give a name, or a hwaddress to name the iface after');
-    const entry = hardware?.host?.ifaces.find((i) => !o.ipaddress || i.ipaddress === o.ipaddress);
-    name = entry ? `${transport}.${hwaddress}.${entry.family}.${entry.ifaceNum}` : `${transport}.${hwaddress}`;
-    if (entry) ifaceNum = entry.ifaceNum;
-  }
-  validateOwnIfaceName(name);
-  const fields = {
-    transport,
-    ...(hwaddress ? { hwaddress } : {}),
-    ...(o.ipaddress ? { ipaddress: o.ipaddress } : {}),
-    ...(o.netdev ? { netdev: o.netdev } : {}),
-    ...(o.initiatorName ? { initiatorName: o.initiatorName } : {}),
-    ...(ifaceNum ? { ifaceNum } : {}),
-  };
+
+  // 3. The name (iscsiadm's and libopeniscsiusr's naming for generated ifaces) and the fields.
+  const entry = info.offload ? entryFor(entries, o.ipaddress) : undefined;
+  const name = validateOwnIfaceName(o.name ?? (entry ? `${transport}.${hwaddress}.${entry.family}.${entry.ifaceNum}` : `${transport}.${hwaddress}`));
+  const fields = { transport, hwaddress, ipaddress: o.ipaddress, netdev: o.netdev, initiatorName: o.initiatorName, ifaceNum: entry?.ifaceNum };
   const dir = o.ifacesDir ?? IFACES_DIR;
   const file = path.join(dir, name);
-  const content = serialiseIface(name, fields);
+  const content = formatIfaceFile(name, fields, { createdAt: new Date() });
+
+  // 4. Written under open-iscsi's lock: refuse a different iface of that name, accept an identical one.
   let created = true;
   await withIscsiDbLock(async () => {
-    await fs.mkdir(dir, { recursive: true, mode: 0o770 });
-    const existing = await fs.readFile(file, 'utf8').catch(() => undefined);
-    if (existing !== undefined) {
-      const a = parseRecordFile(existing);
-      const b = parseRecordFile(content);
-      const same = a.size === b.size && [...b].every(([k, v]) => a.get(k) === v);
-      if (!same) throw new IscsiError('IFACE_EXISTS', `iface ${name} already exists with other settings (${file})`, { hint: 'delete it first, or choose another name' });
+    if ((await fs.mkdir(dir, { recursive: true, mode: 0o770 })) !== undefined) await fs.chmod(dir, 0o770);
+    const existing = await readIfaceFile(name, { ifacesDir: dir });
+    if (existing) {
+      if (!sameIfaceSettings(existing, parseIfaceFile(name, content))) {
+        throw new IscsiError('IFACE_EXISTS', `iface ${name} already exists with other settings (${file})`, {
+          hint: 'delete it first, or choose another name',
+          details: { file, existing: Object.fromEntries(existing.keys) },
+        });
+      }
       created = false;
       return;
     }
-    const tmp = `${file}.openiscsi-${process.pid}`;
-    const h = await fs.open(tmp, 'wx', 0o600);
-    try {
-      await h.writeFile(content);
-      await h.sync();
-    } finally {
-      await h.close();
-    }
-    await fs.rename(tmp, file);
+    await writeFileAtomic(file, content, 0o600);
   }, o.lockDir ? { lockDir: o.lockDir } : {});
   return { name, file, created, ...(hardware ? { hardware } : {}) };
 }
 
 export interface DeleteIfaceOptions {
-  /** Also delete ifaces this library did not create. */
+  /** Also delete ifaces this library did not create. Never overrides IFACE_IN_USE. */
   force?: boolean | undefined;
-  /** Names of ifaces in use by sessions (default: read from sessions()). */
-  inUse?: () => Promise<string[]>;
+  /** Sessions already read (e.g. from sessions()); by default each session's ifacename is read from sysfs. */
+  sessions?: ReadonlyArray<{ iface: { name: string } }> | undefined;
+  /** Names of the ifaces sessions use (overrides `sessions`). */
+  inUse?: (() => Promise<string[]>) | undefined;
   ifacesDir?: string | undefined;
   lockDir?: string | undefined;
+  sysfsRoot?: string | undefined;
 }
 
 /** Removes an iface file: only ones this library created unless forced, never one a session uses. Idempotent. */
 export async function deleteIface(name: string, o: DeleteIfaceOptions = {}): Promise<{ deleted: boolean }> {
   validateOwnIfaceName(name);
-  const file = path.join(o.ifacesDir ?? IFACES_DIR, name);
-  const text = await fs.readFile(file, 'utf8').catch(() => undefined);
-  if (text === undefined) return { deleted: false };
-  if (!o.force && !text.startsWith(MARKER)) {
-    throw new IscsiError('IFACE_NOT_OURS', `iface ${name} was not created by openiscsi; pass force: true to delete it anyway`);
-  }
-  const inUse = o.inUse ?? (async () => (await (await import('./session')).sessions()).map((s) => s.iface.name));
-  if ((await inUse()).includes(name)) throw new IscsiError('IFACE_IN_USE', `iface ${name} is used by a session; log it out first`);
-  await withIscsiDbLock(() => fs.unlink(file).catch(() => {}), o.lockDir ? { lockDir: o.lockDir } : {});
-  return { deleted: true };
+  const dir = o.ifacesDir ?? IFACES_DIR;
+  const file = path.join(dir, name);
+  const inUse = async () => {
+    if (o.inUse) return o.inUse();
+    if (o.sessions) return o.sessions.map((s) => s.iface.name);
+    return [...(await sessionIfaceNames(o.sysfsRoot !== undefined ? { sysfsRoot: o.sysfsRoot } : {})).values()];
+  };
+  let deleted = false;
+  await withIscsiDbLock(async () => {
+    const f = await readIfaceFile(name, { ifacesDir: dir });
+    if (!f) return;
+    if (!o.force && !f.ours) {
+      throw new IscsiError('IFACE_NOT_OURS', `iface ${name} was not created by openiscsi`, { hint: 'pass force: true to delete it anyway', details: { file } });
+    }
+    if ((await inUse()).includes(name)) throw new IscsiError('IFACE_IN_USE', `iface ${name} is used by a session`, { hint: 'log the session out first', details: { file } });
+    await fs.unlink(file).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw e;
+    });
+    deleted = true;
+  }, o.lockDir ? { lockDir: o.lockDir } : {});
+  return { deleted };
 }

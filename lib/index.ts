@@ -9,8 +9,9 @@ export { ISCSID_ERRORS, iscsidErrorInfo, isTransportRelated, isAuthRelated, type
 export { detectIscsidVersion, familyOf, ABI_FAMILIES, VERIFIED_FAMILIES, type AbiFamily, type IscsidVersion } from './version';
 export { validateIscsiName, parsePortal, type Portal } from './validate';
 export { discover, discoverSendTargets, type DiscoverOptions, type DiscoverResult, type SendTargetsOptions, type SendTargetsResult, type DiscoveredTarget, type DiscoveredPortal, type DiscoveryAuth } from './discovery';
-export { TRANSPORTS, TRANSPORT_INFO, parseTransport, type Transport, type TransportInfo } from './transport';
-export { checkHardware, type HardwareReport, type HardwareProblem, type IfaceBinding } from './hardware';
-export { createIface, deleteIface, type CreateIfaceOptions, type CreatedIface } from './iface-admin';
-export { resolveIface, type ResolvedIface, type ResolveStep } from './resolve';
+export { TRANSPORTS, TRANSPORT_INFO, parseTransport, isTransport, transportForDriver, type Transport, type TransportInfo } from './transport';
+export { checkHardware, type HardwareReport, type HardwareProblem, type HardwareProblemCode, type HardwareSubject, type HardwareOptions, type IfaceBinding } from './hardware';
+export { createIface, deleteIface, type CreateIfaceOptions, type CreatedIface, type DeleteIfaceOptions } from './iface-admin';
+export { readIfaceFile, listIfaceFiles, parseIfaceFile, formatIfaceFile, type IfaceFile, type IfaceFields } from './iface-file';
+export { resolveIface, routeTo, type ResolvedIface, type ResolvedHost, type ResolveStep, type ResolveOptions } from './resolve';
 export { connect, disconnect, type ConnectOptions, type ConnectResult, type ConnectEvent, type DisconnectOptions } from './connect';

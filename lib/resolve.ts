@@ -1,110 +1,312 @@
-// resolveIface(): from an IP address (ours, or the target's via the routing table) to the iface to use,
-// step by step by sysfs parentage: netdev → MAC → PCI function → driver → transport → iscsi_host → iface.
+// resolveIface(): from an IP address (ours, or the target's via the routing table) to the iface to use, step by
+// step by sysfs parentage: netdev → MAC → PCI function → driver → transport → iscsi_host → iface. No MAC-offset
+// guesses: a host belongs to a NIC when it has the NIC's MAC or netdev, or sits alone on its PCI function/device.
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
-import { isIPv4 } from 'node:net';
-import { IscsiError, IscsiValidationError } from './errors';
-import { hosts, netDevices, pciFunction, type SysfsOptions } from './sysfs';
-import { transportForDriver, type Transport } from './transport';
+import { isIP } from 'node:net';
+import * as path from 'node:path';
+import { IscsiError, IscsiValidationError, throwIfAborted } from './errors';
+import { hosts, lowerDevices, netDevices, pciFunction, pciFunctionOf, type IscsiHost, type NetDevice, type SysfsOptions } from './sysfs';
+import { pciDeviceOf } from './hardware';
+import { listIfaceFiles } from './iface-file';
+import { isTransport, TRANSPORT_INFO, transportForDriver, type Transport } from './transport';
 
 export interface ResolveStep {
-  step: 'route' | 'netdev' | 'hwaddress' | 'pci' | 'driver' | 'transport' | 'host' | 'iface';
+  step: 'route' | 'address' | 'netdev' | 'hwaddress' | 'pci' | 'driver' | 'transport' | 'host' | 'iface';
   value: string;
   how: string;
 }
 
+export interface ResolvedHost {
+  hostNo: number;
+  transport: Transport;
+  hwaddress?: string;
+  netdev?: string;
+  ipaddress?: string;
+  /** Why this host belongs to the NIC (or to the address, for HBAs without a netdev). */
+  matchedBy: 'hwaddress' | 'netdev' | 'pci-function' | 'pci-device' | 'ipaddress';
+}
+
 export interface ResolvedIface {
   steps: ResolveStep[];
-  netdev: string;
+  /** Absent when the address belongs to an HBA without a netdev (qla4xxx, qedi). */
+  netdev?: string;
   hwaddress?: string;
+  /** PCI function (e.g. 0000:03:00.4) of the NIC, or of the host. */
   pci?: string;
   driver?: string;
   transport: Transport;
+  host?: ResolvedHost;
+  /** Same as host.hostNo. */
   hostNo?: number;
   iface: { name: string; exists: boolean; wouldCreate: boolean };
 }
 
 export interface ResolveOptions extends SysfsOptions {
-  procRoot?: string;
-  ifacesDir?: string;
-  networkInterfaces?: () => NodeJS.Dict<os.NetworkInterfaceInfo[]>;
+  procRoot?: string | undefined;
+  ifacesDir?: string | undefined;
+  /** Seam for tests: the IPv4/IPv6 addresses of the local netdevs (default os.networkInterfaces). */
+  networkInterfaces?: (() => NodeJS.Dict<os.NetworkInterfaceInfo[]>) | undefined;
 }
 
-const ipToInt = (ip: string) => ip.split('.').reduce((n, o) => (n << 8) + Number(o), 0) >>> 0;
+// ---- routes --------------------------------------------------------------------------------------------
 
-/** Longest-prefix match in /proc/net/route (IPv4). */
-export async function routeTo(targetIp: string, procRoot = '/proc'): Promise<{ netdev: string; gateway?: string } | undefined> {
-  const text = await fs.readFile(`${procRoot}/net/route`, 'utf8').catch(() => '');
-  const target = ipToInt(targetIp);
-  let best: { netdev: string; gateway?: string; len: number } | undefined;
-  for (const line of text.split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 8) continue;
-    // The kernel prints each address as a host-order u32 of network-order bytes: little-endian here.
-    const addr = (h: string) => Buffer.from(h, 'hex').readUInt32LE(0) >>> 0;
-    const [iface, dest, gw, , , , , mask] = f as [string, string, string, string, string, string, string, string];
-    const dn = addr(dest);
-    const mn = addr(mask);
-    if (((target & mn) >>> 0) !== dn) continue;
-    const len = mn.toString(2).replace(/0/g, '').length;
-    if (!best || len > best.len) best = { netdev: iface, len, ...(gw !== '00000000' ? { gateway: [...Buffer.from(gw, 'hex')].reverse().join('.') } : {}) };
+const RTF_UP = 0x1;
+const RTF_REJECT = 0x200;
+
+/** An IPv4/IPv6 address as bytes (IPv4-mapped IPv6 is not special-cased). */
+function ipBytes(withScope: string): Buffer {
+  const ip = withScope.replace(/%.*$/, '');
+  if (isIP(ip) === 4) return Buffer.from(ip.split('.').map(Number));
+  const [head = '', tail = ''] = ip.split('::') as [string, string?];
+  const words = (s: string) => (s === '' ? [] : s.split(':'));
+  let h = words(head);
+  let t = ip.includes('::') ? words(tail) : [];
+  // An embedded IPv4 tail (::ffff:192.0.2.1) is two words.
+  const v4 = (l: string[]) => {
+    const last = l[l.length - 1];
+    if (last === undefined || !last.includes('.')) return l;
+    const b = last.split('.').map(Number);
+    return [...l.slice(0, -1), ((b[0]! << 8) | b[1]!).toString(16), ((b[2]! << 8) | b[3]!).toString(16)];
+  };
+  h = v4(h);
+  t = v4(t);
+  const all = ip.includes('::') ? [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t] : h;
+  const b = Buffer.alloc(16);
+  all.forEach((w, i) => b.writeUInt16BE(parseInt(w, 16), i * 2));
+  return b;
+}
+
+function prefixMatches(addr: Buffer, net: Buffer, len: number): boolean {
+  for (let bit = 0; bit < len; bit++) {
+    const m = 0x80 >> (bit % 8);
+    if ((addr[bit >> 3]! & m) !== (net[bit >> 3]! & m)) return false;
   }
-  return best && { netdev: best.netdev, ...(best.gateway ? { gateway: best.gateway } : {}) };
+  return true;
 }
+
+export interface Route {
+  netdev: string;
+  gateway?: string;
+  prefixLength: number;
+}
+
+/** Longest-prefix match (then lowest metric) in /proc/net/route or /proc/net/ipv6_route. */
+export async function routeTo(targetIp: string, procRoot = '/proc'): Promise<{ netdev: string; gateway?: string } | undefined> {
+  const r = await findRoute(targetIp, procRoot);
+  return r && { netdev: r.netdev, ...(r.gateway ? { gateway: r.gateway } : {}) };
+}
+
+async function findRoute(ip: string, procRoot: string): Promise<Route | undefined> {
+  // An IPv4-mapped IPv6 address goes out by the IPv4 table.
+  const targetIp = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)?.[1] ?? ip;
+  const v6 = isIP(targetIp) === 6;
+  const target = ipBytes(targetIp);
+  const text = await fs.readFile(path.join(procRoot, 'net', v6 ? 'ipv6_route' : 'route'), 'utf8').catch(() => '');
+  let best: (Route & { metric: number }) | undefined;
+  const consider = (r: Route & { metric: number }) => {
+    if (!best || r.prefixLength > best.prefixLength || (r.prefixLength === best.prefixLength && r.metric < best.metric)) best = r;
+  };
+  for (const line of text.split('\n').slice(v6 ? 0 : 1)) {
+    const f = line.trim().split(/\s+/);
+    if (!v6) {
+      // Iface Destination Gateway Flags RefCnt Use Metric Mask MTU Window IRTT; addresses are the kernel's
+      // network-order u32 printed as host-order hex (little-endian on x86/arm64).
+      if (f.length < 8) continue;
+      const [dev, dest, gw, flags, , , metric, mask] = f as [string, string, string, string, string, string, string, string];
+      const fl = parseInt(flags, 16);
+      if (!(fl & RTF_UP) || fl & RTF_REJECT) continue;
+      const le = (h: string) => Buffer.from(h, 'hex').reverse();
+      const toBytes = (h: string) => (os.endianness() === 'LE' ? le(h) : Buffer.from(h, 'hex'));
+      const m = toBytes(mask);
+      let len = 0;
+      for (const byte of m) len += byte.toString(2).replace(/0/g, '').length;
+      if (!prefixMatches(target, toBytes(dest), len)) continue;
+      const g = toBytes(gw);
+      consider({ netdev: dev, prefixLength: len, metric: Number(metric), ...(g.readUInt32BE(0) !== 0 ? { gateway: [...g].join('.') } : {}) });
+    } else {
+      // dest plen src splen nexthop metric refcnt use flags dev (hex, network order)
+      if (f.length < 10) continue;
+      const [dest, plen, , , hop, metric, , , flags, dev] = f as [string, string, string, string, string, string, string, string, string, string];
+      const fl = parseInt(flags, 16);
+      if (dev === 'lo' || !(fl & RTF_UP) || fl & RTF_REJECT) continue;
+      const len = parseInt(plen, 16);
+      if (!prefixMatches(target, Buffer.from(dest, 'hex'), len)) continue;
+      const g = Buffer.from(hop, 'hex');
+      // The URL parser prints IPv6 in its canonical compressed form.
+      const gateway = g.some((x) => x !== 0) ? new URL(`http://[${[0, 2, 4, 6, 8, 10, 12, 14].map((i) => g.readUInt16BE(i).toString(16)).join(':')}]/`).hostname.slice(1, -1) : undefined;
+      consider({ netdev: dev, prefixLength: len, metric: parseInt(metric, 16), ...(gateway ? { gateway } : {}) });
+    }
+  }
+  return best && { netdev: best.netdev, prefixLength: best.prefixLength, ...(best.gateway ? { gateway: best.gateway } : {}) };
+}
+
+// ---- local addresses -----------------------------------------------------------------------------------
+
+/** The netdev that has `ip`: os.networkInterfaces() (IPv4 and IPv6), then /proc/net/if_inet6 for IPv6. */
+async function netdevWithAddress(ip: string, o: ResolveOptions): Promise<string | undefined> {
+  const nics = (o.networkInterfaces ?? os.networkInterfaces)();
+  const want = ipBytes(ip);
+  const hit = Object.keys(nics).find((n) => nics[n]?.some((a) => isIP(a.address) === isIP(ip) && ipBytes(a.address.replace(/%.*$/, '')).equals(want)));
+  if (hit || isIP(ip) !== 6) return hit;
+  const text = await fs.readFile(path.join(o.procRoot ?? '/proc', 'net', 'if_inet6'), 'utf8').catch(() => '');
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length >= 6 && Buffer.from(f[0]!, 'hex').equals(want)) return f[5];
+  }
+  return undefined;
+}
+
+// ---- hosts ---------------------------------------------------------------------------------------------
+
+const offloadHost = (h: IscsiHost): h is IscsiHost & { transport: Transport } => isTransport(h.transport) && TRANSPORT_INFO[h.transport].offload;
+
+/** The offload host that belongs to a NIC, by MAC, netdev, then sysfs parentage; `ambiguous` when parentage gives several. */
+function hostOfNic(all: IscsiHost[], nic: NetDevice, nics: NetDevice[]): { host: IscsiHost & { transport: Transport }; by: ResolvedHost['matchedBy'] } | { ambiguous: IscsiHost[] } | undefined {
+  const off = all.filter(offloadHost);
+  const byMac = nic.mac ? off.find((h) => h.hwaddress?.toLowerCase() === nic.mac) : undefined;
+  if (byMac) return { host: byMac, by: 'hwaddress' };
+  const byName = off.find((h) => h.netdev === nic.name);
+  if (byName) return { host: byName, by: 'netdev' };
+  if (!nic.pciPath) return undefined;
+  // Hosts that name another NIC, or have another NIC's MAC, are that NIC's, not this one's.
+  const otherMacs = new Set(nics.filter((n) => n.name !== nic.name && n.mac).map((n) => n.mac));
+  const free = off.filter((h) => h.netdev === undefined && !(h.hwaddress && otherMacs.has(h.hwaddress.toLowerCase())));
+  const sameFn = free.filter((h) => pciFunctionOf(h.devicePath) === nic.pciPath);
+  if (sameFn.length === 1) return { host: sameFn[0]!, by: 'pci-function' };
+  if (sameFn.length > 1) return { ambiguous: sameFn };
+  const sameDev = free.filter((h) => {
+    const f = pciFunctionOf(h.devicePath);
+    return f !== undefined && pciDeviceOf(f) === pciDeviceOf(nic.pciPath!);
+  });
+  if (sameDev.length === 1) return { host: sameDev[0]!, by: 'pci-device' };
+  if (sameDev.length > 1) return { ambiguous: sameDev };
+  return undefined;
+}
+
+// ---- resolveIface ---------------------------------------------------------------------------------------
 
 export async function resolveIface(by: { sourceIp: string } | { targetIp: string }, o: ResolveOptions = {}): Promise<ResolvedIface> {
+  throwIfAborted(o.signal);
   const steps: ResolveStep[] = [];
+  const all = await hosts(o);
   let netdev: string | undefined;
+  let hbaHost: { host: IscsiHost & { transport: Transport }; ip: string } | undefined;
+
   if ('targetIp' in by) {
-    if (!isIPv4(by.targetIp)) throw new IscsiValidationError('INVALID_ADDRESS', `targetIp ${JSON.stringify(by.targetIp)} must be an IPv4 address (IPv6 routes are not resolved yet)`);
-    const r = await routeTo(by.targetIp, o.procRoot);
-    if (!r) throw new IscsiError('NO_ROUTE', `no route to ${by.targetIp}`);
+    if (typeof by.targetIp !== 'string' || isIP(by.targetIp) === 0) throw new IscsiValidationError('INVALID_ADDRESS', `targetIp ${JSON.stringify(by.targetIp)} is not an IPv4 or IPv6 address`);
+    const procRoot = o.procRoot ?? '/proc';
+    const r = await findRoute(by.targetIp, procRoot);
+    if (!r) throw new IscsiError('NO_ROUTE', `no route to ${by.targetIp}`, { hint: 'add a route, or give the source address instead' });
     netdev = r.netdev;
-    steps.push({ step: 'route', value: r.gateway ? `via ${r.gateway}` : 'directly connected', how: `longest prefix match for ${by.targetIp} in /proc/net/route` });
+    const table = isIP(by.targetIp) === 6 && !/^::ffff:\d/i.test(by.targetIp) ? '/proc/net/ipv6_route' : '/proc/net/route';
+    steps.push({ step: 'route', value: r.gateway ? `via ${r.gateway}` : 'directly connected', how: `longest prefix (/${r.prefixLength}) matching ${by.targetIp} in ${table}` });
     steps.push({ step: 'netdev', value: netdev, how: 'the route goes out of this device' });
   } else {
-    if (!isIPv4(by.sourceIp) && !by.sourceIp.includes(':')) throw new IscsiValidationError('INVALID_ADDRESS', `sourceIp ${JSON.stringify(by.sourceIp)} is not an IP address`);
-    const nics = (o.networkInterfaces ?? os.networkInterfaces)();
-    netdev = Object.keys(nics).find((n) => nics[n]?.some((a) => a.address === by.sourceIp));
-    if (!netdev) throw new IscsiError('ADDRESS_NOT_LOCAL', `no local network device has ${by.sourceIp}`);
-    steps.push({ step: 'netdev', value: netdev, how: `${by.sourceIp} is configured on it` });
-  }
-  const nic = (await netDevices(o)).find((n) => n.name === netdev);
-  const out: ResolvedIface = { steps, netdev, transport: 'tcp', iface: { name: 'default', exists: true, wouldCreate: false } };
-  if (nic?.mac) {
-    out.hwaddress = nic.mac;
-    steps.push({ step: 'hwaddress', value: nic.mac, how: `/sys/class/net/${netdev}/address` });
-  }
-  if (nic?.pciPath) {
-    const pci = await pciFunction(nic.pciPath);
-    out.pci = pci.slot;
-    steps.push({ step: 'pci', value: pci.slot, how: `/sys/class/net/${netdev}/device` });
-    if (pci.driver) {
-      out.driver = pci.driver;
-      steps.push({ step: 'driver', value: pci.driver, how: `driver of ${pci.slot}` });
+    if (typeof by.sourceIp !== 'string' || isIP(by.sourceIp) === 0) throw new IscsiValidationError('INVALID_ADDRESS', `sourceIp ${JSON.stringify(by.sourceIp)} is not an IPv4 or IPv6 address`);
+    netdev = await netdevWithAddress(by.sourceIp, o);
+    if (netdev) {
+      steps.push({ step: 'netdev', value: netdev, how: `${by.sourceIp} is configured on it` });
+    } else {
+      // An HBA's own address (qla4xxx, be2iscsi, qedi): on the host, or on one of its iscsi_iface entries.
+      const ip = by.sourceIp;
+      const h = all.filter(offloadHost).find((x) => x.ipaddress === ip || x.ifaces.some((i) => i.ipaddress === ip));
+      if (!h) throw new IscsiError('ADDRESS_NOT_LOCAL', `no local network device and no iSCSI host has ${ip}`, { hint: 'give an address configured on this machine, or the target address' });
+      hbaHost = { host: h, ip };
+      steps.push({ step: 'address', value: ip, how: `the address of iSCSI host${h.hostNo}${h.ipaddress === ip ? '' : ` (iscsi_iface ${h.ifaces.find((i) => i.ipaddress === ip)!.name})`}, not of a netdev` });
     }
   }
-  const offload = transportForDriver(out.driver);
-  if (offload) {
-    // The iscsi_host of that transport on the same card: same PCI slot (any function) or same MAC/netdev.
-    const slot = out.pci?.replace(/\.\d$/, '');
-    const h = (await hosts(o)).find((x) => x.transport === offload && ((slot && x.devicePath.includes(`/${slot}.`)) || x.netdev === netdev || (out.hwaddress && x.hwaddress?.toLowerCase() === out.hwaddress)));
-    steps.push({ step: 'transport', value: offload, how: `${out.driver} carries ${offload}` });
-    if (h) {
-      out.transport = offload;
-      out.hostNo = h.hostNo;
-      const hw = (h.hwaddress ?? out.hwaddress ?? '').toLowerCase();
-      steps.push({ step: 'host', value: `host${h.hostNo}`, how: `iscsi_host of ${offload} on the same card` });
-      const entry = h.ifaces[0];
-      const name = entry ? `${offload}.${hw}.${entry.family}.${entry.ifaceNum}` : `${offload}.${hw}`;
-      const exists = await fs.access(`${o.ifacesDir ?? '/etc/iscsi/ifaces'}/${name}`).then(() => true, () => false);
-      out.iface = { name, exists, wouldCreate: !exists };
+
+  const out: ResolvedIface = { steps, transport: 'tcp', iface: { name: 'default', exists: true, wouldCreate: false } };
+  let host: { host: IscsiHost & { transport: Transport }; by: ResolvedHost['matchedBy'] } | undefined;
+
+  if (netdev !== undefined) {
+    out.netdev = netdev;
+    const nics = await netDevices(o);
+    let nic = nics.find((n) => n.name === netdev);
+    // A VLAN (or another stacked device with one lower device) resolves through the device it sits on.
+    for (let depth = 0; nic && !nic.pciPath && depth < 4; depth++) {
+      const lower = await lowerDevices(nic.name, o);
+      if (lower.length !== 1) break;
+      const next = nics.find((n) => n.name === lower[0]);
+      if (!next) break;
+      steps.push({ step: 'netdev', value: next.name, how: `${nic.name} sits on it (/sys/class/net/${nic.name}/lower_${next.name})` });
+      nic = next;
+    }
+    if (nic?.mac) {
+      out.hwaddress = nic.mac;
+      steps.push({ step: 'hwaddress', value: nic.mac, how: `/sys/class/net/${nic.name}/address` });
+    }
+    if (nic?.pciPath) {
+      const pci = await pciFunction(nic.pciPath);
+      out.pci = pci.slot;
+      steps.push({ step: 'pci', value: pci.slot, how: `/sys/class/net/${nic.name}/device${pci.vendor ? ` (vendor ${pci.vendor}, device ${pci.device ?? '?'})` : ''}` });
+      if (pci.driver) {
+        out.driver = pci.driver;
+        steps.push({ step: 'driver', value: pci.driver, how: `/sys/bus/pci/devices/${pci.slot}/driver` });
+      }
+    }
+    const m = nic ? hostOfNic(all, nic, nics) : undefined;
+    const family = transportForDriver(out.driver);
+    if (m && 'host' in m) {
+      host = m;
+      const why = { hwaddress: 'has the NIC\'s MAC', netdev: `names ${nic!.name} as its netdev`, 'pci-function': 'is the only offload host on the NIC\'s PCI function', 'pci-device': 'is the only offload host on another function of the NIC\'s PCI device', ipaddress: '' }[m.by];
+      steps.push({ step: 'transport', value: m.host.transport, how: family === m.host.transport ? `${out.driver} carries ${family}` : `the NIC's iSCSI host is ${m.host.transport}` });
+      steps.push({ step: 'host', value: `host${m.host.hostNo}`, how: `the ${m.host.transport} iscsi_host that ${why}` });
+    } else if (m && 'ambiguous' in m) {
+      steps.push({ step: 'transport', value: 'tcp', how: `offload hosts ${m.ambiguous.map((h) => `host${h.hostNo}`).join(', ')} share the card and none names ${nic!.name}: name the iface yourself` });
     } else {
-      steps.push({ step: 'host', value: 'none', how: `no ${offload} iscsi_host on this card: software tcp` });
+      steps.push({
+        step: 'transport',
+        value: 'tcp',
+        how: family ? `${out.driver} can carry ${family}, but no ${family} iscsi_host belongs to ${nic?.name ?? netdev} (driver not loaded?)` : out.driver ? `${out.driver} has no iSCSI offload` : 'no PCI function: a virtual device',
+      });
+    }
+  } else if (hbaHost) {
+    host = { host: hbaHost.host, by: 'ipaddress' };
+    const f = pciFunctionOf(hbaHost.host.devicePath);
+    if (f) {
+      const pci = await pciFunction(f);
+      out.pci = pci.slot;
+      steps.push({ step: 'pci', value: pci.slot, how: `the PCI function host${hbaHost.host.hostNo} sits under` });
+      if (pci.driver) {
+        out.driver = pci.driver;
+        steps.push({ step: 'driver', value: pci.driver, how: `/sys/bus/pci/devices/${pci.slot}/driver` });
+      }
+    }
+    if (hbaHost.host.hwaddress) out.hwaddress = hbaHost.host.hwaddress.toLowerCase();
+    steps.push({ step: 'transport', value: hbaHost.host.transport, how: `host${hbaHost.host.hostNo} is a ${hbaHost.host.transport} host` });
+    steps.push({ step: 'host', value: `host${hbaHost.host.hostNo}`, how: `the iscsi_host with ${hbaHost.ip}` });
+  }
+
+  if (host) {
+    const h = host.host;
+    const t = h.transport;
+    out.transport = t;
+    out.hostNo = h.hostNo;
+    out.host = { hostNo: h.hostNo, transport: t, matchedBy: host.by };
+    if (h.hwaddress) out.host.hwaddress = h.hwaddress.toLowerCase();
+    if (h.netdev) out.host.netdev = h.netdev;
+    if (h.ipaddress) out.host.ipaddress = h.ipaddress;
+    const hw = out.host.hwaddress ?? out.hwaddress;
+    // The iscsi_iface entry: the one with the source address, else the first.
+    const ip = 'sourceIp' in by ? by.sourceIp : undefined;
+    const entry = h.ifaces.find((i) => i.ipaddress === ip) ?? h.ifaces[0];
+    // An existing iface of this transport that iscsid would bind to this host (its hwaddress, else its netdev).
+    const files = (await listIfaceFiles(o)).filter((f) => f.transport === t);
+    const existing =
+      files.find((f) => f.hwaddress !== undefined && f.hwaddress === hw && (entry === undefined || (f.ifaceNum ?? 0) === entry.ifaceNum)) ??
+      files.find((f) => f.hwaddress === undefined && f.netdev !== undefined && f.netdev === h.netdev);
+    if (existing) {
+      out.iface = { name: existing.name, exists: true, wouldCreate: false };
+      steps.push({ step: 'iface', value: existing.name, how: `existing iface file bound to host${h.hostNo} by ${existing.hwaddress ? 'hwaddress' : 'netdev'}` });
+    } else {
+      const name = hw ? (entry ? `${t}.${hw}.${entry.family}.${entry.ifaceNum}` : `${t}.${hw}`) : `${t}.${h.netdev ?? `host${h.hostNo}`}`;
+      out.iface = { name, exists: false, wouldCreate: true };
+      steps.push({ step: 'iface', value: name, how: `no iface file yet: createIface() would write it${entry ? ` (for iscsi_iface ${entry.name})` : ''}` });
     }
   } else {
-    steps.push({ step: 'transport', value: 'tcp', how: out.driver ? `${out.driver} has no iSCSI offload` : 'no PCI function: a virtual device' });
+    steps.push({ step: 'iface', value: 'default', how: 'software iSCSI through the built-in default iface' });
   }
-  steps.push({ step: 'iface', value: out.iface.name, how: out.iface.name === 'default' ? 'software iSCSI through the built-in default iface' : out.iface.exists ? 'existing iface file' : 'would be created by createIface()' });
   return out;
 }

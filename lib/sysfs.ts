@@ -241,3 +241,24 @@ export async function netDevices(o: SysfsOptions = {}): Promise<NetDevice[]> {
 export async function hasRdmaDevice(o: SysfsOptions = {}): Promise<boolean> {
   return (await list(path.join(root(o), 'class', 'infiniband'))).length > 0;
 }
+
+/** Each session's iface name (`/sys/class/iscsi_session/sessionN/ifacename`), by session id. */
+export async function sessionIfaceNames(o: SysfsOptions = {}): Promise<Map<number, string>> {
+  throwIfAborted(o.signal);
+  const dir = path.join(root(o), 'class', 'iscsi_session');
+  const out = new Map<number, string>();
+  for (const n of await list(dir)) {
+    const sid = /^session(\d+)$/.exec(n)?.[1];
+    if (sid === undefined) continue;
+    out.set(Number(sid), (await readAttr(path.join(dir, n, 'ifacename'))) ?? 'default');
+  }
+  return out;
+}
+
+/** The devices a stacked netdev (VLAN, bond, macvlan) sits on: its `lower_<dev>` links. */
+export async function lowerDevices(netdev: string, o: SysfsOptions = {}): Promise<string[]> {
+  return (await list(path.join(root(o), 'class', 'net', netdev)))
+    .filter((n) => n.startsWith('lower_'))
+    .map((n) => n.slice('lower_'.length))
+    .sort();
+}
