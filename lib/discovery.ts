@@ -1,48 +1,81 @@
-// SendTargets discovery with our own iSCSI client: nothing is written to the node database (unless a
-// caller persists the result itself), the source address can be pinned to an iface, and every step is
-// bounded by one deadline and an AbortSignal. Login redirects are followed (at most 3).
+/**
+ * SendTargets discovery with our own iSCSI client (RFC 7143), in TypeScript: `discoverSendTargets()` opens a
+ * TCP connection to the portal (optionally from `localAddress`, an iface's source address), logs in with
+ * SessionType=Discovery (AuthMethod None, or CHAP with MD5/SHA-1/SHA-256, one-way or mutual), asks
+ * `SendTargets=All`, follows continuations and login redirects (at most `maxRedirects`, default 3), logs out,
+ * and returns the targets with their portals. One deadline (`timeoutMs`, default 15 s) and one AbortSignal
+ * bound everything, DNS and redirects included; either destroys the socket at once.
+ *
+ * What it does not do:
+ * - It writes nothing: no node records, no `send_targets/` entry in the open-iscsi database, no iface
+ *   binding. Persisting the result the way `iscsiadm -m discovery` does is a later layer's job (`persist`).
+ * - It does not talk to iscsid, and does not log in to any target (a discovery session only lists them).
+ * - No iSNS, SLP or firmware (iBFT) discovery, and no offload SendTargets (MGMT_IPC_SEND_TARGETS): offload
+ *   ifaces are discovered over software TCP (`discover()` below says so in its result).
+ * - No header or data digests, no TLS/IPsec: a discovery session negotiates HeaderDigest=DataDigest=None.
+ *
+ * Input rules, checked before any connection (IscsiValidationError): `initiatorName` an iqn./eui./naa. name
+ * (INVALID_IQN); `portal` "host[:port]" or "[v6][:port]" (INVALID_PORTAL); CHAP user names 1..255 bytes
+ * (INVALID_CHAP_USER); CHAP secrets 12..255 bytes of UTF-8 without NUL (INVALID_CHAP_SECRET): RFC 7143
+ * §12.1.3 wants at least 96 bits of secret, and 255 is what tgtd's and iscsid's buffers hold; the mutual
+ * secret must differ from ours (RFC 7143: a secret authenticates one side only). Secrets never appear in
+ * error messages or details.
+ */
 import { isIP } from 'node:net';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import type * as net from 'node:net';
 import { IscsiError, IscsiValidationError, throwIfAborted } from './errors';
 import { parsePortal, validateChapSecret, validateChapUser, validateIfaceName, validateIscsiName } from './validate';
-import { RedirectError, runDiscoverySession, type DiscoveryAuth } from './discovery/client';
+import { Guard, RedirectError, runDiscoverySession, type DiscoveryAuth } from './discovery/client';
 import { parseSendTargets, parseTargetAddress, formatPortal, type DiscoveredTarget } from './discovery/sendtargets';
 import { decodeKeys } from './discovery/keys';
-import { CHAP_ALGS } from './discovery/chap';
+import { CHAP_ALGORITHMS, type ChapAlgorithmName } from './discovery/chap';
 import * as os from 'node:os';
 import { native } from './native';
 import { initiatorName as initiatorNameOf } from './login';
 
 export type { DiscoveredTarget, DiscoveredPortal } from './discovery/sendtargets';
 export type { DiscoveryAuth } from './discovery/client';
+export type { ChapAlgorithmName } from './discovery/chap';
+
+export const DEFAULT_DISCOVERY_TIMEOUT_MS = 15_000;
+export const DEFAULT_MAX_REDIRECTS = 3;
 
 export interface SendTargetsOptions {
-  /** "host[:port]", "[v6]:port" */
+  /** "host", "host:port", "a.b.c.d:port", "[v6]:port" (default port 3260; a ",tpgt" suffix is ignored). */
   portal: string;
   initiatorName: string;
-  /** Source address to connect from (the iface's address). */
+  /** Source address to connect from (the iface's address); an IP address of the portal's family. */
   localAddress?: string | undefined;
   auth?: DiscoveryAuth | undefined;
-  /** Default 15 000 ms for the whole discovery, redirects included. */
+  /** For the whole discovery: DNS, connect, login, text, redirects. Default 15 000 ms. */
   timeoutMs?: number | undefined;
   signal?: AbortSignal | undefined;
-  /** Test seam. */
+  /** Login redirects to follow (status class 1); beyond that, DISCOVERY_REDIRECT. 0 reports the first. Default 3. */
+  maxRedirects?: number | undefined;
+  /** Test seam: opens the TCP connection. */
   connect?: ((o: net.NetConnectOpts) => net.Socket) | undefined;
-  lookup?: ((host: string) => Promise<{ address: string }>) | undefined;
+  /** Test seam: resolves a host name. */
+  lookup?: ((host: string, family: 0 | 4 | 6) => Promise<{ address: string }>) | undefined;
 }
 
 export interface SendTargetsResult {
-  /** The portal that answered (after redirects). */
+  /** The portal that answered, as an IP address and port (after redirects). */
   portal: string;
   targets: DiscoveredTarget[];
   /** Text responses that carried the answer (> 1 when the target used continuation). */
   textResponses: number;
+  /** Portals we were redirected to, in order (empty without redirects). */
+  redirects: string[];
+  /** The CHAP algorithm the target chose, when it authenticated us with CHAP. */
+  chapAlgorithm?: ChapAlgorithmName;
+  /** Of the session that answered; totalMs covers everything (DNS, redirects, logout). */
   timings: { connectMs: number; loginMs: number; textMs: number; totalMs: number };
 }
 
 function checkAuth(auth: DiscoveryAuth | undefined): void {
-  if (!auth) return;
+  if (auth === undefined) return;
+  if (typeof auth !== 'object' || auth === null) throw new IscsiValidationError('INVALID_CHAP_USER', 'auth must be { username, password }');
   validateChapUser(auth.username, 'auth.username');
   validateChapSecret(auth.password, 'auth.password');
   if ((auth.usernameIn === undefined) !== (auth.passwordIn === undefined)) {
@@ -51,52 +84,104 @@ function checkAuth(auth: DiscoveryAuth | undefined): void {
   if (auth.usernameIn !== undefined) {
     validateChapUser(auth.usernameIn, 'auth.usernameIn');
     validateChapSecret(auth.passwordIn, 'auth.passwordIn');
+    if (auth.passwordIn === auth.password) {
+      throw new IscsiValidationError('INVALID_CHAP_SECRET', 'auth.passwordIn must differ from auth.password (RFC 7143: one secret per direction)');
+    }
   }
-  for (const a of auth.algorithms ?? []) {
-    if (!(a in CHAP_ALGS)) throw new IscsiValidationError('INVALID_CHAP_ALGORITHM', `discovery supports CHAP algorithms ${Object.keys(CHAP_ALGS).join(', ')}, not ${JSON.stringify(a)}`);
+  if (auth.algorithms !== undefined) {
+    const algs: unknown = auth.algorithms;
+    if (!Array.isArray(algs) || algs.length === 0) throw new IscsiValidationError('INVALID_CHAP_ALGORITHM', 'auth.algorithms must be a non-empty array');
+    for (const a of algs) {
+      if (typeof a !== 'string' || !Object.prototype.hasOwnProperty.call(CHAP_ALGORITHMS, a)) {
+        throw new IscsiValidationError('INVALID_CHAP_ALGORITHM', `discovery supports the CHAP algorithms ${Object.keys(CHAP_ALGORITHMS).join(', ')}, not ${JSON.stringify(a)}`);
+      }
+    }
+    if (new Set(algs).size !== algs.length) throw new IscsiValidationError('INVALID_CHAP_ALGORITHM', 'auth.algorithms lists an algorithm twice');
   }
 }
 
+function checkInteger(v: unknown, what: string, min: number, max: number): void {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new IscsiValidationError('INVALID_OPTION', `${what} must be an integer from ${min} to ${max}`);
+}
+
+async function resolveHost(host: string, family: 0 | 4 | 6, o: SendTargetsOptions, guard: Guard): Promise<string> {
+  if (isIP(host) !== 0) return host;
+  guard.phase = 'resolve';
+  const lookup = o.lookup ?? ((h: string, f: 0 | 4 | 6) => dnsLookup(h, { family: f }));
+  try {
+    return (await guard.race(lookup(host, family))).address;
+  } catch (e) {
+    if (e === guard.failure) throw e;
+    const errnoName = (e as NodeJS.ErrnoException)?.code;
+    throw new IscsiError('DISCOVERY_CONNECT_FAILED', `cannot resolve ${JSON.stringify(host)}${family ? ` to an IPv${family} address` : ''}: ${errnoName ?? String(e)}`, {
+      cause: e,
+      details: { errnoName, host },
+    });
+  }
+}
+
+/** Lists the targets a portal offers. See the file comment for what it does and does not do. */
 export async function discoverSendTargets(o: SendTargetsOptions): Promise<SendTargetsResult> {
-  throwIfAborted(o.signal);
-  let portal = parsePortal(o.portal);
+  const start = parsePortal(o.portal);
   validateIscsiName(o.initiatorName, 'initiatorName');
   checkAuth(o.auth);
-  if (o.localAddress !== undefined && isIP(o.localAddress) === 0) throw new IscsiValidationError('INVALID_ADDRESS', `localAddress ${JSON.stringify(o.localAddress)} is not an IP address`);
+  const family = o.localAddress === undefined ? 0 : isIP(o.localAddress);
+  if (o.localAddress !== undefined) {
+    if (family === 0) throw new IscsiValidationError('INVALID_ADDRESS', `localAddress ${JSON.stringify(o.localAddress)} is not an IP address`);
+    const portalFamily = isIP(start.host);
+    if (portalFamily !== 0 && portalFamily !== family) throw new IscsiValidationError('INVALID_ADDRESS', `localAddress ${o.localAddress} is IPv${family} but the portal is IPv${portalFamily}`);
+  }
+  const timeoutMs = o.timeoutMs ?? DEFAULT_DISCOVERY_TIMEOUT_MS;
+  checkInteger(timeoutMs, 'timeoutMs', 1, 2 ** 31 - 1);
+  const maxRedirects = o.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
+  checkInteger(maxRedirects, 'maxRedirects', 0, 16);
+  throwIfAborted(o.signal);
+
   const started = Date.now();
-  const deadline = started + (o.timeoutMs ?? 15_000);
-  for (let redirects = 0; ; redirects++) {
-    let host = portal.host;
-    if (isIP(host) === 0) {
+  const guard = new Guard(timeoutMs, o.signal, o.portal);
+  const redirects: string[] = [];
+  try {
+    let host = start.host;
+    let port = start.port;
+    for (;;) {
+      const address = await resolveHost(host, family as 0 | 4 | 6, o, guard);
+      const portal = formatPortal(address, port);
+      guard.what = portal;
       try {
-        host = (await (o.lookup ?? ((h: string) => dnsLookup(h)))(host)).address;
+        const s = await runDiscoverySession({
+          host: address,
+          port,
+          initiatorName: o.initiatorName,
+          guard,
+          ...(o.localAddress !== undefined ? { localAddress: o.localAddress } : {}),
+          ...(o.auth ? { auth: o.auth } : {}),
+          ...(o.connect ? { connect: o.connect } : {}),
+        });
+        return {
+          portal,
+          targets: parseSendTargets(s.pairs, { address, port }),
+          textResponses: s.textResponses,
+          redirects,
+          ...(s.chap ? { chapAlgorithm: s.chap } : {}),
+          timings: { connectMs: s.timings.connectMs, loginMs: s.timings.loginMs, textMs: s.timings.textMs, totalMs: Date.now() - started },
+        };
       } catch (e) {
-        throw new IscsiValidationError('PORTAL_UNRESOLVABLE', `cannot resolve ${JSON.stringify(portal.host)}`, { cause: e });
+        if (!(e instanceof RedirectError)) throw e;
+        const next = parseTargetAddress(e.targetAddress);
+        if (redirects.length >= maxRedirects) {
+          throw new IscsiError(
+            'DISCOVERY_REDIRECT',
+            maxRedirects === 0 ? e.message : `more than ${maxRedirects} login redirects (the last from ${portal} to ${next.portal})`,
+            { cause: e, details: { ...e.details, from: portal, to: next.portal, redirects: [...redirects] }, hint: 'discover from the portal the target redirects to' },
+          );
+        }
+        redirects.push(next.portal);
+        host = next.address;
+        port = next.port;
       }
     }
-    try {
-      const { pairs, timings, textResponses } = await runDiscoverySession({
-        host,
-        port: portal.port,
-        initiatorName: o.initiatorName,
-        deadline,
-        ...(o.localAddress ? { localAddress: o.localAddress } : {}),
-        ...(o.auth ? { auth: o.auth } : {}),
-        ...(o.signal ? { signal: o.signal } : {}),
-        ...(o.connect ? { connect: o.connect } : {}),
-      });
-      return {
-        portal: formatPortal(host, portal.port),
-        targets: parseSendTargets(pairs, { address: host, port: portal.port }),
-        textResponses,
-        timings: { ...timings, totalMs: Date.now() - started },
-      };
-    } catch (e) {
-      if (!(e instanceof RedirectError)) throw e;
-      if (redirects >= 3 || !e.targetAddress) throw new IscsiError('DISCOVERY_REDIRECT', `too many redirects (last to ${e.targetAddress || 'nowhere'})`, { cause: e });
-      const next = parseTargetAddress(e.targetAddress);
-      portal = { host: next.address, port: next.port };
-    }
+  } finally {
+    guard.dispose();
   }
 }
 

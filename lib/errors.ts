@@ -43,6 +43,15 @@ export class IscsiAbortError extends IscsiError {
   }
 }
 
+/** The peer broke the iSCSI protocol: a malformed PDU or an answer that makes no sense (`DISCOVERY_PROTOCOL_ERROR`). */
+export class IscsiProtocolError extends IscsiError {}
+/**
+ * Authentication was refused, is required but was not configured, or the peer could not prove it (CHAP):
+ * `DISCOVERY_AUTH_FAILED`, `DISCOVERY_AUTH_REQUIRED`, `DISCOVERY_MUTUAL_AUTH_FAILED`. Never a reason to retry
+ * elsewhere or fall back to another transport.
+ */
+export class IscsiAuthError extends IscsiError {}
+
 export function isIscsiError(e: unknown): e is IscsiError {
   return e instanceof IscsiError;
 }

@@ -1,289 +1,649 @@
-// One SendTargets discovery session over TCP: login (SessionType=Discovery, optional CHAP and mutual CHAP),
-// Text SendTargets=All with continuation, logout. Bounded by one deadline and an AbortSignal.
+// One SendTargets discovery session over TCP (RFC 7143): connect (optionally from a given source address),
+// log in with SessionType=Discovery through the security stage (AuthMethod None or CHAP, one-way or mutual)
+// and the operational stage, send Text SendTargets=All and follow its continuations (F/C bits, target
+// transfer tag), log out. Everything is bounded by one Guard (a deadline and an AbortSignal) that destroys
+// the socket when it fires. A login redirect ends the session with a RedirectError for the caller to follow.
 import * as net from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { IscsiAbortError, IscsiError, IscsiTimeoutError } from '../errors';
-import { encodePdu, OP, PduReader, protocolError, type Pdu } from './pdu';
-import { decodeKeys, encodeKeys, lastValue, type KeyList } from './keys';
-import { CHAP_ALGS, chapResponse, decodeBinary, encodeHex, newChallenge, sameBytes, type ChapAlgName } from './chap';
+import { IscsiAbortError, IscsiAuthError, IscsiError, IscsiTimeoutError } from '../errors';
+import {
+  MAX_RECV_DATA_SEGMENT_LENGTH,
+  PduReader,
+  RESERVED_TAG,
+  STAGE,
+  decodeTargetPdu,
+  describeReject,
+  encodeLoginRequest,
+  encodeLogoutRequest,
+  encodeNopOut,
+  encodeTextRequest,
+  protocolError,
+  type LoginResponse,
+  type NopIn,
+  type Stage,
+  type TargetPdu,
+  type TextResponse,
+} from './pdu';
+import { decodeKeys, encodeKeys, uniqueValue, type KeyList } from './keys';
+import { CHAP_ALGORITHMS, ChapInitiator, type ChapAlgorithmName, type ChapCredentials } from './chap';
 
-export interface DiscoveryAuth {
+export interface DiscoveryAuth extends ChapCredentials {
+  /** Our CHAP name and secret (the target's incoming account). */
   username: string;
   password: string;
-  /** Mutual CHAP: the name and secret the target must prove it knows. */
+  /** Mutual CHAP: the name and secret the target must prove it knows (its outgoing account). */
   usernameIn?: string | undefined;
   passwordIn?: string | undefined;
-  algorithms?: ChapAlgName[] | undefined;
+  /** CHAP_A offer, in order of preference. Default ['MD5'], what every target speaks. */
+  algorithms?: ChapAlgorithmName[] | undefined;
+}
+
+export type Phase = 'resolve' | 'connect' | 'login' | 'text' | 'logout';
+
+/** Limits of one session. */
+export const LIMITS = {
+  /** Login request/response exchanges, continuations included. */
+  loginExchanges: 24,
+  /** Bytes of login text the target may send in one exchange (with C-bit continuations). */
+  loginTextBytes: 64 * 1024,
+  /** Text responses to one SendTargets (each up to MAX_RECV_DATA_SEGMENT_LENGTH bytes). */
+  textResponses: 4096,
+  /** Bytes of SendTargets answer in total. */
+  textBytes: 16 * 1024 * 1024,
+  /** PDUs the target may send that we did not ask for (queued before we read them). */
+  queuedPdus: 64,
+  /** How long to wait for the Logout Response (within the deadline); the targets are known by then. */
+  logoutGraceMs: 1000,
+} as const;
+
+/**
+ * One deadline and one AbortSignal for a whole discovery, DNS and redirects included. When either fires,
+ * every subscriber (the open socket) is told at once; `race` turns that into a rejection.
+ */
+export class Guard {
+  readonly deadline: number;
+  phase: Phase = 'connect';
+  private fired: IscsiError | undefined;
+  private readonly listeners = new Set<(e: IscsiError) => void>();
+  private readonly timer: NodeJS.Timeout;
+  private readonly onAbort = () => {
+    this.fire(new IscsiAbortError(`discovery at ${this.what} was aborted (during ${this.phase})`, { cause: this.signal?.reason, details: { phase: this.phase } }));
+  };
+
+  constructor(
+    readonly timeoutMs: number,
+    private readonly signal: AbortSignal | undefined,
+    /** The portal, for messages. */
+    public what: string,
+  ) {
+    this.deadline = Date.now() + timeoutMs;
+    this.timer = setTimeout(() => {
+      this.fire(
+        new IscsiTimeoutError('DISCOVERY_TIMEOUT', `discovery at ${this.what} did not finish within ${timeoutMs} ms (stuck in ${this.phase})`, {
+          details: { timeoutMs, phase: this.phase },
+          hint: 'check that the portal is an iSCSI target and reachable, or raise timeoutMs',
+        }),
+      );
+    }, timeoutMs);
+    signal?.addEventListener('abort', this.onAbort, { once: true });
+    if (signal?.aborted) this.onAbort();
+  }
+
+  get failure(): IscsiError | undefined {
+    return this.fired;
+  }
+
+  remaining(): number {
+    return Math.max(0, this.deadline - Date.now());
+  }
+
+  private fire(e: IscsiError): void {
+    if (this.fired) return;
+    this.fired = e;
+    this.dispose();
+    for (const l of [...this.listeners]) l(e);
+    this.listeners.clear();
+  }
+
+  /** Calls `cb` when the guard fires (at once if it has); returns the unsubscribe function. */
+  onFire(cb: (e: IscsiError) => void): () => void {
+    if (this.fired) {
+      cb(this.fired);
+      return () => {};
+    }
+    this.listeners.add(cb);
+    return () => this.listeners.delete(cb);
+  }
+
+  race<T>(work: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const off = this.onFire(reject);
+      work.then(
+        (v) => {
+          off();
+          resolve(v);
+        },
+        (e: unknown) => {
+          off();
+          reject(e);
+        },
+      );
+    });
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.signal?.removeEventListener('abort', this.onAbort);
+  }
 }
 
 export interface SessionOptions {
+  /** An IP address (host names are resolved by the caller, within the same guard). */
   host: string;
   port: number;
   initiatorName: string;
   localAddress?: string | undefined;
   auth?: DiscoveryAuth | undefined;
-  deadline: number;
-  signal?: AbortSignal | undefined;
+  guard: Guard;
   connect?: ((o: net.NetConnectOpts) => net.Socket) | undefined;
 }
 
 export interface SessionResult {
   pairs: KeyList;
-  /** How many Text responses carried the answer (more than one when the target used continuation). */
+  /** Text responses that carried the answer (more than one when the target used continuation). */
   textResponses: number;
-  timings: { connectMs: number; loginMs: number; textMs: number };
+  /** CHAP algorithm used, when CHAP was. */
+  chap?: ChapAlgorithmName;
+  timings: { connectMs: number; loginMs: number; textMs: number; logoutMs: number };
 }
 
-/** A redirect (login status class 1) to another portal. */
+/** A login redirect (status class 1): the target sent us to `targetAddress`. */
 export class RedirectError extends IscsiError {
-  constructor(readonly targetAddress: string) {
-    super('DISCOVERY_REDIRECT', `the target redirected the discovery session to ${targetAddress}`);
+  constructor(
+    readonly targetAddress: string,
+    readonly permanent: boolean,
+    status: string,
+  ) {
+    super('DISCOVERY_REDIRECT', `the target redirected the discovery session to ${targetAddress} (status ${status}, ${permanent ? 'moved permanently' : 'moved temporarily'})`, {
+      details: { targetAddress, permanent, status },
+    });
   }
 }
 
-const MAX_EXCHANGES = 16;
-const MAX_TEXT_BYTES = 4 * 1024 * 1024;
+const STATUS_TEXT: Record<number, string> = {
+  0x0101: 'target moved temporarily',
+  0x0102: 'target moved permanently',
+  0x0200: 'initiator error',
+  0x0201: 'authentication failure',
+  0x0202: 'authorization failure',
+  0x0203: 'target not found',
+  0x0204: 'target removed',
+  0x0205: 'unsupported version',
+  0x0206: 'too many connections',
+  0x0207: 'missing parameter',
+  0x0208: "can't include in session",
+  0x0209: 'session type not supported',
+  0x020a: 'session does not exist',
+  0x020b: 'invalid request during login',
+  0x0300: 'target error',
+  0x0301: 'service unavailable',
+  0x0302: 'out of resources',
+};
 
-function loginFailure(cls: number, detail: number): IscsiError {
-  const status = `0x${((cls << 8) | detail).toString(16).padStart(4, '0')}`;
-  const details = { statusClass: cls, statusDetail: detail, status };
-  if (cls === 2 && detail === 0x01) return new IscsiError('DISCOVERY_AUTH_FAILED', `the target refused the CHAP credentials (status ${status})`, { details, hint: 'check the discovery CHAP user name and secret' });
-  if (cls === 2 && detail === 0x02) return new IscsiError('DISCOVERY_AUTH_FAILED', `this initiator is not authorized for discovery (status ${status})`, { details });
-  if (cls === 2 && (detail === 0x03 || detail === 0x04)) return new IscsiError('DISCOVERY_TARGET_NOT_FOUND', `the target was not found or was removed (status ${status})`, { details });
-  if (cls === 3 && detail === 0x01) return new IscsiError('DISCOVERY_SERVICE_UNAVAILABLE', `the target service is unavailable (status ${status})`, { details, hint: 'retry later' });
-  return new IscsiError('DISCOVERY_LOGIN_REJECTED', `the target rejected the discovery login (status ${status})`, { details });
+interface LoginContext {
+  offeredChap: boolean;
+  /** Set while the target checks the CHAP response we sent with this algorithm. */
+  chapAnswered?: ChapAlgorithmName | undefined;
+  /** Set while the target picks one of the CHAP algorithms we offered (CHAP_A). */
+  chapOffered?: string | undefined;
 }
 
-class Connection {
-  private reader = new PduReader();
-  private waiting: { resolve: (p: Pdu) => void; reject: (e: Error) => void } | undefined;
-  private queue: Pdu[] = [];
-  private failure: Error | undefined;
-
-  constructor(private readonly socket: net.Socket) {
-    socket.on('data', (b: Buffer) => {
-      try {
-        this.reader.push(b);
-        for (let p = this.reader.next(); p; p = this.reader.next()) this.deliver(p);
-      } catch (e) {
-        this.fail(e as Error);
-      }
-    });
-    socket.on('error', (e) => this.fail(e));
-    socket.on('close', () => this.fail(protocolError('the target closed the connection')));
+function loginStatusError(cls: number, detail: number, pairs: KeyList, ctx: LoginContext): IscsiError {
+  const offeredChap = ctx.offeredChap;
+  const code = (cls << 8) | detail;
+  const status = `0x${code.toString(16).padStart(4, '0')}`;
+  const statusText = STATUS_TEXT[code] ?? (cls === 2 ? 'initiator error' : cls === 3 ? 'target error' : 'unknown status');
+  const details = { status, statusClass: cls, statusDetail: detail, statusText };
+  if (cls === 1) {
+    const to = uniqueValue(pairs, 'TargetAddress');
+    if (to === undefined) throw protocolError(`a redirect (status ${status}) without a TargetAddress`, details);
+    return new RedirectError(to, detail === 0x02, status);
   }
-
-  private deliver(p: Pdu): void {
-    if (p.opcode === OP.NOP_IN || p.opcode === OP.ASYNC) return; // not part of the exchange
-    if (this.waiting) {
-      const w = this.waiting;
-      this.waiting = undefined;
-      w.resolve(p);
-    } else {
-      this.queue.push(p);
-    }
+  if (code === 0x0201) {
+    return offeredChap
+      ? new IscsiAuthError('DISCOVERY_AUTH_FAILED', `the target refused our CHAP credentials (status ${status})`, {
+          details,
+          hint: "check auth.username and auth.password against the target's discovery account",
+        })
+      : new IscsiAuthError('DISCOVERY_AUTH_REQUIRED', `the target requires authentication for discovery (status ${status})`, {
+          details,
+          hint: 'pass auth: { username, password } with its discovery CHAP account',
+        });
   }
+  if (code === 0x0203 || code === 0x0204) return new IscsiError('DISCOVERY_TARGET_NOT_FOUND', `the target was not found or was removed (status ${status}, ${statusText})`, { details });
+  if (code === 0x0301) return new IscsiError('DISCOVERY_SERVICE_UNAVAILABLE', `the target service is unavailable (status ${status})`, { details, hint: 'retry later' });
+  // tgtd (through 1.0.9x at least) takes CHAP_A=7 for SHA-1, not SHA-256, and fails our answer as malformed.
+  const hint =
+    cls !== 2
+      ? undefined
+      : ctx.chapAnswered && ctx.chapAnswered !== 'MD5'
+        ? `the target refused our ${ctx.chapAnswered} CHAP response as malformed; some targets (tgtd) get CHAP_A 6/7 wrong: offer MD5 (auth.algorithms)`
+        : ctx.chapOffered
+          ? `the target may speak none of the CHAP algorithms offered (${ctx.chapOffered}); most speak MD5`
+          : undefined;
+  return new IscsiError('DISCOVERY_LOGIN_REJECTED', `the target rejected the discovery login (status ${status}, ${statusText})`, { details, ...(hint ? { hint } : {}) });
+}
 
-  fail(e: Error): void {
-    if (this.failure) return;
-    this.failure = e;
-    this.socket.destroy();
-    const w = this.waiting;
-    this.waiting = undefined;
-    w?.reject(e);
-  }
-
-  async exchange(pdu: Buffer): Promise<Pdu> {
-    if (this.failure) throw this.failure;
-    this.socket.write(pdu);
-    const queued = this.queue.shift();
-    if (queued) return queued;
-    return new Promise<Pdu>((resolve, reject) => {
-      this.waiting = { resolve, reject };
-    });
-  }
-
-  close(): void {
-    this.failure ??= new Error('closed');
-    this.socket.destroy();
-  }
+function connectFailed(o: SessionOptions, e: unknown): IscsiError {
+  const err = e as NodeJS.ErrnoException;
+  const errnoName = typeof err?.code === 'string' ? err.code : undefined;
+  const from = o.localAddress ? ` from ${o.localAddress}` : '';
+  const hint =
+    errnoName === 'EADDRNOTAVAIL' || errnoName === 'EINVAL'
+      ? 'localAddress must be an address of this host, of the same family as the portal'
+      : errnoName === 'ECONNREFUSED'
+        ? 'nothing listens on that portal: check the address and port, and that the target runs'
+        : undefined;
+  return new IscsiError('DISCOVERY_CONNECT_FAILED', `cannot connect to ${net.isIP(o.host) === 6 ? `[${o.host}]` : o.host}:${o.port}${from}: ${errnoName ?? err?.message ?? String(e)}`, {
+    cause: e,
+    details: { errnoName, address: o.host, port: o.port, ...(o.localAddress ? { localAddress: o.localAddress } : {}) },
+    ...(hint ? { hint } : {}),
+  });
 }
 
 function connectSocket(o: SessionOptions): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const opts: net.NetConnectOpts = { host: o.host, port: o.port, ...(o.localAddress ? { localAddress: o.localAddress } : {}) };
-    const s = (o.connect ?? net.connect)(opts);
-    s.setNoDelay(true);
-    s.once('connect', () => resolve(s));
-    s.once('error', (e: NodeJS.ErrnoException) => {
+    let s: net.Socket;
+    try {
+      s = (o.connect ?? net.connect)(opts);
+    } catch (e) {
+      reject(connectFailed(o, e));
+      return;
+    }
+    // From here on an 'error' never goes unhandled, whoever owns the socket.
+    s.on('error', () => {});
+    const off = o.guard.onFire((e) => {
       s.destroy();
-      reject(new IscsiError('DISCOVERY_CONNECT_FAILED', `cannot connect to ${o.host}:${o.port}: ${e.code ?? e.message}`, { cause: e, details: { syscallCode: e.code } }));
+      reject(e);
     });
+    const onError = (e: Error) => {
+      off();
+      s.removeListener('connect', onConnect);
+      s.destroy();
+      reject(connectFailed(o, e));
+    };
+    const onConnect = () => {
+      off();
+      s.removeListener('error', onError);
+      if (typeof s.setNoDelay === 'function') s.setNoDelay(true);
+      resolve(s);
+    };
+    s.once('error', onError);
+    s.once('connect', onConnect);
   });
+}
+
+/** The socket, framed into target PDUs. NOP-In pings are answered; Async Messages are noted and skipped. */
+class Connection {
+  private readonly reader = new PduReader(MAX_RECV_DATA_SEGMENT_LENGTH);
+  private readonly queue: TargetPdu[] = [];
+  private waiter: { resolve: (p: TargetPdu) => void; reject: (e: unknown) => void } | undefined;
+  private failure: unknown;
+  private readonly unguard: () => void;
+  onPing: ((nop: NopIn) => void) | undefined;
+
+  constructor(
+    private readonly socket: net.Socket,
+    private readonly guard: Guard,
+  ) {
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (e: NodeJS.ErrnoException) => this.fail(this.closed(e.code)));
+    socket.on('close', () => this.fail(this.closed(undefined)));
+    this.unguard = guard.onFire((e) => this.fail(e));
+  }
+
+  private closed(errnoName: string | undefined): IscsiError {
+    const phase = this.guard.phase;
+    return new IscsiError('DISCOVERY_CONNECTION_CLOSED', `the target closed the connection during ${phase}${errnoName ? ` (${errnoName})` : ''}`, {
+      details: { phase, ...(errnoName ? { errnoName } : {}) },
+    });
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.failure !== undefined) return;
+    try {
+      this.reader.push(chunk);
+      for (let f = this.reader.next(); f; f = this.reader.next()) this.deliver(decodeTargetPdu(f));
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  private deliver(p: TargetPdu): void {
+    if (p.kind === 'nop-in') {
+      if (p.ttt !== RESERVED_TAG) this.onPing?.(p);
+      return;
+    }
+    // Async events (logout requested, connection about to drop, renegotiation): a discovery session is about
+    // to end anyway; a drop shows up as a close.
+    if (p.kind === 'async') return;
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = undefined;
+      w.resolve(p);
+      return;
+    }
+    if (this.queue.length >= LIMITS.queuedPdus) throw protocolError(`the target sent more than ${LIMITS.queuedPdus} PDUs nobody asked for`);
+    this.queue.push(p);
+  }
+
+  send(pdu: Buffer): void {
+    if (this.failure !== undefined) throw this.failure;
+    this.socket.write(pdu);
+  }
+
+  receive(): Promise<TargetPdu> {
+    const queued = this.queue.shift();
+    if (queued) return Promise.resolve(queued);
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.waiter = { resolve, reject };
+    });
+  }
+
+  fail(e: unknown): void {
+    if (this.failure !== undefined) return;
+    this.failure = e;
+    this.socket.destroy();
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.reject(e);
+  }
+
+  close(): void {
+    this.unguard();
+    this.fail(new Error('the discovery session is over'));
+  }
+}
+
+/** A random ISID of the "random" format (RFC 7143 §11.12.5): T=10b, A=0, B and C random, qualifier D random. */
+export function randomIsid(): Buffer {
+  const isid = randomBytes(6);
+  isid[0] = 0x80;
+  return isid;
+}
+
+/** Session-wide keys that mean nothing in a discovery session: answered Irrelevant if the target offers them. */
+const IRRELEVANT = new Set([
+  'MaxConnections', 'InitialR2T', 'ImmediateData', 'MaxBurstLength', 'FirstBurstLength', 'DefaultTime2Wait', 'DefaultTime2Retain',
+  'MaxOutstandingR2T', 'DataPDUInOrder', 'DataSequenceInOrder', 'TaskReporting', 'IFMarker', 'OFMarker', 'IFMarkInt', 'OFMarkInt',
+]);
+/** Keys a target declares (nothing to answer). */
+const DECLARATIVE = new Set(['MaxRecvDataSegmentLength', 'TargetAlias', 'TargetAddress', 'TargetPortalGroupTag', 'TargetName', 'InitiatorAlias']);
+const ANSWERS = new Set(['NotUnderstood', 'Irrelevant', 'Reject']);
+
+class Session {
+  private readonly isid = randomIsid();
+  private itt = randomBytes(4).readUInt32BE(0) & 0x7fffffff;
+  private cmdSN = 1;
+  private expStatSN = 0;
+  private tsih = 0;
+  chapAlgorithm: ChapAlgorithmName | undefined;
+
+  constructor(
+    private readonly conn: Connection,
+    private readonly o: SessionOptions,
+  ) {
+    conn.onPing = (nop) => {
+      // A target ping (TTT set) wants a NOP-Out back with the same TTT, its ping data echoed.
+      conn.send(encodeNopOut({ lun: nop.lun, itt: RESERVED_TAG, ttt: nop.ttt, cmdSN: this.cmdSN, expStatSN: this.expStatSN, data: nop.data }));
+    };
+  }
+
+  private newItt(): number {
+    this.itt = (this.itt + 1) & 0x7fffffff;
+    return this.itt;
+  }
+
+  private async expect<K extends TargetPdu['kind']>(kind: K, what: string): Promise<Extract<TargetPdu, { kind: K }>> {
+    const p = await this.conn.receive();
+    if (p.kind === 'reject') throw protocolError(`${describeReject(p)} (during ${this.o.guard.phase})`, { rejectReason: p.reason });
+    if (p.kind !== kind) throw protocolError(`expected a ${what}, got a ${p.kind} PDU`);
+    return p as Extract<TargetPdu, { kind: K }>;
+  }
+
+  /** One login request (and its C-bit continuations) → the response, its text reassembled. */
+  private async loginExchange(itt: number, csg: Stage, transit: boolean, nsg: Stage, pairs: KeyList, ctx: LoginContext): Promise<LoginResponse> {
+    let data = encodeKeys(pairs);
+    const parts: Buffer[] = [];
+    let bytes = 0;
+    for (let i = 0; ; i++) {
+      if (i >= LIMITS.loginExchanges) throw protocolError('the login response text never ended');
+      const more = i > 0; // asking for the rest of a response the target sent with the C bit
+      this.conn.send(
+        encodeLoginRequest({
+          transit: more ? false : transit,
+          continue: false,
+          csg,
+          nsg: more ? csg : nsg,
+          versionMax: 0,
+          versionMin: 0,
+          isid: this.isid,
+          tsih: this.tsih,
+          itt,
+          cid: 0,
+          cmdSN: this.cmdSN,
+          expStatSN: this.expStatSN,
+          data,
+        }),
+      );
+      data = Buffer.alloc(0);
+      const rsp = await this.expect('login', 'Login Response');
+      if (rsp.itt !== itt) throw protocolError(`a Login Response for task ${rsp.itt}, not ours (${itt})`);
+      this.expStatSN = (rsp.statSN + 1) >>> 0;
+      if (rsp.statusClass !== 0) throw loginStatusError(rsp.statusClass, rsp.statusDetail, safeKeys(rsp.data), ctx);
+      if (rsp.versionActive !== 0) throw protocolError(`the target speaks iSCSI version ${rsp.versionActive}, not 0`);
+      if (rsp.csg !== csg) throw protocolError(`a Login Response for stage ${rsp.csg} while we are in stage ${csg}`);
+      bytes += rsp.data.length;
+      if (bytes > LIMITS.loginTextBytes) throw protocolError(`more than ${LIMITS.loginTextBytes} bytes of login text`);
+      parts.push(rsp.data);
+      if (!rsp.continue) return { ...rsp, data: Buffer.concat(parts) };
+    }
+  }
+
+  async login(): Promise<void> {
+    const auth = this.o.auth;
+    const chap = auth ? new ChapInitiator(auth, (auth.algorithms?.length ? auth.algorithms : ['MD5' as const]).map((a) => CHAP_ALGORITHMS[a])) : undefined;
+    // With mutual CHAP configured, a target that does not authenticate itself is not acceptable.
+    const offersNone = !chap?.mutual;
+    const itt = this.newItt();
+    let csg: Stage = STAGE.SECURITY;
+    let state: 'offer' | 'chap-a' | 'chap-r' | 'done' = 'offer';
+    let send: KeyList = [
+      ['InitiatorName', this.o.initiatorName],
+      ['SessionType', 'Discovery'],
+      ['AuthMethod', chap ? (offersNone ? 'CHAP,None' : 'CHAP') : 'None'],
+    ];
+    let transit = true;
+    let nsg: Stage = STAGE.OPERATIONAL;
+    let declared = false;
+
+    for (let round = 0; ; round++) {
+      if (round >= LIMITS.loginExchanges) throw protocolError(`the login did not finish in ${LIMITS.loginExchanges} exchanges`);
+      const rsp = await this.loginExchange(itt, csg, transit, nsg, send, {
+        offeredChap: chap !== undefined,
+        chapAnswered: state === 'chap-r' ? this.chapAlgorithm : undefined,
+        chapOffered: state === 'chap-a' ? auth?.algorithms?.join(', ') ?? 'MD5' : undefined,
+      });
+      const keys = decodeKeys(rsp.data);
+      send = [];
+      if (csg === STAGE.SECURITY) {
+        if (state === 'offer') {
+          const method = uniqueValue(keys, 'AuthMethod');
+          if (method === 'CHAP' && chap) {
+            state = 'chap-a';
+          } else if (method === 'None' && offersNone) {
+            state = 'done';
+          } else if (method === undefined && rsp.transit && offersNone) {
+            state = 'done'; // a target that does not answer AuthMethod but moves on accepted None
+          } else if (method === 'Reject' || method === 'None' || method === 'CHAP') {
+            if (!chap) throw new IscsiAuthError('DISCOVERY_AUTH_REQUIRED', `the target does not accept AuthMethod=None for discovery (it answered ${method})`, { hint: 'pass auth: { username, password } with its discovery CHAP account' });
+            throw new IscsiAuthError(chap.mutual && method === 'None' ? 'DISCOVERY_MUTUAL_AUTH_FAILED' : 'DISCOVERY_AUTH_FAILED', `the target answered AuthMethod=${method} to our offer of ${offersNone ? 'CHAP,None' : 'CHAP'}`, {
+              details: { reason: 'method' },
+            });
+          } else {
+            throw protocolError(method === undefined ? 'the target did not answer AuthMethod' : `the target chose AuthMethod=${method.slice(0, 20)}, which we did not offer`);
+          }
+        } else if (state === 'chap-a') {
+          send = chap!.answer(uniqueValue(keys, 'CHAP_A'), uniqueValue(keys, 'CHAP_I'), uniqueValue(keys, 'CHAP_C'));
+          this.chapAlgorithm = (Object.keys(CHAP_ALGORITHMS) as ChapAlgorithmName[]).find((k) => String(CHAP_ALGORITHMS[k]) === uniqueValue(keys, 'CHAP_A'));
+          state = 'chap-r';
+        } else if (state === 'chap-r') {
+          if (chap!.mutual) chap!.verifyTarget(uniqueValue(keys, 'CHAP_N'), uniqueValue(keys, 'CHAP_R'));
+          state = 'done';
+        }
+      } else {
+        send = this.answerOperational(keys);
+      }
+
+      if (rsp.transit) {
+        if (rsp.nsg <= csg) throw protocolError(`the target moved from login stage ${csg} to stage ${rsp.nsg}`);
+        if (csg === STAGE.SECURITY && state !== 'done') throw protocolError('the target left the security stage before authentication finished');
+        csg = rsp.nsg;
+        if (csg === STAGE.FULL_FEATURE) {
+          this.tsih = rsp.tsih;
+          return;
+        }
+      }
+
+      if (csg === STAGE.SECURITY) {
+        if (state === 'chap-a') {
+          send = chap!.offer();
+          transit = false;
+        } else {
+          transit = true; // after CHAP_N/CHAP_R, or the target still has to move on
+          nsg = STAGE.OPERATIONAL;
+        }
+      } else {
+        if (!declared) {
+          send = [['HeaderDigest', 'None'], ['DataDigest', 'None'], ['MaxRecvDataSegmentLength', String(MAX_RECV_DATA_SEGMENT_LENGTH)], ...send];
+          declared = true;
+        }
+        transit = true;
+        nsg = STAGE.FULL_FEATURE;
+      }
+    }
+  }
+
+  /** Checks the target's operational keys; returns our answers to any keys it offered. */
+  private answerOperational(keys: KeyList): KeyList {
+    const answers: KeyList = [];
+    for (const [k, v] of keys) {
+      if (k === 'HeaderDigest' || k === 'DataDigest') {
+        // Our None answered (or declared back), or the target's own offer, which must include None.
+        if (v === 'None') continue;
+        if (!v.split(',').includes('None')) throw protocolError(`the target insists on ${k}=${v.slice(0, 20)}; a discovery session does without digests`);
+        answers.push([k, 'None']);
+      } else if (k === 'MaxRecvDataSegmentLength') {
+        if (!/^\d{1,8}$/.test(v) || Number(v) < 512 || Number(v) > 0xffffff) throw protocolError(`MaxRecvDataSegmentLength=${v.slice(0, 12)} is not 512..16777215`);
+      } else if (DECLARATIVE.has(k) || ANSWERS.has(v)) {
+        continue;
+      } else if (k === 'ErrorRecoveryLevel') {
+        answers.push([k, '0']);
+      } else if (IRRELEVANT.has(k)) {
+        answers.push([k, 'Irrelevant']);
+      } else {
+        answers.push([k, 'NotUnderstood']);
+      }
+    }
+    return answers;
+  }
+
+  async sendTargets(): Promise<{ pairs: KeyList; responses: number }> {
+    const itt = this.newItt();
+    let ttt = RESERVED_TAG;
+    let data = encodeKeys([['SendTargets', 'All']]);
+    const parts: Buffer[] = [];
+    let bytes = 0;
+    for (;;) {
+      if (parts.length >= LIMITS.textResponses) throw protocolError(`the SendTargets answer did not end within ${LIMITS.textResponses} Text Responses`);
+      this.conn.send(encodeTextRequest({ immediate: false, final: true, continue: false, lun: Buffer.alloc(8), itt, ttt, cmdSN: this.cmdSN, expStatSN: this.expStatSN, data }));
+      this.cmdSN = (this.cmdSN + 1) >>> 0;
+      data = Buffer.alloc(0);
+      const rsp: TextResponse = await this.expect('text', 'Text Response');
+      if (rsp.itt !== itt) throw protocolError(`a Text Response for task ${rsp.itt}, not ours (${itt})`);
+      this.expStatSN = (rsp.statSN + 1) >>> 0;
+      bytes += rsp.data.length;
+      if (bytes > LIMITS.textBytes) throw protocolError(`a SendTargets answer larger than ${LIMITS.textBytes} bytes`);
+      parts.push(rsp.data);
+      if (rsp.final) break;
+      // F=0 (with or without C): more to come; the target must give a transfer tag to continue with.
+      if (rsp.ttt === RESERVED_TAG) throw protocolError('a Text Response with more to come (F=0) but no target transfer tag');
+      ttt = rsp.ttt;
+    }
+    return { pairs: decodeKeys(Buffer.concat(parts, bytes)), responses: parts.length };
+  }
+
+  /** Logout (close the session). Never fails the discovery: the answer is already in. */
+  async logout(): Promise<void> {
+    try {
+      this.conn.send(encodeLogoutRequest({ reasonCode: 0, itt: this.newItt(), cid: 0, cmdSN: this.cmdSN, expStatSN: this.expStatSN }));
+    } catch {
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.conn.receive().then(
+        () => {},
+        () => {},
+      ),
+      new Promise<void>((r) => {
+        timer = setTimeout(r, Math.min(LIMITS.logoutGraceMs, this.o.guard.remaining()));
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+}
+
+/** Keys of a failed login response, for its TargetAddress: a malformed segment there is not worth a second error. */
+function safeKeys(data: Buffer): KeyList {
+  try {
+    return decodeKeys(data);
+  } catch {
+    return [];
+  }
 }
 
 /** Runs one discovery session and returns the raw SendTargets pairs. */
 export async function runDiscoverySession(o: SessionOptions): Promise<SessionResult> {
+  const g = o.guard;
+  if (g.failure) throw g.failure;
   const t0 = Date.now();
-  let conn: Connection | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  const stop = new Promise<never>((_, reject) => {
-    const remaining = o.deadline - Date.now();
-    const fire = (e: Error) => {
-      conn?.fail(e);
-      reject(e);
+  g.phase = 'connect';
+  const socket = await g.race(connectSocket(o));
+  const conn = new Connection(socket, g);
+  try {
+    const t1 = Date.now();
+    g.phase = 'login';
+    const session = new Session(conn, o);
+    await g.race(session.login());
+    const t2 = Date.now();
+    g.phase = 'text';
+    const { pairs, responses } = await g.race(session.sendTargets());
+    const t3 = Date.now();
+    g.phase = 'logout';
+    await session.logout();
+    // An abort wins even now; a deadline passing during the logout does not (the answer is complete).
+    const late: IscsiError | undefined = g.failure as IscsiError | undefined; // (narrowed by the check at the top)
+    if (late instanceof IscsiAbortError) throw late;
+    return {
+      pairs,
+      textResponses: responses,
+      ...(session.chapAlgorithm ? { chap: session.chapAlgorithm } : {}),
+      timings: { connectMs: t1 - t0, loginMs: t2 - t1, textMs: t3 - t2, logoutMs: Date.now() - t3 },
     };
-    timer = setTimeout(() => fire(new IscsiTimeoutError('DISCOVERY_TIMEOUT', `discovery at ${o.host}:${o.port} did not finish in time`)), Math.max(0, remaining));
-    onAbort = () => fire(new IscsiAbortError('discovery was aborted'));
-    if (o.signal?.aborted) onAbort();
-    else o.signal?.addEventListener('abort', onAbort, { once: true });
-  });
-  stop.catch(() => {});
-  try {
-    const socket = await Promise.race([connectSocket(o), stop]);
-    conn = new Connection(socket);
-    const tConnect = Date.now();
-    const run = session(conn, o);
-    const { pairs, loginDone, textResponses } = await Promise.race([run, stop]);
-    const tEnd = Date.now();
-    return { pairs, textResponses, timings: { connectMs: tConnect - t0, loginMs: loginDone - tConnect, textMs: tEnd - loginDone } };
   } finally {
-    clearTimeout(timer);
-    if (onAbort) o.signal?.removeEventListener('abort', onAbort);
-    conn?.close();
+    conn.close();
   }
-}
-
-async function session(conn: Connection, o: SessionOptions): Promise<{ pairs: KeyList; loginDone: number; textResponses: number }> {
-  const isid = Buffer.concat([Buffer.from([0x80]), randomBytes(5)]); // type "random" (RFC 7143 §11.12.5)
-  const lun = Buffer.concat([isid, Buffer.alloc(2)]); // TSIH 0: a new session
-  const itt = randomBytes(4).readUInt32BE(0) & 0x7fffffff;
-  let cmdSN = 1;
-  let expStatSN = 0;
-  let tsih = 0;
-
-  const loginPdu = (csg: number, nsg: number, transit: boolean, pairs: KeyList) => {
-    lun.writeUInt16BE(tsih, 6);
-    return encodePdu({
-      opcode: OP.LOGIN_REQ, immediate: true, flags: (transit ? 0x80 : 0) | (csg << 2) | nsg, lun, itt, w20: 0, w24: cmdSN, w28: expStatSN, data: encodeKeys(pairs),
-    });
-  };
-  const checkLoginRsp = (p: Pdu): KeyList => {
-    if (p.opcode === OP.REJECT) throw protocolError('the target rejected a login PDU');
-    if (p.opcode !== OP.LOGIN_RSP) throw protocolError(`expected a login response, got opcode 0x${p.opcode.toString(16)}`);
-    if (p.itt !== itt) throw protocolError('login response for another task');
-    expStatSN = (p.w24 + 1) >>> 0;
-    tsih = p.lun.readUInt16BE(6);
-    const pairs = decodeKeys(p.data);
-    if (p.statusClass === 1) throw new RedirectError(lastValue(pairs, 'TargetAddress') ?? '');
-    if (p.statusClass !== 0) throw loginFailure(p.statusClass, p.statusDetail);
-    return pairs;
-  };
-
-  const base: KeyList = [['InitiatorName', o.initiatorName], ['SessionType', 'Discovery']];
-  // Security stage (0), then operational (1), then full feature (3).
-  let csg = 0;
-  let exchanges = 0;
-  const auth = o.auth;
-  const algs: number[] = (auth?.algorithms ?? ["MD5" as const]).map((a) => CHAP_ALGS[a]);
-  let mutual: { id: number; challenge: Buffer; alg: number } | undefined;
-  let first: KeyList = [...base, ['AuthMethod', auth ? 'CHAP,None' : 'None']];
-  let chapPending = false;
-  let operationalSent = false;
-  for (;;) {
-    if (++exchanges > MAX_EXCHANGES) throw protocolError('login negotiation did not converge');
-    let send: KeyList;
-    let transit = true;
-    let nsg = csg === 0 ? 1 : 3;
-    if (csg === 0) {
-      send = first;
-      first = [];
-      if (chapPending) transit = false;
-    } else {
-      // Declare our operational keys once; later rounds only answer the target (RFC 7143 §6.2).
-      send = operationalSent ? [] : [['HeaderDigest', 'None'], ['DataDigest', 'None'], ['MaxRecvDataSegmentLength', '32768']];
-      operationalSent = true;
-      nsg = 3;
-    }
-    const rsp = await conn.exchange(loginPdu(csg, nsg, transit, send));
-    const pairs = checkLoginRsp(rsp);
-    const rspTransit = (rsp.flags & 0x80) !== 0;
-    const rspNsg = rsp.flags & 0x03;
-    if (csg === 0) {
-      const method = lastValue(pairs, 'AuthMethod');
-      const chapA = lastValue(pairs, 'CHAP_A');
-      const chapC = lastValue(pairs, 'CHAP_C');
-      if (method === 'CHAP' && !chapA && !chapC) {
-        if (!auth) throw new IscsiError('DISCOVERY_AUTH_REQUIRED', 'the target requires CHAP for discovery', { hint: 'pass auth: { username, password }' });
-        first = [['CHAP_A', algs.join(',')]];
-        chapPending = true;
-        continue;
-      }
-      if (chapA && chapC) {
-        const alg = Number(chapA);
-        if (!algs.includes(alg)) throw protocolError(`the target chose CHAP_A=${chapA}, which was not offered`);
-        const id = Number(lastValue(pairs, 'CHAP_I'));
-        if (!Number.isInteger(id) || id < 0 || id > 255) throw protocolError('CHAP_I is not 0..255');
-        const challenge = decodeBinary(chapC, 'CHAP_C');
-        if (challenge.length === 0 || challenge.length > 1024) throw protocolError('CHAP_C length out of range');
-        const reply: KeyList = [['CHAP_N', auth!.username], ['CHAP_R', encodeHex(chapResponse(alg, id, auth!.password, challenge))]];
-        if (auth!.usernameIn !== undefined && auth!.passwordIn !== undefined) {
-          mutual = { ...newChallenge(alg), alg };
-          if (sameBytes(mutual.challenge, challenge)) throw new IscsiError('DISCOVERY_MUTUAL_AUTH_FAILED', 'the target reflected our CHAP challenge');
-          reply.push(['CHAP_I', String(mutual.id)], ['CHAP_C', encodeHex(mutual.challenge)]);
-        }
-        first = reply;
-        chapPending = false;
-        continue;
-      }
-      if (mutual) {
-        const n = lastValue(pairs, 'CHAP_N');
-        const r = lastValue(pairs, 'CHAP_R');
-        if (n !== auth!.usernameIn || !r || !sameBytes(decodeBinary(r, 'CHAP_R'), chapResponse(mutual.alg, mutual.id, auth!.passwordIn!, mutual.challenge))) {
-          throw new IscsiError('DISCOVERY_MUTUAL_AUTH_FAILED', 'the target did not prove it knows the mutual CHAP secret', { hint: 'check auth.usernameIn / auth.passwordIn' });
-        }
-        mutual = undefined;
-      }
-      if (rspTransit) {
-        csg = rspNsg === 3 ? 3 : 1;
-      }
-      if (csg === 3) break;
-      continue;
-    }
-    if (rspTransit && rspNsg === 3) break;
-  }
-  const loginDone = Date.now();
-
-  // Text SendTargets=All, following continuations (C bit) with the target transfer tag.
-  const chunks: Buffer[] = [];
-  let total = 0;
-  let ttt = 0xffffffff;
-  let data = encodeKeys([['SendTargets', 'All']]);
-  for (let i = 0; ; i++) {
-    if (i > 1024) throw protocolError('text response did not end');
-    const req = encodePdu({ opcode: OP.TEXT_REQ, flags: 0x80, itt: (itt + 1) >>> 0, w20: ttt, w24: cmdSN, w28: expStatSN, data, lun: Buffer.alloc(8) });
-    cmdSN = (cmdSN + 1) >>> 0;
-    const rsp = await conn.exchange(req);
-    if (rsp.opcode === OP.REJECT) throw protocolError('the target rejected the SendTargets request');
-    if (rsp.opcode !== OP.TEXT_RSP) throw protocolError(`expected a text response, got opcode 0x${rsp.opcode.toString(16)}`);
-    expStatSN = (rsp.w24 + 1) >>> 0;
-    total += rsp.data.length;
-    if (total > MAX_TEXT_BYTES) throw protocolError('SendTargets response larger than 4 MiB');
-    chunks.push(rsp.data);
-    const final = (rsp.flags & 0x80) !== 0;
-    const cont = (rsp.flags & 0x40) !== 0;
-    if (final && !cont) break;
-    ttt = rsp.w20;
-    data = Buffer.alloc(0);
-  }
-  const pairs = decodeKeys(Buffer.concat(chunks));
-
-  // Logout (close the session); a target that just closes is fine too.
-  try {
-    await conn.exchange(encodePdu({ opcode: OP.LOGOUT_REQ, immediate: true, flags: 0x80, itt: (itt + 2) >>> 0, w24: cmdSN, w28: expStatSN }));
-  } catch {
-    // the answer to a logout changes nothing: the targets are already known
-  }
-  return { pairs, loginDone, textResponses: chunks.length };
 }

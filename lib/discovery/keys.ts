@@ -1,40 +1,105 @@
-// Text keys of login and text PDUs: `key=value` pairs, each NUL-terminated (RFC 7143 §6).
+// Text keys of Login and Text PDUs (RFC 7143 §6.1): `key=value` pairs, each terminated by a NUL, in UTF-8.
+// Decoding is bounded (key length, value length, number of pairs, total bytes) and strict about the syntax;
+// every failure is DISCOVERY_PROTOCOL_ERROR. Encoding checks our own pairs the same way.
+import { IscsiValidationError } from '../errors';
 import { protocolError } from './pdu';
-
-export const MAX_KEY = 63;
-export const MAX_VALUE = 8192;
-export const MAX_PAIRS = 65536;
 
 export type KeyList = Array<[string, string]>;
 
-export function encodeKeys(pairs: KeyList): Buffer {
-  return Buffer.from(pairs.map(([k, v]) => `${k}=${v}\0`).join(''), 'utf8');
+export interface KeyLimits {
+  /** RFC 7143: a key name is at most 63 bytes. */
+  maxKeyBytes: number;
+  /**
+   * RFC 7143 allows 255 bytes unless a key says otherwise; CHAP values reach 2 + 2 × 1024 hex digits, and
+   * vendors send long values, so we allow 8192.
+   */
+  maxValueBytes: number;
+  maxPairs: number;
+  maxBytes: number;
 }
 
-/** Parses a complete (reassembled) key segment. Rejects malformed or oversized pairs. */
-export function decodeKeys(data: Buffer): KeyList {
+export const DEFAULT_KEY_LIMITS: KeyLimits = {
+  maxKeyBytes: 63,
+  maxValueBytes: 8192,
+  maxPairs: 100_000,
+  maxBytes: 16 * 1024 * 1024,
+};
+
+/**
+ * Key names: letters, digits, `.` `-` `+` `@` `_`, starting with a capital letter (RFC 7143 §6.1); `#` is
+ * allowed for the IANA-registered `X#` extension keys.
+ */
+const KEY_NAME = /^[A-Z][A-Za-z0-9.\-+@_#]*$/;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Builds a data segment from pairs. Throws IscsiValidationError for a pair that cannot be sent as is. */
+export function encodeKeys(pairs: KeyList, limits: KeyLimits = DEFAULT_KEY_LIMITS): Buffer {
+  const parts: Buffer[] = [];
+  for (const [key, value] of pairs) {
+    if (!KEY_NAME.test(key) || Buffer.byteLength(key) > limits.maxKeyBytes) {
+      throw new IscsiValidationError('INVALID_TEXT_KEY', `${JSON.stringify(key.slice(0, 80))} is not a valid iSCSI key name`);
+    }
+    // The value is not quoted: it may be a user name; it is never a secret (those are hashed before they get here).
+    if (value.includes('\0')) throw new IscsiValidationError('INVALID_TEXT_VALUE', `the value of ${key} contains a NUL byte`);
+    if (Buffer.byteLength(value) > limits.maxValueBytes) throw new IscsiValidationError('INVALID_TEXT_VALUE', `the value of ${key} is longer than ${limits.maxValueBytes} bytes`);
+    parts.push(Buffer.from(`${key}=${value}\0`, 'utf8'));
+  }
+  return Buffer.concat(parts);
+}
+
+/**
+ * Parses a complete (reassembled) data segment. Empty entries (NUL padding) are skipped; a last pair without
+ * its NUL is accepted, since the segment's end bounds it. Keys may repeat (SendTargets repeats TargetName and
+ * TargetAddress); see `uniqueValue` for negotiation keys.
+ */
+export function decodeKeys(data: Buffer, limits: KeyLimits = DEFAULT_KEY_LIMITS): KeyList {
+  if (data.length > limits.maxBytes) throw protocolError(`a text segment of ${data.length} bytes exceeds ${limits.maxBytes}`);
   const out: KeyList = [];
   let start = 0;
   while (start < data.length) {
     let end = data.indexOf(0, start);
-    if (end < 0) end = data.length; // tolerate a missing final NUL
+    if (end < 0) end = data.length;
     if (end > start) {
-      const text = data.toString('utf8', start, end);
-      const eq = text.indexOf('=');
-      if (eq <= 0) throw protocolError(`text pair without "=": ${JSON.stringify(text.slice(0, 40))}`);
-      const key = text.slice(0, eq);
-      const value = text.slice(eq + 1);
-      if (key.length > MAX_KEY || !/^[A-Za-z0-9.\-+@_]+$/.test(key)) throw protocolError(`invalid key ${JSON.stringify(key.slice(0, 70))}`);
-      if (value.length > MAX_VALUE) throw protocolError(`value of ${key} is longer than ${MAX_VALUE}`);
+      const eq = data.indexOf(0x3d, start); // '='
+      if (eq < 0 || eq >= end) throw protocolError(`a text pair has no "=" (${JSON.stringify(printable(data.subarray(start, Math.min(end, start + 40))))})`);
+      if (eq === start) throw protocolError('a text pair has an empty key');
+      if (eq - start > limits.maxKeyBytes) throw protocolError(`a key is longer than ${limits.maxKeyBytes} bytes`);
+      if (end - eq - 1 > limits.maxValueBytes) throw protocolError(`a value is longer than ${limits.maxValueBytes} bytes`);
+      let key: string;
+      let value: string;
+      try {
+        key = utf8.decode(data.subarray(start, eq));
+        value = utf8.decode(data.subarray(eq + 1, end));
+      } catch {
+        throw protocolError('a text pair is not valid UTF-8');
+      }
+      if (!KEY_NAME.test(key)) throw protocolError(`invalid key name ${JSON.stringify(printable(Buffer.from(key)))}`);
+      if (out.length >= limits.maxPairs) throw protocolError(`more than ${limits.maxPairs} text pairs`);
       out.push([key, value]);
-      if (out.length > MAX_PAIRS) throw protocolError('too many text pairs');
     }
     start = end + 1;
   }
   return out;
 }
 
+/** The value of `key`, undefined if absent; a key given twice (with different values) is a protocol error. */
+export function uniqueValue(pairs: KeyList, key: string): string | undefined {
+  let found: string | undefined;
+  for (const [k, v] of pairs) {
+    if (k !== key) continue;
+    if (found !== undefined && found !== v) throw protocolError(`the target sent ${key} twice`);
+    found = v;
+  }
+  return found;
+}
+
 export function lastValue(pairs: KeyList, key: string): string | undefined {
   for (let i = pairs.length - 1; i >= 0; i--) if (pairs[i]![0] === key) return pairs[i]![1];
   return undefined;
+}
+
+/** For messages: at most 40 characters, control characters replaced. */
+export function printable(b: Buffer): string {
+  return b.toString('latin1').slice(0, 40).replace(/[^\x20-\x7e]/g, '?');
 }

@@ -1,13 +1,17 @@
-// SendTargets=All responses: TargetName followed by its TargetAddress entries (RFC 7143 §13.3, App. C).
+// The answer to SendTargets=All (RFC 7143 §13.3 and Appendix C): each TargetName is followed by the
+// TargetAddress entries of its portals, "host[:port][,tpgt]", host being an IPv4 address, a bracketed IPv6
+// address or a DNS name. A target with no TargetAddress is reachable where it was discovered.
+import { isIP } from 'node:net';
 import { protocolError } from './pdu';
-import type { KeyList } from './keys';
+import { printable, type KeyList } from './keys';
 
 export interface DiscoveredPortal {
+  /** IP address (IPv6 without brackets) or host name, as the target gave it. */
   address: string;
   port: number;
-  /** -1 when the target gave no portal group tag. */
+  /** Target portal group tag; -1 when the target gave none (a target listed without any TargetAddress). */
   tpgt: number;
-  /** "a.b.c.d:port" or "[v6]:port" */
+  /** "a.b.c.d:port", "[v6]:port" or "name:port" */
   portal: string;
 }
 
@@ -16,33 +20,78 @@ export interface DiscoveredTarget {
   portals: DiscoveredPortal[];
 }
 
+export const DEFAULT_ISCSI_PORT = 3260;
+/** RFC 7143: iSCSI names are at most 223 bytes. */
+const MAX_NAME_BYTES = 223;
+const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
+
 export const formatPortal = (address: string, port: number) => (address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`);
 
-/** "host[:port][,tpgt]" with host an IPv4 address, a [IPv6] literal or a DNS name. */
-export function parseTargetAddress(v: string): DiscoveredPortal {
-  const m = /^(?:\[([0-9A-Fa-f:.%a-zA-Z]+)\]|([^:,[\]\s]+))(?::(\d{1,5}))?(?:,(\d{1,5}))?$/.exec(v);
-  if (!m) throw protocolError(`TargetAddress ${JSON.stringify(v.slice(0, 80))} is not host[:port][,tpgt]`);
-  const address = (m[1] ?? m[2])!;
-  const port = m[3] === undefined ? 3260 : Number(m[3]);
-  const tpgt = m[4] === undefined ? -1 : Number(m[4]);
-  if (port < 1 || port > 65535 || tpgt > 65535) throw protocolError(`TargetAddress ${JSON.stringify(v)} has an out-of-range port or tag`);
+function number(text: string, max: number, min: number, what: string, whole: string): number {
+  if (!/^\d{1,5}$/.test(text) || Number(text) < min || Number(text) > max) throw protocolError(`TargetAddress ${JSON.stringify(whole.slice(0, 80))} has an invalid ${what}`);
+  return Number(text);
+}
+
+/**
+ * "host[:port][,tpgt]": `192.0.2.1:3260,1`, `[2001:db8::1]:3260,1`, `[fe80::1%eth0]`, `san.example:3261`,
+ * `san.example,2`. An unbracketed IPv6 address (which some old targets send) is taken whole, with the default port.
+ */
+export function parseTargetAddress(value: string): DiscoveredPortal {
+  if (value.length === 0 || value.length > 255) throw protocolError('a TargetAddress is empty or longer than 255 bytes');
+  const bad = () => protocolError(`TargetAddress ${JSON.stringify(printable(Buffer.from(value)))} is not host[:port][,tpgt]`);
+  let rest = value;
+  let tpgt = -1;
+  const comma = rest.lastIndexOf(',');
+  if (comma >= 0) {
+    tpgt = number(rest.slice(comma + 1), 65535, 0, 'portal group tag', value);
+    rest = rest.slice(0, comma);
+  }
+  let address: string;
+  let port = DEFAULT_ISCSI_PORT;
+  if (rest.startsWith('[')) {
+    const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(rest);
+    if (!m || isIP(m[1]!) !== 6) throw bad();
+    address = m[1]!;
+    if (m[2] !== undefined) port = number(m[2], 65535, 1, 'port', value);
+  } else if (isIP(rest) === 6) {
+    address = rest;
+  } else {
+    const colon = rest.indexOf(':');
+    address = colon < 0 ? rest : rest.slice(0, colon);
+    if (colon >= 0) port = number(rest.slice(colon + 1), 65535, 1, 'port', value);
+    const looksNumeric = /^[\d.]+$/.test(address);
+    if (looksNumeric ? isIP(address) !== 4 : !HOST_NAME.test(address)) throw bad();
+  }
   return { address, port, tpgt, portal: formatPortal(address, port) };
 }
 
-/** Groups the pairs by target; a target without any TargetAddress is reachable at the discovery portal. */
+/**
+ * Groups the pairs by target, in the target's order. A TargetName listed twice is merged; a portal listed
+ * twice for a target is kept once. Other keys (TargetAlias, vendor keys) are ignored. A target without any
+ * TargetAddress gets the discovery portal, with tpgt -1.
+ */
 export function parseSendTargets(pairs: KeyList, discovery: { address: string; port: number }): DiscoveredTarget[] {
-  const out: DiscoveredTarget[] = [];
-  let cur: DiscoveredTarget | undefined;
-  for (const [k, v] of pairs) {
-    if (k === 'TargetName') {
-      if (v.length === 0 || v.length > 223) throw protocolError('TargetName is empty or longer than 223 bytes');
-      cur = { name: v, portals: [] };
-      out.push(cur);
-    } else if (k === 'TargetAddress') {
-      if (!cur) throw protocolError('TargetAddress before any TargetName');
-      cur.portals.push(parseTargetAddress(v));
+  const byName = new Map<string, DiscoveredTarget>();
+  let current: DiscoveredTarget | undefined;
+  for (const [key, value] of pairs) {
+    if (key === 'TargetName') {
+      if (value.length === 0 || Buffer.byteLength(value) > MAX_NAME_BYTES || /[\x00-\x20\x7f]/.test(value)) {
+        throw protocolError(`TargetName ${JSON.stringify(printable(Buffer.from(value)))} is empty, longer than ${MAX_NAME_BYTES} bytes or has spaces or control characters`);
+      }
+      current = byName.get(value);
+      if (!current) {
+        current = { name: value, portals: [] };
+        byName.set(value, current);
+      }
+    } else if (key === 'TargetAddress') {
+      if (!current) throw protocolError('a TargetAddress came before any TargetName');
+      const p = parseTargetAddress(value);
+      if (!current.portals.some((q) => q.portal === p.portal && q.tpgt === p.tpgt)) current.portals.push(p);
+    } else if (key === 'SendTargets') {
+      throw protocolError(`the target answered SendTargets=${value.slice(0, 20)}`);
     }
   }
+  const out = [...byName.values()];
   for (const t of out) {
     if (t.portals.length === 0) t.portals.push({ address: discovery.address, port: discovery.port, tpgt: -1, portal: formatPortal(discovery.address, discovery.port) });
   }
