@@ -127,7 +127,9 @@ describe('iscsid socket client (mock iscsid, private network namespace)', () => 
     expect(log[0]).toBe('16104 13 7');
     const closed = Number(log[1]?.split(' ')[1]);
     expect(closed).toBeGreaterThan(100);
-    expect(closed).toBeLessThan(1500); // terminate() after ~200 ms; without the cleanup hook: process exit at 3000 ms
+    // terminate() comes after ~200 ms; without the cleanup hook the connection lives until process exit at
+    // 3000 ms. The margin absorbs a loaded 2-core CI machine.
+    expect(closed).toBeLessThan(2500);
   });
 
   it('no listener is ISCSID_NOT_RUNNING with what to do', () => {
