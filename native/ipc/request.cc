@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <atomic>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -30,10 +31,11 @@ struct Call {
   NativeError error;
   Napi::Promise::Deferred deferred;
   Napi::ThreadSafeFunction tsfn;
-  // Cancels the exchange if the environment (a Worker, or the main thread at exit) goes away first, so that
-  // the thread and its connection to iscsid do not outlive it until the deadline. JS thread only.
-  Napi::Env::CleanupHook<std::function<void()>> cleanup;
-  bool cleanup_ran = false;
+  // The exchange's thread. Detached once the promise settles; joined if the environment goes away first.
+  std::thread thread;
+  std::atomic<bool> env_gone{false};
+  // The env cleanup hook's argument while it is registered (JS thread only).
+  std::shared_ptr<Call>* hook = nullptr;
 
   explicit Call(Napi::Env env) : deferred(Napi::Promise::Deferred::New(env)) {}
 
@@ -43,13 +45,30 @@ struct Call {
     ssize_t ignored = write(cancel_fd.get(), &one, sizeof one);
     (void)ignored;
   }
-
-  // JS thread, once the call is settled.
-  void DropCleanup(Napi::Env env) {
-    if (!cleanup_ran && !cleanup.IsEmpty()) cleanup.Remove(env);
-    cleanup_ran = true;
-  }
 };
+
+// A Worker (or the main thread at exit) is going away with this request in flight. Cancel the exchange and
+// wait for its thread, so that the thread never touches the thread-safe function after its teardown (which
+// crashed the process in every run where the thread outlived the environment).
+void OnEnvTeardown(void* arg) {
+  auto* holder = static_cast<std::shared_ptr<Call>*>(arg);
+  std::shared_ptr<Call> call = *holder;
+  delete holder;
+  call->hook = nullptr;
+  call->env_gone = true;
+  call->Cancel();
+  if (call->thread.joinable()) call->thread.join();
+}
+
+// JS thread, once the promise settles: the hook is not needed any more and the thread may end on its own.
+void Settled(napi_env env, Call& call) {
+  if (call.hook != nullptr) {
+    napi_remove_env_cleanup_hook(env, OnEnvTeardown, call.hook);
+    delete call.hook;
+    call.hook = nullptr;
+  }
+  if (call.thread.joinable()) call.thread.detach();
+}
 
 std::string CString(const char* p, size_t max) { return std::string(p, strnlen(p, max)); }
 
@@ -122,20 +141,21 @@ Napi::Value IpcRequest(const Napi::CallbackInfo& info) {
   call->cancel_fd = UniqueFd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!call->cancel_fd) ThrowTypeError(env, "eventfd failed");
   call->tsfn = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "openiscsi:ipcRequest", 0, 1);
-  // Added after the thread-safe function, so that at teardown it runs first (hooks run in reverse order).
-  std::weak_ptr<Call> weak = call;
-  call->cleanup = env.AddCleanupHook(std::function<void()>([weak]() {
-    if (auto c = weak.lock()) {
-      c->cleanup_ran = true;
-      c->Cancel();
-    }
-  }));
+  call->hook = new std::shared_ptr<Call>(call);
+  if (napi_add_env_cleanup_hook(env, OnEnvTeardown, call->hook) != napi_ok) {
+    delete call->hook;
+    call->hook = nullptr;
+  }
 
   try {
-    std::thread([call]() {
+    call->thread = std::thread([call]() {
       Exchange(call->socket_name, call->request, call->timeout_ms, call->cancel_fd.get(), &call->response, &call->error);
+      if (call->env_gone) {
+        call->tsfn.Release();
+        return;
+      }
       call->tsfn.BlockingCall([call](Napi::Env env, Napi::Function) {
-        call->DropCleanup(env);
+        Settled(env, *call);
         if (!call->error.ok()) {
           call->deferred.Reject(ToJsError(env, call->error).Value());
         } else {
@@ -143,9 +163,9 @@ Napi::Value IpcRequest(const Napi::CallbackInfo& info) {
         }
       });
       call->tsfn.Release();
-    }).detach();
+    });
   } catch (const std::system_error& e) {
-    call->DropCleanup(env);
+    Settled(env, *call);
     call->tsfn.Release();
     call->deferred.Reject(ToJsError(env, NativeError{EAGAIN, "ISCSID_COMM_ERR", std::string("cannot start a thread for the request: ") + e.what()}).Value());
   }

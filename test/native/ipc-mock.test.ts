@@ -132,6 +132,23 @@ describe('iscsid socket client (mock iscsid, private network namespace)', () => 
     expect(closed).toBeLessThan(2500);
   });
 
+  it('a Worker that goes away mid-request never crashes the process, before or after the deadline', () => {
+    // Both races crashed an earlier version: the thread finishing during the Worker's teardown, and after it.
+    for (const [timeoutMs, liveMs] of [[20000, 800], [600, 1500]] as const) {
+      for (let i = 0; i < 4; i++) {
+        const worker = `require(${JSON.stringify(path.join(root, 'dist/ipc.js'))})
+          .iscsidRequest('SESSION_INFO', { family: '2.1.1', sid: 7, timeoutMs: ${timeoutMs} }).catch(() => {});
+          setTimeout(() => require('node:worker_threads').parentPort.postMessage('sent'), 50);`;
+        const driver = `
+          const w = new (require('node:worker_threads').Worker)(${JSON.stringify(worker)}, { eval: true });
+          w.once('message', () => setTimeout(() => w.terminate(), 50));
+          setTimeout(() => console.log('RESULT ' + JSON.stringify({ ms: ${liveMs} })), ${liveMs});`;
+        const { out } = run('silent', 'SESSION_INFO', { driver });
+        expect(out.ms).toBe(liveMs);
+      }
+    }
+  });
+
   it('no listener is ISCSID_NOT_RUNNING with what to do', () => {
     const driver = `require(${JSON.stringify(path.join(root, 'dist/ipc.js'))}).iscsidRequest('CONFIG_FILE', { family: '2.1.1', timeoutMs: 1000 }).catch((e) => console.log(JSON.stringify({ code: e.code, message: e.message })))`;
     const res = spawnSync('unshare', ['-n', process.execPath, '-e', driver], { encoding: 'utf8' });
