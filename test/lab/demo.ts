@@ -25,7 +25,7 @@ async function main(): Promise<void> {
       offloadModules: true,
       targets: [
         { iqn: 'iqn.2026-11.org.openiscsi:demo.db', luns: 2 },
-        { iqn: 'iqn.2026-11.org.openiscsi:demo.logs', luns: 1 },
+        { iqn: 'iqn.2026-11.org.openiscsi:demo.logs', luns: 2 },
       ],
       onProgress: step,
     });

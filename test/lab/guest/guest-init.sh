@@ -1,32 +1,60 @@
 #!/bin/bash
-# Runs inside the guest (chrooted into the host's read-only root): loads the iSCSI modules, gives iscsid
-# and tgtd writable state on tmpfs, starts both, then hands over to the agent that serves the host.
-# Kernel command line options: lab.offload=1 (load the offload transports and ib_iser), lab.agent=PATH.
+# Runs inside the guest (chrooted into the host's read-only root): starts the agent that serves the host
+# (node takes seconds to start under emulation, so it starts first and in parallel), loads the iSCSI
+# modules, gives iscsid and tgtd writable state on tmpfs, starts both, then tells the agent it may report
+# ready. Kernel command line options (set by lab.ts): lab.agent=PATH lab.node=PATH, lab.offload=1 (load the
+# offload transports), lab.iser=1 (load ib_iser), lab.trace=1.
 set -u
 say() { echo "LAB: $*"; }
-opt() { tr ' ' '\n' </proc/cmdline | sed -n "s/^lab\.$1=//p" | tail -1; }
-M="modprobe -d $KROOT"
+# every process start costs tens of milliseconds under emulation: shell builtins where possible
+declare -A opt=()
+read -r -a cmdline </proc/cmdline
+for a in "${cmdline[@]}"; do [[ $a == lab.*=* ]] && opt[${a%%=*}]=${a#*=}; done
+uptime() { local up _; read -r up _ </proc/uptime; echo "$up"; }
+ready=/run/openiscsi-lab/ready
+# lab.trace=1 (OPENISCSI_LAB_TRACE=1 on the host): every command on the console with the guest's clock
+[ "${opt[lab.trace]:-}" = 1 ] && { PS4='+ ${EPOCHREALTIME} '; set -x; }
 
-for m in crc32c_generic libcrc32c iscsi_tcp sd_mod; do $M "$m" || say "modprobe $m failed"; done
-if [ "$(opt offload)" = 1 ]; then
-  for m in cxgb4i bnx2i be2iscsi qla4xxx qedi cxgb3i ib_iser; do $M "$m" 2>/dev/null || say "modprobe $m failed"; done
+ports=(/dev/vport*p1)
+port=${ports[0]}
+[ -e "$port" ] || { say "no virtio-serial port (virtio_console not loaded?)"; exit 1; }
+node=${opt[lab.node]:-}
+[ -x "$node" ] || node=$(command -v node) || { say "no node in the guest"; exit 1; }
+mkdir -p /run/openiscsi-lab
+LAB_READY_FILE=$ready "$node" "${opt[lab.agent]:-}" "$port" &
+agent=$!
+
+# The offload transports and iser register without hardware; loading them takes seconds, so in parallel.
+extra=()
+[ "${opt[lab.offload]:-}" = 1 ] && extra+=(cxgb4i bnx2i be2iscsi qla4xxx qedi cxgb3i)
+[ "${opt[lab.iser]:-}" = 1 ] && extra+=(ib_iser)
+if ((${#extra[@]})); then
+  modprobe -a -d "$KROOT" "${extra[@]}" || say "modprobe failed for some of: ${extra[*]}" &
+  extra_pid=$!
 fi
+# crc32c is required: without it the login fails ("crc32c loading error")
+mods=(crc32c_generic libcrc32c iscsi_tcp sd_mod)
+modprobe -a -d "$KROOT" "${mods[@]}" || say "modprobe failed for some of: ${mods[*]}"
 
 ip link set lo up
-mkdir -p /run/lock /tmp/etc-iscsi /tmp/tgt
+mkdir -p /run/lock/iscsi /run/tgtd /tmp/etc-iscsi /tmp/tgt
 cp -a /etc/iscsi/. /tmp/etc-iscsi/ 2>/dev/null
 mount --bind /tmp/etc-iscsi /etc/iscsi
 rm -rf /etc/iscsi/nodes/* /etc/iscsi/send_targets/* /etc/iscsi/ifaces/* 2>/dev/null
 echo "InitiatorName=iqn.2026-11.org.openiscsi:lab-guest" >/etc/iscsi/initiatorname.iscsi
 # Never let iscsiadm try to start a service manager in here.
 sed -i 's|^iscsid.startup.*|iscsid.startup = /bin/true|' /etc/iscsi/iscsid.conf
-mkdir -p /run/tgtd /run/lock/iscsi
 
 tgtd --iscsi portal=127.0.0.1:3260 || say "tgtd failed to start"
 iscsid || say "iscsid failed to start"
-for _ in $(seq 50); do [ -S /var/run/tgtd/socket.0 ] && break; sleep 0.1; done
-say "services up"
+# both listen before they are useful: tgtd's control socket, iscsid's abstract management socket
+for ((i = 0; i < 100; i++)); do
+  [ -S /run/tgtd/socket.0 ] && grep -q '@ISCSIADM_ABSTRACT_NAMESPACE' /proc/net/unix && break
+  sleep 0.05
+done
+[ -n "${extra_pid:-}" ] && wait "$extra_pid"
+say "services up at $(uptime) s"
+touch "$ready"
 
-port=$(ls /dev/vport*p1 2>/dev/null | head -1)
-[ -n "$port" ] || { say "no virtio-serial port"; exit 1; }
-exec node "$(opt agent)" "$port"
+wait "$agent"
+say "agent exited with $?"
