@@ -98,7 +98,8 @@ export class Tgtd {
     fs.mkdirSync(SOCKET_DIR, { recursive: true });
     let lastError = '';
     for (let attempt = 0; attempt < 5; attempt++) {
-      const controlPort = 20000 + Math.floor(Math.random() * 40000);
+      // tgtd refuses control ports above 32767 ("-C argument value out of range")
+      const controlPort = 20000 + Math.floor(Math.random() * 12000);
       if (fs.existsSync(path.join(SOCKET_DIR, `socket.${controlPort}`))) continue; // possibly another tgtd's
       const first = { host: hosts[0]!, port: await freePort(hosts[0]) };
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'openiscsi-tgtd-'));
