@@ -25,7 +25,7 @@ import { isIP } from 'node:net';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import type * as net from 'node:net';
 import { IscsiError, IscsiValidationError, throwIfAborted } from './errors';
-import { parsePortal, validateChapSecret, validateChapUser, validateIfaceName, validateIscsiName } from './validate';
+import { parsePortal, validateChapCredentials, validateIfaceName, validateIscsiName } from './validate';
 import { Guard, RedirectError, runDiscoverySession, type DiscoveryAuth } from './discovery/client';
 import { parseSendTargets, parseTargetAddress, formatPortal, type DiscoveredTarget } from './discovery/sendtargets';
 import { decodeKeys } from './discovery/keys';
@@ -76,14 +76,8 @@ export interface SendTargetsResult {
 function checkAuth(auth: DiscoveryAuth | undefined): void {
   if (auth === undefined) return;
   if (typeof auth !== 'object' || auth === null) throw new IscsiValidationError('INVALID_CHAP_USER', 'auth must be { username, password }');
-  validateChapUser(auth.username, 'auth.username');
-  validateChapSecret(auth.password, 'auth.password');
-  if ((auth.usernameIn === undefined) !== (auth.passwordIn === undefined)) {
-    throw new IscsiValidationError('INVALID_CHAP_USER', 'mutual CHAP needs both auth.usernameIn and auth.passwordIn');
-  }
+  validateChapCredentials(auth);
   if (auth.usernameIn !== undefined) {
-    validateChapUser(auth.usernameIn, 'auth.usernameIn');
-    validateChapSecret(auth.passwordIn, 'auth.passwordIn');
     if (auth.passwordIn === auth.password) {
       throw new IscsiValidationError('INVALID_CHAP_SECRET', 'auth.passwordIn must differ from auth.password (RFC 7143: one secret per direction)');
     }

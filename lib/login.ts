@@ -10,7 +10,7 @@ import { iscsidRequest } from './ipc';
 import { readIscsidConf, readInitiatorNameFile, ISCSID_CONF, INITIATOR_NAME_FILE } from './config';
 import { applyConf, applyIface, applyOptions, CHAP_ALGORITHMS, defaultRecord, type ChapAlgorithm, type IfaceValues, type LoginRecord } from './record';
 import { requireVerifiedFamily, type AbiFamily, type VersionOptions } from './version';
-import { parsePortal, validateChapSecret, validateChapUser, validateIfaceName, validateIscsiName } from './validate';
+import { parsePortal, validateChapCredentials, validateIfaceName, validateIscsiName } from './validate';
 import { sessions as listSessions, type Session } from './session';
 import { writeNodeRecord } from './node-file';
 import { native, type NativeBinding } from './native';
@@ -76,15 +76,7 @@ async function resolveAddress(host: string, deps: LoginDeps): Promise<string> {
 
 function checkAuth(auth: ChapAuth | undefined): void {
   if (!auth) return;
-  validateChapUser(auth.username, 'auth.username');
-  validateChapSecret(auth.password, 'auth.password');
-  if ((auth.usernameIn === undefined) !== (auth.passwordIn === undefined)) {
-    throw new IscsiValidationError('INVALID_CHAP_USER', 'mutual CHAP needs both auth.usernameIn and auth.passwordIn');
-  }
-  if (auth.usernameIn !== undefined) {
-    validateChapUser(auth.usernameIn, 'auth.usernameIn');
-    validateChapSecret(auth.passwordIn, 'auth.passwordIn');
-  }
+  validateChapCredentials(auth);
   for (const a of auth.algorithms ?? []) {
     if (!(a in CHAP_ALGORITHMS)) throw new IscsiValidationError('INVALID_CHAP_ALGORITHM', `unknown CHAP algorithm ${JSON.stringify(a)}; use ${Object.keys(CHAP_ALGORITHMS).join(', ')}`);
   }

@@ -89,3 +89,16 @@ export function validateIfaceName(name: unknown): string {
   }
   return name;
 }
+
+/** CHAP credentials shared by login and discovery: user and secret, and the mutual pair given whole or not at all. */
+export function validateChapCredentials(auth: { username: unknown; password: unknown; usernameIn?: unknown; passwordIn?: unknown }): void {
+  validateChapUser(auth.username, 'auth.username');
+  validateChapSecret(auth.password, 'auth.password');
+  if ((auth.usernameIn === undefined) !== (auth.passwordIn === undefined)) {
+    throw new IscsiValidationError('INVALID_CHAP_USER', 'mutual CHAP needs both auth.usernameIn and auth.passwordIn');
+  }
+  if (auth.usernameIn !== undefined) {
+    validateChapUser(auth.usernameIn, 'auth.usernameIn');
+    validateChapSecret(auth.passwordIn, 'auth.passwordIn');
+  }
+}
