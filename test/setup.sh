@@ -15,15 +15,7 @@ packages=(
   valgrind                                # leak check of the native code
   iproute2 util-linux                     # ip, unshare for namespace tests
 )
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  say "installing Debian packages: ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+bash test/ensure-packages.sh setup "${packages[@]}"
 
 nodedir_args=()
 [ -f /usr/include/node/node_api.h ] && nodedir_args=(--nodedir=/usr)

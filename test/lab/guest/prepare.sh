@@ -16,15 +16,7 @@ esac
 [ "$(id -u)" = 0 ] || die "run as root (the lab needs apt-get, and the guest runs iscsid and tgtd)"
 
 need=(qemu-system-x86 busybox-static kmod cpio open-iscsi tgt libopeniscsiusr-dev)
-missing=()
-for p in "${need[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  say "installing Debian packages: ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+bash "$here/../../ensure-packages.sh" lab "${need[@]}"
 
 mkdir -p "$cache"
 exec 9>"$cache/.lock"
