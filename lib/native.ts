@@ -64,7 +64,7 @@ export interface NativeSession {
 
 export interface NativeSessionList {
   sessions: NativeSession[];
-  /** Every sid in /sys/class/iscsi_session at the time of the listing. */
+  /** Every sid in /sys/class/iscsi_session at the time of the listing (that matched the target filter). */
   sysfsSessionIds: number[];
 }
 
@@ -123,7 +123,8 @@ export interface NativeBinding {
   readonly addonVersion: string;
   readonly napiVersion: number;
   readonly hasLibopeniscsiusr: boolean;
-  getSessions(): Promise<NativeSessionList>;
+  /** Every session, or only those whose sysfs targetname is `targetName` (the others are not read). */
+  getSessions(targetName?: string): Promise<NativeSessionList>;
   getSession(sid: number): Promise<NativeSession>;
   getIfaces(): Promise<NativeIface[]>;
   getIface(name: string): Promise<NativeIface>;

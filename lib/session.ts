@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { native, type NativeBinding, type NativeIface, type NativeScsiDevice, type NativeSession } from './native';
 import { fromNative, IscsiError, IscsiPermissionError, IscsiValidationError } from './errors';
+import { validateIscsiName } from './validate';
 import { withDeadline, type WaitOptions } from './deadline';
 
 export type ScsiDevice = NativeScsiDevice;
@@ -37,6 +38,11 @@ export interface SessionReadOptions extends WaitOptions {
   binding?: Pick<NativeBinding, 'getSessions' | 'getSession'>;
   /** Test seam: /proc/self/status, to read the effective capabilities. */
   procStatusPath?: string;
+}
+
+export interface SessionsOptions extends SessionReadOptions {
+  /** Only the sessions to this target; the others are skipped after one sysfs read each. */
+  target?: string | undefined;
 }
 
 const CAP_SYS_ADMIN = 21;
@@ -83,12 +89,13 @@ function toSession(s: NativeSession): Session {
  * empty or partial list when libopeniscsiusr silently dropped sessions it could not read (Linux >= 5.12
  * hides the CHAP attributes from callers without CAP_SYS_ADMIN, and the library then skips the session).
  */
-export async function sessions(o: SessionReadOptions = {}): Promise<Session[]> {
+export async function sessions(o: SessionsOptions = {}): Promise<Session[]> {
+  const target = o.target === undefined ? undefined : validateIscsiName(o.target, 'target');
   const binding = o.binding ?? native();
   const run = async () => {
     let listing;
     try {
-      listing = await binding.getSessions();
+      listing = await (target === undefined ? binding.getSessions() : binding.getSessions(target));
     } catch (e) {
       throw fromNative(e, 'listing sessions');
     }
@@ -102,7 +109,8 @@ export async function sessions(o: SessionReadOptions = {}): Promise<Session[]> {
         { hint: 'the kernel hides CHAP attributes from processes without CAP_SYS_ADMIN; run as root', details: { missing } },
       );
     }
-    return listing.sessions.map(toSession);
+    const all = listing.sessions.map(toSession);
+    return target === undefined ? all : all.filter((s) => s.targetName === target);
   };
   return withDeadline(run(), 'listing sessions', o, 35_000);
 }

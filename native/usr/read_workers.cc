@@ -7,6 +7,8 @@
 #include "promise_worker.h"
 #include "usr/context.h"
 #include "usr/records.h"
+#include "usr/records_copy.h"
+#include "usr/session_reader.h"
 #include "usr/usr_exports.h"
 
 namespace openiscsi {
@@ -16,60 +18,8 @@ namespace {
 // libopeniscsiusr reads the real /sys (compiled in), so the sysfs walk that completes its answer does too.
 const std::string kSysfs = "/sys";
 
-std::string Str(const char* s) { return s == nullptr ? std::string() : std::string(s); }
-
 #ifdef HAVE_LIBOPENISCSIUSR
-IfaceRecord CopyIface(iscsi_iface* i) {
-  IfaceRecord r;
-  r.name = Str(iscsi_iface_name_get(i));
-  r.transport = Str(iscsi_iface_transport_name_get(i));
-  r.hwaddress = Str(iscsi_iface_hwaddress_get(i));
-  r.ipaddress = Str(iscsi_iface_ipaddress_get(i));
-  r.netdev = Str(iscsi_iface_netdev_get(i));
-  r.initiator_name = Str(iscsi_iface_iname_get(i));
-  r.port_state = Str(iscsi_iface_port_state_get(i));
-  r.port_speed = Str(iscsi_iface_port_speed_get(i));
-  r.is_default = iscsi_is_default_iface(i);
-  return r;
-}
-
-SessionRecord CopySession(iscsi_session* s) {
-  SessionRecord r;
-  r.sid = iscsi_session_sid_get(s);
-  r.target_name = Str(iscsi_session_target_name_get(s));
-  r.address = Str(iscsi_session_address_get(s));
-  r.port = iscsi_session_port_get(s);
-  r.persistent_address = Str(iscsi_session_persistent_address_get(s));
-  r.persistent_port = iscsi_session_persistent_port_get(s);
-  r.tpgt = iscsi_session_tpgt_get(s);
-  r.username = Str(iscsi_session_username_get(s));
-  r.username_in = Str(iscsi_session_username_in_get(s));
-  r.recovery_tmo = iscsi_session_recovery_tmo_get(s);
-  r.lu_reset_tmo = iscsi_session_lu_reset_tmo_get(s);
-  r.tgt_reset_tmo = iscsi_session_tgt_reset_tmo_get(s);
-  r.abort_tmo = iscsi_session_abort_tmo_get(s);
-  if (iscsi_iface* i = iscsi_session_iface_get(s)) r.iface = CopyIface(i);
-  return r;
-}
-
-NodeRecord CopyNode(iscsi_node* n) {
-  NodeRecord r;
-  r.target_name = Str(iscsi_node_target_name_get(n));
-  r.address = Str(iscsi_node_conn_address_get(n));
-  r.port = iscsi_node_conn_port_get(n);
-  r.portal = Str(iscsi_node_portal_get(n));
-  r.tpgt = iscsi_node_tpgt_get(n);
-  r.iface_name = Str(iscsi_node_iface_name_get(n));
-  r.ipv6 = iscsi_node_conn_is_ipv6(n);
-  return r;
-}
-
 // Owns the arrays libopeniscsiusr hands out.
-struct SessionList {
-  iscsi_session** items = nullptr;
-  uint32_t count = 0;
-  ~SessionList() { if (items != nullptr) iscsi_sessions_free(items, count); }
-};
 struct IfaceList {
   iscsi_iface** items = nullptr;
   uint32_t count = 0;
@@ -80,7 +30,6 @@ struct NodeList {
   uint32_t count = 0;
   ~NodeList() { if (items != nullptr) iscsi_nodes_free(items, count); }
 };
-using SessionPtr = std::unique_ptr<iscsi_session, decltype(&iscsi_session_free)>;
 #endif
 
 template <typename Record>
@@ -92,54 +41,30 @@ Napi::Value ArrayToJs(Napi::Env env, const std::vector<Record>& records) {
 
 class SessionsWorker : public PromiseWorker {
  public:
-  explicit SessionsWorker(Napi::Env env) : PromiseWorker(env, "openiscsi:SessionsWorker") {}
+  SessionsWorker(Napi::Env env, std::string target_name)
+      : PromiseWorker(env, "openiscsi:SessionsWorker"), target_name_(std::move(target_name)) {}
   void Execute() override {
-#ifdef HAVE_LIBOPENISCSIUSR
-    UsrContext ctx;
-    if (!ctx) { error_ = {3, "USR_NOMEM", "iscsi_context_new failed"}; return; }
-    SessionList list;
-    int rc = iscsi_sessions_get(ctx.get(), &list.items, &list.count);
-    if (rc != 0) { error_ = ctx.Error(rc, "listing sessions"); return; }
-    for (uint32_t i = 0; i < list.count; ++i) {
-      sessions_.push_back(CopySession(list.items[i]));
-      sessions_.back().sysfs = ReadSessionSysfs(kSysfs, sessions_.back().sid);
-    }
-    sysfs_ids_ = ListSessionIds(kSysfs);
-#else
-    error_ = UsrUnavailable();
-#endif
+    listing_ = ReadSessions(kSysfs, target_name_);
+    if (!listing_.error.ok()) error_ = listing_.error;
   }
   Napi::Value Result(Napi::Env env) override {
     Napi::Object o = Napi::Object::New(env);
-    o.Set("sessions", ArrayToJs(env, sessions_));
-    Napi::Array ids = Napi::Array::New(env, sysfs_ids_.size());
-    for (size_t i = 0; i < sysfs_ids_.size(); ++i) ids.Set(static_cast<uint32_t>(i), sysfs_ids_[i]);
+    o.Set("sessions", ArrayToJs(env, listing_.sessions));
+    Napi::Array ids = Napi::Array::New(env, listing_.listed.size());
+    for (size_t i = 0; i < listing_.listed.size(); ++i) ids.Set(static_cast<uint32_t>(i), listing_.listed[i]);
     o.Set("sysfsSessionIds", ids);
     return o;
   }
 
  private:
-  std::vector<SessionRecord> sessions_;
-  std::vector<uint32_t> sysfs_ids_;
+  std::string target_name_;
+  SessionListing listing_;
 };
 
 class SessionWorker : public PromiseWorker {
  public:
   SessionWorker(Napi::Env env, uint32_t sid) : PromiseWorker(env, "openiscsi:SessionWorker"), sid_(sid) {}
-  void Execute() override {
-#ifdef HAVE_LIBOPENISCSIUSR
-    UsrContext ctx;
-    if (!ctx) { error_ = {3, "USR_NOMEM", "iscsi_context_new failed"}; return; }
-    iscsi_session* raw = nullptr;
-    int rc = iscsi_session_get(ctx.get(), sid_, &raw);
-    SessionPtr s(raw, &iscsi_session_free);
-    if (rc != 0) { error_ = ctx.Error(rc, ("reading session " + std::to_string(sid_)).c_str()); return; }
-    session_ = CopySession(s.get());
-    session_.sysfs = ReadSessionSysfs(kSysfs, sid_);
-#else
-    error_ = UsrUnavailable();
-#endif
-  }
+  void Execute() override { session_ = ReadSession(kSysfs, sid_, &error_); }
   Napi::Value Result(Napi::Env env) override { return ToJs(env, session_); }
 
  private:
@@ -224,9 +149,18 @@ void ExpectArgs(const Napi::CallbackInfo& info, size_t n) {
   }
 }
 
+// getSessions() or getSessions(targetName): only that target's sessions are read in full.
 Napi::Value GetSessions(const Napi::CallbackInfo& info) {
-  ExpectArgs(info, 0);
-  return (new SessionsWorker(info.Env()))->QueuePromise();
+  std::string target;
+  if (info.Length() > 1) ThrowTypeError(info.Env(), "expected at most 1 argument, got " + std::to_string(info.Length()));
+  if (info.Length() == 1 && !info[0].IsUndefined()) {
+    if (!info[0].IsString()) ThrowTypeError(info.Env(), "target name must be a string");
+    target = info[0].As<Napi::String>().Utf8Value();
+    if (target.empty() || target.size() > 223 || target.find('\0') != std::string::npos) {
+      ThrowTypeError(info.Env(), "target name must be 1..223 bytes");
+    }
+  }
+  return (new SessionsWorker(info.Env(), std::move(target)))->QueuePromise();
 }
 
 Napi::Value GetSession(const Napi::CallbackInfo& info) {

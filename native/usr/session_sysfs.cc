@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <memory>
 
+#include "unique_fd.h"
+
 namespace openiscsi {
 
 namespace {
@@ -17,10 +19,16 @@ struct DirCloser {
   void operator()(DIR* d) const { closedir(d); }
 };
 
-std::vector<std::string> ListDir(const std::string& dir) {
+// Entries of the directory `dirfd` refers to (without "." names), sorted; `dirfd` stays open and usable.
+std::vector<std::string> ListDirAt(int dirfd) {
   std::vector<std::string> out;
-  std::unique_ptr<DIR, DirCloser> d(opendir(dir.c_str()));
-  if (!d) return out;
+  int dup_fd = dirfd < 0 ? -1 : fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+  if (dup_fd < 0) return out;
+  std::unique_ptr<DIR, DirCloser> d(fdopendir(dup_fd));
+  if (!d) {
+    close(dup_fd);
+    return out;
+  }
   while (dirent* e = readdir(d.get())) {
     if (e->d_name[0] != '.') out.emplace_back(e->d_name);
   }
@@ -28,13 +36,22 @@ std::vector<std::string> ListDir(const std::string& dir) {
   return out;
 }
 
-// A sysfs attribute, trimmed; "(null)" and unreadable attributes are empty.
-std::string ReadAttr(const std::string& file) {
-  int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return {};
+std::vector<std::string> ListDir(const std::string& dir) {
+  UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  return ListDirAt(fd.get());
+}
+
+UniqueFd OpenDirAt(int dirfd, const std::string& name) {
+  return UniqueFd(openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+}
+
+// A sysfs attribute relative to an open directory, trimmed; "(null)" and unreadable attributes are empty.
+// Relative opens matter under emulation: every path component the kernel walks is a trapped lookup.
+std::string ReadAttrAt(int dirfd, const char* name) {
+  UniqueFd fd(openat(dirfd, name, O_RDONLY | O_CLOEXEC));
+  if (!fd) return {};
   char buf[4096];
-  ssize_t n = read(fd, buf, sizeof buf);
-  close(fd);
+  ssize_t n = read(fd.get(), buf, sizeof buf);
   if (n <= 0) return {};
   std::string v(buf, static_cast<size_t>(n));
   size_t b = v.find_first_not_of(" \t\n");
@@ -43,14 +60,17 @@ std::string ReadAttr(const std::string& file) {
   return v == "(null)" ? std::string() : v;
 }
 
-std::optional<int64_t> ReadInt(const std::string& file) {
-  std::string v = ReadAttr(file);
+std::string ReadAttr(const std::string& file) { return ReadAttrAt(AT_FDCWD, file.c_str()); }
+
+std::optional<int64_t> ParseInt(const std::string& v) {
   if (v.empty()) return std::nullopt;
   char* end = nullptr;
   long long x = strtoll(v.c_str(), &end, 10);
   if (end == v.c_str() || *end != '\0') return std::nullopt;
   return x;
 }
+
+std::optional<int64_t> ReadIntAt(int dirfd, const char* name) { return ParseInt(ReadAttrAt(dirfd, name)); }
 
 std::string Dirname(const std::string& p) {
   size_t i = p.find_last_of('/');
@@ -84,17 +104,16 @@ std::optional<int32_t> HostNoFromPath(const std::string& p) {
 }
 
 // A binary sysfs attribute (vpd_pg83), up to `max` bytes.
-std::string ReadBinary(const std::string& file, size_t max) {
-  int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return {};
+std::string ReadBinaryAt(int dirfd, const char* name, size_t max) {
+  UniqueFd fd(openat(dirfd, name, O_RDONLY | O_CLOEXEC));
+  if (!fd) return {};
   std::string out;
   char buf[4096];
   while (out.size() < max) {
-    ssize_t n = read(fd, buf, std::min(sizeof buf, max - out.size()));
+    ssize_t n = read(fd.get(), buf, std::min(sizeof buf, max - out.size()));
     if (n <= 0) break;
     out.append(buf, static_cast<size_t>(n));
   }
-  close(fd);
   return out;
 }
 
@@ -166,23 +185,44 @@ std::string WwidFromVpdPage83(const std::string& page) {
 
 namespace {
 
-LunRecord ReadLun(const std::string& dir, const std::string& hctl) {
+LunRecord ReadLun(int lun_dir, const std::string& hctl) {
   LunRecord l;
   l.hctl = hctl;
   ParseHctl(hctl, &l);
-  l.state = ReadAttr(dir + "/state");
-  if (auto t = ReadInt(dir + "/type")) l.type = static_cast<int32_t>(*t);
-  l.vendor = ReadAttr(dir + "/vendor");
-  l.model = ReadAttr(dir + "/model");
-  l.revision = ReadAttr(dir + "/rev");
-  l.wwid = ReadAttr(dir + "/wwid");
-  if (l.wwid.empty()) l.wwid = WwidFromVpdPage83(ReadBinary(dir + "/vpd_pg83", 8192));
-  auto blocks = ListDir(dir + "/block");
+  l.state = ReadAttrAt(lun_dir, "state");
+  if (auto t = ReadIntAt(lun_dir, "type")) l.type = static_cast<int32_t>(*t);
+  l.vendor = ReadAttrAt(lun_dir, "vendor");
+  l.model = ReadAttrAt(lun_dir, "model");
+  l.revision = ReadAttrAt(lun_dir, "rev");
+  l.wwid = ReadAttrAt(lun_dir, "wwid");
+  if (l.wwid.empty()) l.wwid = WwidFromVpdPage83(ReadBinaryAt(lun_dir, "vpd_pg83", 8192));
+  UniqueFd block_dir = OpenDirAt(lun_dir, "block");
+  auto blocks = ListDirAt(block_dir.get());
   if (!blocks.empty()) {
     l.block_device = blocks.front();
-    if (auto sectors = ReadInt(dir + "/block/" + l.block_device + "/size")) l.size_bytes = static_cast<double>(*sectors) * 512.0;
+    if (auto sectors = ReadIntAt(block_dir.get(), (l.block_device + "/size").c_str())) l.size_bytes = static_cast<double>(*sectors) * 512.0;
   }
   return l;
+}
+
+// `link` (a class symlink's target, relative to `base`) joined to `base`, with ".." removed lexically:
+// sysfs class directories are real directories, so this equals realpath() without a readlink per component.
+std::string JoinLink(const std::string& base, const std::string& link) {
+  if (!link.empty() && link[0] == '/') return link;
+  std::string out = base;
+  size_t i = 0;
+  while (i < link.size()) {
+    size_t j = link.find('/', i);
+    if (j == std::string::npos) j = link.size();
+    const std::string part = link.substr(i, j - i);
+    if (part == "..") {
+      out = Dirname(out);
+    } else if (!part.empty() && part != ".") {
+      out += (out.size() > 1 ? "/" : "") + part;
+    }
+    i = j + 1;
+  }
+  return out;
 }
 
 }  // namespace
@@ -199,30 +239,41 @@ std::vector<uint32_t> ListSessionIds(const std::string& root) {
 SessionSysfsRecord ReadSessionSysfs(const std::string& root, uint32_t sid) {
   SessionSysfsRecord r;
   const std::string name = "session" + std::to_string(sid);
-  char resolved[PATH_MAX];
-  if (realpath((root + "/class/iscsi_session/" + name).c_str(), resolved) == nullptr) return r;
-  r.present = true;
-  const std::string class_dir(resolved);
-  r.state = ReadAttr(class_dir + "/state");
-  r.iface_name = ReadAttr(class_dir + "/ifacename");
-  if (auto v = ReadInt(class_dir + "/target_id")) r.target_id = static_cast<int32_t>(*v);
-  if (auto v = ReadInt(class_dir + "/creator")) r.creator = static_cast<int32_t>(*v);
-  r.connection_state = ReadAttr(root + "/class/iscsi_connection/connection" + std::to_string(sid) + ":0/state");
+  const std::string class_base = root + "/class/iscsi_session";
+  char link[PATH_MAX];
+  ssize_t n = readlink((class_base + "/" + name).c_str(), link, sizeof link - 1);
+  if (n <= 0) return r;
   // <hostdev>/sessionS/iscsi_session/sessionS
+  const std::string class_dir = JoinLink(class_base, std::string(link, static_cast<size_t>(n)));
+  UniqueFd class_fd(open(class_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!class_fd) return r;
+  r.present = true;
+  r.state = ReadAttrAt(class_fd.get(), "state");
+  r.iface_name = ReadAttrAt(class_fd.get(), "ifacename");
+  if (auto v = ReadIntAt(class_fd.get(), "target_id")) r.target_id = static_cast<int32_t>(*v);
+  if (auto v = ReadIntAt(class_fd.get(), "creator")) r.creator = static_cast<int32_t>(*v);
+  r.connection_state = ReadAttr(root + "/class/iscsi_connection/connection" + std::to_string(sid) + ":0/state");
   const std::string session_dev = Dirname(Dirname(class_dir));
   r.host_no = HostNoFromPath(Dirname(session_dev));
-  for (const auto& t : ListDir(session_dev)) {
+  UniqueFd session_fd(open(session_dev.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  for (const auto& t : ListDirAt(session_fd.get())) {
     if (t.rfind("target", 0) != 0) continue;
-    const std::string tdir = session_dev + "/" + t;
+    UniqueFd target_fd = OpenDirAt(session_fd.get(), t);
     std::vector<LunRecord> luns;
-    for (const auto& hctl : ListDir(tdir)) {
+    for (const auto& hctl : ListDirAt(target_fd.get())) {
       LunRecord probe;
-      if (ParseHctl(hctl, &probe)) luns.push_back(ReadLun(tdir + "/" + hctl, hctl));
+      if (!ParseHctl(hctl, &probe)) continue;
+      UniqueFd lun_fd = OpenDirAt(target_fd.get(), hctl);
+      if (lun_fd) luns.push_back(ReadLun(lun_fd.get(), hctl));
     }
     std::sort(luns.begin(), luns.end(), [](const LunRecord& a, const LunRecord& b) { return a.lun < b.lun; });
     for (auto& l : luns) r.devices.push_back(std::move(l));
   }
   return r;
+}
+
+std::string ReadSessionTargetName(const std::string& root, uint32_t sid) {
+  return ReadAttr(root + "/class/iscsi_session/session" + std::to_string(sid) + "/targetname");
 }
 
 namespace {

@@ -29,6 +29,9 @@ struct SessionSysfsRecord {
 // Reads /sys (or `root`, for tests) for one session.
 SessionSysfsRecord ReadSessionSysfs(const std::string& root, uint32_t sid);
 
+// The session's targetname attribute (empty when unreadable): a cheap filter before a full read.
+std::string ReadSessionTargetName(const std::string& root, uint32_t sid);
+
 // sids present under <root>/class/iscsi_session, ascending.
 std::vector<uint32_t> ListSessionIds(const std::string& root);
 

@@ -39,9 +39,14 @@ describe('native addon', () => {
     expect((caught as { code?: string }).code).toBe('ERR_INVALID_ARG');
   });
 
-  it.each(['getSessions', 'getIfaces', 'getNodes', 'setupDefaultIfaces'])('%s rejects extra arguments', (fn) => {
+  it.each(['getIfaces', 'getNodes', 'setupDefaultIfaces'])('%s rejects extra arguments', (fn) => {
     const b = native() as unknown as Record<string, (...a: unknown[]) => unknown>;
     expect(() => b[fn]!('unexpected')).toThrow(TypeError);
+  });
+
+  it.each([[5], [null], [''], ['x'.repeat(224)], ['a\0b'], ['iqn.2026-11.org.example:t', 'extra']])('getSessions(%j) throws a TypeError synchronously', (...args) => {
+    const b = native() as unknown as Record<string, (...a: unknown[]) => unknown>;
+    expect(() => b.getSessions!(...args)).toThrow(TypeError);
   });
 
   it('a missing sid is a typed rejection, not a crash', async () => {

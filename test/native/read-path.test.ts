@@ -1,7 +1,7 @@
 // The whole read path (addon + libopeniscsiusr + sysfs joins) on a fake sysfs mounted over /sys.
 import { afterAll, describe, expect, it } from 'vitest';
 import * as path from 'node:path';
-import { standardTree } from '../fixtures/fakesys';
+import { FakeSys, standardTree } from '../fixtures/fakesys';
 import { runInMountNamespace } from './namespace';
 
 const pkg = path.resolve(__dirname, '../../dist/index.js');
@@ -70,5 +70,48 @@ describe('read path through libopeniscsiusr on a fake sysfs', () => {
       'echo "node.session.sess_reopen_log_freq = 5" >> "/etc/iscsi/nodes/iqn.2003-01.org.example:tgt2/192.0.2.11,3260,1/eth-bound"',
     ]) as { ok: Array<{ targetName: string }> };
     expect(r.ok.map((n) => n.targetName)).toEqual(['iqn.2003-01.org.example:tgt1']);
+  });
+});
+
+describe('many sessions: the listing is split over threads and must equal reading each session alone', () => {
+  // 10 software sessions (one host each) and 10 on one offload host (target ids 0..9), two disks each.
+  const many = new FakeSys().transport('tcp', 0x39).transport('cxgb4i', 0x30b9);
+  let disk = 0;
+  const luns = () => [0, 1].map((lun) => ({ lun, block: { name: `sd${String.fromCharCode(97 + Math.floor(disk / 26))}${String.fromCharCode(97 + (disk++ % 26))}`, dev: `8:${disk}`, sectors: 2048 * (disk + 1) } }));
+  for (let i = 1; i <= 10; i++) {
+    many.host({ hostNo: 10 + i, procName: 'iscsi_tcp', ipaddress: '192.0.2.1' });
+    many.session({ hostNo: 10 + i, sid: i, targetName: `iqn.2026-11.org.example:many${i}`, address: '192.0.2.10', port: 3260, luns: luns() });
+  }
+  many.host({ hostNo: 40, procName: 'cxgb4i', parent: 'devices/pci0000:00/0000:00:03.0/0000:03:00.4', hwaddress: '00:07:43:aa:bb:cc', ipaddress: '198.51.100.5', netdev: 'eth2' });
+  for (let i = 11; i <= 20; i++) {
+    many.session({ hostNo: 40, sid: i, targetName: `iqn.2026-11.org.example:many${i}`, address: '198.51.100.20', port: 3260, targetId: i - 11, ifaceName: 'cxgb4i.00:07:43:aa:bb:cc', luns: luns() });
+  }
+  afterAll(() => many.remove());
+
+  function run(body: string): any {
+    const script = `const m = require(${JSON.stringify(pkg)}); (async () => { ${body} })().then((r) => console.log(JSON.stringify({ ok: r })), (e) => console.log(JSON.stringify({ err: { code: e.code, message: e.message } })))`;
+    const out = runInMountNamespace({ sysfsRoot: many.root, script });
+    expect(out.status, out.stderr).toBe(0);
+    return JSON.parse(out.stdout.trim().split('\n').pop()!);
+  }
+
+  it('sessions() lists all 20 in sid order, each equal to session(sid), each LUN under its own host and target id', () => {
+    const { ok, err } = run('const all = await m.sessions(); const one = []; for (const s of all) one.push(await m.session(s.sid)); return { all, one };');
+    expect(err).toBeUndefined();
+    expect(ok.all.map((s: any) => s.sid)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(ok.all).toEqual(ok.one);
+    for (const s of ok.all) {
+      expect(s.targetName).toBe(`iqn.2026-11.org.example:many${s.sid}`);
+      expect(s.devices).toHaveLength(2);
+      for (const d of s.devices) expect([d.host, d.target]).toEqual([s.hostNo, s.sid > 10 ? s.sid - 11 : 0]);
+    }
+    const names = ok.all.flatMap((s: any) => s.devices.map((d: any) => d.blockDevice));
+    expect(new Set(names).size).toBe(40);
+  });
+
+  it('sessions({ target }) reads only that target\'s session; a bad name is INVALID_IQN', () => {
+    expect(run("return m.sessions({ target: 'iqn.2026-11.org.example:many17' })").ok.map((s: any) => [s.sid, s.targetId])).toEqual([[17, 6]]);
+    expect(run("return m.sessions({ target: 'iqn.2026-11.org.example:none' })").ok).toEqual([]);
+    expect(run("return m.sessions({ target: '../x' })").err).toMatchObject({ code: 'INVALID_IQN' });
   });
 });
