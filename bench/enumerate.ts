@@ -9,6 +9,7 @@ interface CaseResult {
   oursMs: { median: number; min: number; max: number };
   iscsiadmMs: { median: number; min: number; max: number };
   ratio: number;
+  roundRatios: { median: number; min: number; max: number };
   iscsiadm: string;
   rounds: number;
 }
@@ -33,11 +34,11 @@ export async function benchEnumerate(sessionCounts: number[], rounds: number): P
 }
 
 export function printEnumerate(results: Record<string, Record<string, CaseResult>>): void {
-  console.log('\n  sessions  call        openiscsi (median)  iscsiadm (median)  ratio');
+  console.log('\n  sessions  call        openiscsi (median)  iscsiadm (median)  ratio  (per-round min..max)');
   for (const [n, cases] of Object.entries(results)) {
     for (const [name, r] of Object.entries(cases)) {
       console.log(
-        `  ${n.padStart(8)}  ${name.padEnd(10)}  ${r.oursMs.median.toFixed(2).padStart(15)} ms  ${r.iscsiadmMs.median.toFixed(2).padStart(14)} ms  ${r.ratio.toFixed(1).padStart(5)}x`,
+        `  ${n.padStart(8)}  ${name.padEnd(10)}  ${r.oursMs.median.toFixed(2).padStart(15)} ms  ${r.iscsiadmMs.median.toFixed(2).padStart(14)} ms  ${r.ratio.toFixed(1).padStart(5)}x  (${r.roundRatios.min.toFixed(1)}..${r.roundRatios.max.toFixed(1)})`,
       );
     }
   }

@@ -17,13 +17,15 @@ const median = (xs) => {
   return s[Math.floor(s.length / 2)];
 };
 
+const spread = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
+
 async function time(fn) {
   const t = process.hrtime.bigint();
   await fn();
   return Number(process.hrtime.bigint() - t) / 1e6;
 }
 
-/** For each case: `rounds` interleaved pairs; medians, min/max, and the ratio of medians. */
+/** For each case: `rounds` interleaved pairs; medians, min/max, the ratio of medians and the per-round ratios' spread. */
 async function run(rounds = 15, names = Object.keys(cases)) {
   const out = {};
   for (const name of names) {
@@ -40,6 +42,8 @@ async function run(rounds = 15, names = Object.keys(cases)) {
       oursMs: { median: median(a), min: Math.min(...a), max: Math.max(...a) },
       iscsiadmMs: { median: median(b), min: Math.min(...b), max: Math.max(...b) },
       ratio: median(b) / median(a),
+      // The spread: each round's own ratio (its iscsiadm time over its openiscsi time).
+      roundRatios: spread(a.map((x, i) => b[i] / x)),
       iscsiadm: c.theirs.join(' '),
       rounds,
     };

@@ -9,7 +9,7 @@ import { isTransport, parseTransport, type Transport } from './transport';
 import { isTransportRelated } from './iscsid-errors';
 import { discover, type DiscoveredTarget, type DiscoveryAuth } from './discovery';
 import { login, logout, type ChapAuth } from './login';
-import { session as getSession, sessions as listSessions, type ScsiDevice, type Session } from './session';
+import { session as getSession, type ScsiDevice, type Session } from './session';
 import { ifaces as listIfaces, type Iface } from './iface';
 import { parsePortal, validateIfaceName } from './validate';
 import { native } from './native';
@@ -224,7 +224,10 @@ async function flushAndRemove(d: ScsiDevice, sysfsRoot: string): Promise<void> {
 export async function disconnect(o: DisconnectOptions): Promise<{ removed: string[]; loggedOut: boolean }> {
   throwIfAborted(o.signal);
   const sysfsRoot = o.sysfsRoot ?? '/sys';
-  const current = (await listSessions()).find((x) => x.sid === o.sid);
+  const current = await getSession(o.sid).catch((e: unknown) => {
+    if (e instanceof IscsiError && e.code === 'SESSION_NOT_FOUND') return undefined;
+    throw e;
+  });
   if (!current) {
     attached.delete(o.sid);
     return { removed: [], loggedOut: false };

@@ -11,7 +11,7 @@ import { readIscsidConf, readInitiatorNameFile, ISCSID_CONF, INITIATOR_NAME_FILE
 import { applyConf, applyIface, applyOptions, CHAP_ALGORITHMS, defaultRecord, type ChapAlgorithm, type IfaceValues, type LoginRecord } from './record';
 import { requireVerifiedFamily, type AbiFamily, type VersionOptions } from './version';
 import { parsePortal, validateChapCredentials, validateIfaceName, validateIscsiName } from './validate';
-import { sessions as listSessions, type Session } from './session';
+import { session as readSession, sessions as listSessions, type Session } from './session';
 import { writeNodeRecord } from './node-file';
 import { native, type NativeBinding } from './native';
 
@@ -181,7 +181,7 @@ async function crossProcess<T>(key: string, lockDir: string, deadline: number, s
 // ---- login ------------------------------------------------------------------------------------------
 
 async function findSession(deps: LoginDeps, target: string, address: string, port: number, iface: string): Promise<Session | undefined> {
-  const list = await listSessions(deps.binding ? { binding: deps.binding } : {});
+  const list = await listSessions({ target, ...(deps.binding ? { binding: deps.binding } : {}) });
   return list.find((s) => sameKey(s, target, address, port, iface));
 }
 
@@ -252,9 +252,12 @@ async function waitForDisks(s: Session, deps: LoginDeps, until: number): Promise
   let cur = s;
   while (!ready(cur) && Date.now() < until) {
     await new Promise((r) => setTimeout(r, 25));
-    const next = (await listSessions(deps.binding ? { binding: deps.binding } : {})).find((x) => x.sid === s.sid);
-    if (!next) break;
-    cur = next;
+    try {
+      cur = await readSession(s.sid, deps.binding ? { binding: deps.binding } : {});
+    } catch (e) {
+      if (e instanceof IscsiError && e.code === 'SESSION_NOT_FOUND') break;
+      throw e;
+    }
   }
   return cur;
 }
@@ -303,7 +306,7 @@ export async function logout(what: LogoutTarget, o: SessionCallOptions = {}): Pr
     const portal = parsePortal(what.portal);
     const iface = validateIfaceName(what.iface ?? 'default');
     const address = await resolveAddress(portal.host, o.deps ?? {});
-    const list = await listSessions(o.deps?.binding ? { binding: o.deps.binding } : {});
+    const list = await listSessions({ target, ...(o.deps?.binding ? { binding: o.deps.binding } : {}) });
     sids = list.filter((s) => sameKey(s, target, address, portal.port, iface)).map((s) => s.sid);
   }
   for (const sid of sids) {
