@@ -20,6 +20,7 @@ export interface AttachResults {
     iscsiadmRetries: { attach: number; total: number };
     iscsiadmFailures: { count: number; examples: string[] };
     eventLoopDelayMs: { p50: number; p99: number; max: number };
+    profileTopSelfMs?: Array<{ fn: string; ms: number }>;
   };
   memory: { cycles: number; rssBeforeMiB: number; rssAfterMiB: number };
 }
@@ -35,8 +36,10 @@ export async function benchAttach(rounds: number, volumes: number, cycles: numbe
     printOne(attach);
     write('attach-single', attach);
     console.log(`  storm: ${volumes} volumes at once, each way`);
-    const storm = await lab.call<AttachResults['storm']>(guest, 'storm', [lab.portal, targets.map((t) => t.iqn)], { timeoutMs: 1_200_000 });
+    const profile = process.env.BENCH_PROFILE === '1';
+    const storm = await lab.call<AttachResults['storm']>(guest, 'storm', [lab.portal, targets.map((t) => t.iqn), profile], { timeoutMs: 1_200_000 });
     printStorm(storm);
+    if (storm.profileTopSelfMs) console.log(`  CPU profile of our attaches, self time:\n${storm.profileTopSelfMs.map((x) => `    ${x.ms.toFixed(1).padStart(8)} ms  ${x.fn}`).join('\n')}`);
     write('attach-storm', storm);
     console.log(`  memory: ${cycles} attach/detach cycles`);
     const memory = await lab.call<AttachResults['memory']>(guest, 'memory', [cycles, lab.portal, t0], { timeoutMs: 1_800_000 });

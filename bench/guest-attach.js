@@ -4,6 +4,7 @@
 'use strict';
 const { execFileSync, spawn } = require('node:child_process');
 const { monitorEventLoopDelay } = require('node:perf_hooks');
+const inspector = require('node:inspector');
 const path = require('node:path');
 
 const pkg = require(path.resolve(__dirname, '..', 'dist', 'index.js'));
@@ -94,13 +95,39 @@ async function attach(rounds, portal, target) {
   };
 }
 
+const post = (session, method, params) => new Promise((resolve, reject) => session.post(method, params, (e, r) => (e ? reject(e) : resolve(r))));
+
+/** Runs fn under V8's CPU profiler; returns its result and the functions with the most self time. */
+async function profiled(fn) {
+  const session = new inspector.Session();
+  session.connect();
+  await post(session, 'Profiler.enable');
+  await post(session, 'Profiler.setSamplingInterval', { interval: 500 });
+  await post(session, 'Profiler.start');
+  const result = await fn();
+  const { profile } = await post(session, 'Profiler.stop');
+  session.disconnect();
+  const self = new Map();
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const dt = new Map();
+  profile.samples.forEach((id, i) => dt.set(id, (dt.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000));
+  for (const [id, ms] of dt) {
+    const f = byId.get(id).callFrame;
+    const key = `${f.functionName || '(anonymous)'} ${path.basename(f.url || '')}:${f.lineNumber + 1}`;
+    self.set(key, (self.get(key) ?? 0) + ms);
+  }
+  const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([fn, ms]) => ({ fn, ms: Math.round(ms * 10) / 10 }));
+  return { result, top };
+}
+
 /** All targets at once: total time, and the event loop's delay while openiscsi's attaches run. */
-async function storm(portal, targets) {
+async function storm(portal, targets, profile = false) {
   retries = 0;
   const h = monitorEventLoopDelay({ resolution: 1 });
   h.enable();
   let t = now();
-  const results = await Promise.all(targets.map((target) => pkg.connect({ target, portal, lun: 1 })));
+  const attachAll = () => Promise.all(targets.map((target) => pkg.connect({ target, portal, lun: 1 })));
+  const { result: results, top } = profile ? await profiled(attachAll) : { result: await attachAll(), top: undefined };
   const oursAttach = now() - t;
   h.disable();
   t = now();
@@ -124,6 +151,7 @@ async function storm(portal, targets) {
     iscsiadmRetries: { attach: attachRetries, total: retries },
     iscsiadmFailures: { count: failures.length, examples: failures.slice(0, 3) },
     eventLoopDelayMs: { p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6 },
+    ...(top ? { profileTopSelfMs: top } : {}),
   };
 }
 
