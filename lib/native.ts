@@ -62,6 +62,12 @@ export interface NativeSession {
   sysfs: NativeSessionSysfs;
 }
 
+export interface NativeSessionReadOptions {
+  target?: string;
+  /** Read through libopeniscsiusr's iscsi_session_get() instead of the addon's own sysfs reader. */
+  libopeniscsiusr?: boolean;
+}
+
 export interface NativeSessionList {
   sessions: NativeSession[];
   /** Every sid in /sys/class/iscsi_session at the time of the listing (that matched the target filter). */
@@ -123,9 +129,11 @@ export interface NativeBinding {
   readonly addonVersion: string;
   readonly napiVersion: number;
   readonly hasLibopeniscsiusr: boolean;
-  /** Every session, or only those whose sysfs targetname is `targetName` (the others are not read). */
-  getSessions(targetName?: string): Promise<NativeSessionList>;
-  getSession(sid: number): Promise<NativeSession>;
+  /** Every session, or only `target`'s (the others are not read in full); from sysfs, or libopeniscsiusr. */
+  getSessions(options?: NativeSessionReadOptions): Promise<NativeSessionList>;
+  getSession(sid: number, options?: Omit<NativeSessionReadOptions, 'target'>): Promise<NativeSession>;
+  /** Closes the sysfs descriptors the session reader keeps for re-reading; returns how many it held. */
+  releaseSysfsFds(): number;
   getIfaces(): Promise<NativeIface[]>;
   getIface(name: string): Promise<NativeIface>;
   setupDefaultIfaces(): Promise<NativeIface[]>;

@@ -1,4 +1,5 @@
-// Sessions: what libopeniscsiusr reports, joined with what only sysfs knows (states, host, devices).
+// Sessions: the fields iscsi_session_get() reports plus what only sysfs knows (states, host, devices), read
+// by the addon from sysfs (or, with source: 'libopeniscsiusr', through libopeniscsiusr itself).
 import { readFile } from 'node:fs/promises';
 import { native, type NativeBinding, type NativeIface, type NativeScsiDevice, type NativeSession } from './native';
 import { fromNative, IscsiError, IscsiPermissionError, IscsiValidationError } from './errors';
@@ -34,8 +35,14 @@ export interface Session {
 }
 
 export interface SessionReadOptions extends WaitOptions {
+  /**
+   * `sysfs` (default): the addon's own reader, which keeps the attribute files it read open for
+   * re-reading (closed after 10 s without a read; OPENISCSI_SYSFS_FD_CACHE=0 turns that off).
+   * `libopeniscsiusr`: its iscsi_session_get(), opening every file anew; the same fields.
+   */
+  source?: 'sysfs' | 'libopeniscsiusr' | undefined;
   /** Test seam: the native binding. */
-  binding?: Pick<NativeBinding, 'getSessions' | 'getSession'>;
+  binding?: Pick<NativeBinding, 'getSessions' | 'getSession'> & Partial<Pick<NativeBinding, 'releaseSysfsFds'>>;
   /** Test seam: /proc/self/status, to read the effective capabilities. */
   procStatusPath?: string;
 }
@@ -46,6 +53,26 @@ export interface SessionsOptions extends SessionReadOptions {
 }
 
 const CAP_SYS_ADMIN = 21;
+const FD_IDLE_MS = 10_000;
+let idleTimer: NodeJS.Timeout | undefined;
+
+/** After the last read, the kept sysfs descriptors are closed: a monitoring loop keeps them, an attach path does not. */
+function releaseWhenIdle(binding: SessionReadOptions['binding'] & object): void {
+  const release = binding.releaseSysfsFds;
+  if (!release) return;
+  if (idleTimer) clearTimeout(idleTimer);
+  idleTimer = setTimeout(() => {
+    idleTimer = undefined;
+    release.call(binding);
+  }, FD_IDLE_MS);
+  idleTimer.unref();
+}
+
+function sourceOption(o: SessionReadOptions): { libopeniscsiusr?: boolean } {
+  if (o.source === undefined || o.source === 'sysfs') return {};
+  if (o.source === 'libopeniscsiusr') return { libopeniscsiusr: true };
+  throw new IscsiValidationError('INVALID_OPTION', `source must be 'sysfs' or 'libopeniscsiusr', got ${JSON.stringify(o.source)}`);
+}
 
 async function hasSysAdmin(statusPath: string): Promise<boolean | undefined> {
   try {
@@ -86,26 +113,29 @@ function toSession(s: NativeSession): Session {
 
 /**
  * Every iSCSI session the kernel has, with devices. Raises IscsiPermissionError instead of returning an
- * empty or partial list when libopeniscsiusr silently dropped sessions it could not read (Linux >= 5.12
- * hides the CHAP attributes from callers without CAP_SYS_ADMIN, and the library then skips the session).
+ * empty or partial list when sessions could not be read (Linux >= 5.12 hides the CHAP attributes from
+ * callers without CAP_SYS_ADMIN; libopeniscsiusr then silently skips the session, and so does the reader).
  */
 export async function sessions(o: SessionsOptions = {}): Promise<Session[]> {
   const target = o.target === undefined ? undefined : validateIscsiName(o.target, 'target');
+  const source = sourceOption(o);
   const binding = o.binding ?? native();
   const run = async () => {
     let listing;
     try {
-      listing = await (target === undefined ? binding.getSessions() : binding.getSessions(target));
+      listing = await binding.getSessions({ ...source, ...(target === undefined ? {} : { target }) });
     } catch (e) {
       throw fromNative(e, 'listing sessions');
+    } finally {
+      releaseWhenIdle(binding);
     }
     const seen = new Set(listing.sessions.map((s) => s.sid));
     const missing = listing.sysfsSessionIds.filter((sid) => !seen.has(sid));
-    // Without CAP_SYS_ADMIN, a sid that sysfs lists but libopeniscsiusr left out was dropped for lack of privilege.
+    // Without CAP_SYS_ADMIN, a sid that sysfs lists but the reader left out was dropped for lack of privilege.
     if (missing.length > 0 && (await hasSysAdmin(o.procStatusPath ?? '/proc/self/status')) === false) {
       throw new IscsiPermissionError(
         'SESSIONS_PERMISSION_DENIED',
-        `libopeniscsiusr could not read ${missing.length} of ${listing.sysfsSessionIds.length} session(s) (sid ${missing.join(', ')})`,
+        `${missing.length} of ${listing.sysfsSessionIds.length} session(s) cannot be read without CAP_SYS_ADMIN (sid ${missing.join(', ')})`,
         { hint: 'the kernel hides CHAP attributes from processes without CAP_SYS_ADMIN; run as root', details: { missing } },
       );
     }
@@ -125,19 +155,21 @@ function checkSid(sid: unknown): number {
 /** One session by sid; IscsiError code SESSION_NOT_FOUND when there is none. */
 export async function session(sid: number, o: SessionReadOptions = {}): Promise<Session> {
   checkSid(sid);
+  const source = sourceOption(o);
   const binding = o.binding ?? native();
   const run = async () => {
     let s: NativeSession;
     try {
-      s = await binding.getSession(sid);
+      s = await binding.getSession(sid, source);
+      releaseWhenIdle(binding);
     } catch (e) {
       const err = fromNative(e, `reading session ${sid}`);
       if (err instanceof IscsiError && err.code === 'USR_SESS_NOT_FOUND') {
         throw new IscsiError('SESSION_NOT_FOUND', `there is no iSCSI session ${sid}`, { errno: err.errno ?? 2, cause: err, hint: 'list the current ones with sessions()' });
       }
-      // The same trap as in sessions(): the kernel hides the CHAP attributes, and libopeniscsiusr gives up.
+      // The same trap as in sessions(): the kernel hides the CHAP attributes.
       if (err instanceof IscsiPermissionError) {
-        throw new IscsiPermissionError('SESSIONS_PERMISSION_DENIED', `libopeniscsiusr could not read session ${sid}`, {
+        throw new IscsiPermissionError('SESSIONS_PERMISSION_DENIED', `session ${sid} cannot be read without CAP_SYS_ADMIN`, {
           ...(err.errno !== undefined ? { errno: err.errno } : {}),
           cause: err,
           hint: 'the kernel hides CHAP attributes from processes without CAP_SYS_ADMIN; run as root',

@@ -41,10 +41,10 @@ Napi::Value ArrayToJs(Napi::Env env, const std::vector<Record>& records) {
 
 class SessionsWorker : public PromiseWorker {
  public:
-  SessionsWorker(Napi::Env env, std::string target_name)
-      : PromiseWorker(env, "openiscsi:SessionsWorker"), target_name_(std::move(target_name)) {}
+  SessionsWorker(Napi::Env env, std::string target_name, SessionSource source)
+      : PromiseWorker(env, "openiscsi:SessionsWorker"), target_name_(std::move(target_name)), source_(source) {}
   void Execute() override {
-    listing_ = ReadSessions(kSysfs, target_name_);
+    listing_ = ReadSessions(kSysfs, target_name_, source_);
     if (!listing_.error.ok()) error_ = listing_.error;
   }
   Napi::Value Result(Napi::Env env) override {
@@ -58,17 +58,20 @@ class SessionsWorker : public PromiseWorker {
 
  private:
   std::string target_name_;
+  SessionSource source_;
   SessionListing listing_;
 };
 
 class SessionWorker : public PromiseWorker {
  public:
-  SessionWorker(Napi::Env env, uint32_t sid) : PromiseWorker(env, "openiscsi:SessionWorker"), sid_(sid) {}
-  void Execute() override { session_ = ReadSession(kSysfs, sid_, &error_); }
+  SessionWorker(Napi::Env env, uint32_t sid, SessionSource source)
+      : PromiseWorker(env, "openiscsi:SessionWorker"), sid_(sid), source_(source) {}
+  void Execute() override { session_ = ReadSession(kSysfs, sid_, source_, &error_); }
   Napi::Value Result(Napi::Env env) override { return ToJs(env, session_); }
 
  private:
   uint32_t sid_;
+  SessionSource source_;
   SessionRecord session_;
 };
 
@@ -149,28 +152,55 @@ void ExpectArgs(const Napi::CallbackInfo& info, size_t n) {
   }
 }
 
-// getSessions() or getSessions(targetName): only that target's sessions are read in full.
-Napi::Value GetSessions(const Napi::CallbackInfo& info) {
+// { target?: string, libopeniscsiusr?: boolean }; `target` limits the full reads to that target's sessions.
+struct SessionReadArgs {
   std::string target;
-  if (info.Length() > 1) ThrowTypeError(info.Env(), "expected at most 1 argument, got " + std::to_string(info.Length()));
-  if (info.Length() == 1 && !info[0].IsUndefined()) {
-    if (!info[0].IsString()) ThrowTypeError(info.Env(), "target name must be a string");
-    target = info[0].As<Napi::String>().Utf8Value();
-    if (target.empty() || target.size() > 223 || target.find('\0') != std::string::npos) {
-      ThrowTypeError(info.Env(), "target name must be 1..223 bytes");
+  SessionSource source = SessionSource::kSysfs;
+};
+
+SessionReadArgs ParseSessionReadArgs(const Napi::Env& env, const Napi::Value& v, bool allow_target) {
+  SessionReadArgs a;
+  if (v.IsUndefined()) return a;
+  if (!v.IsObject() || v.IsArray()) ThrowTypeError(env, "options must be an object");
+  Napi::Object o = v.As<Napi::Object>();
+  Napi::Value t = o.Get("target");
+  if (!t.IsUndefined()) {
+    if (!allow_target) ThrowTypeError(env, "target is not an option here");
+    if (!t.IsString()) ThrowTypeError(env, "target must be a string");
+    a.target = t.As<Napi::String>().Utf8Value();
+    if (a.target.empty() || a.target.size() > 223 || a.target.find('\0') != std::string::npos) {
+      ThrowTypeError(env, "target must be 1..223 bytes");
     }
   }
-  return (new SessionsWorker(info.Env(), std::move(target)))->QueuePromise();
+  Napi::Value u = o.Get("libopeniscsiusr");
+  if (!u.IsUndefined()) {
+    if (!u.IsBoolean()) ThrowTypeError(env, "libopeniscsiusr must be a boolean");
+    if (u.As<Napi::Boolean>().Value()) a.source = SessionSource::kLibopeniscsiusr;
+  }
+  return a;
+}
+
+Napi::Value GetSessions(const Napi::CallbackInfo& info) {
+  if (info.Length() > 1) ThrowTypeError(info.Env(), "expected at most 1 argument, got " + std::to_string(info.Length()));
+  SessionReadArgs a = ParseSessionReadArgs(info.Env(), info.Length() == 1 ? info[0] : info.Env().Undefined(), true);
+  return (new SessionsWorker(info.Env(), std::move(a.target), a.source))->QueuePromise();
 }
 
 Napi::Value GetSession(const Napi::CallbackInfo& info) {
-  ExpectArgs(info, 1);
+  if (info.Length() < 1 || info.Length() > 2) ThrowTypeError(info.Env(), "expected 1 or 2 arguments, got " + std::to_string(info.Length()));
   if (!info[0].IsNumber()) ThrowTypeError(info.Env(), "sid must be a number");
   double sid = info[0].As<Napi::Number>().DoubleValue();
   if (!(sid >= 0 && sid <= 4294967295.0) || sid != static_cast<double>(static_cast<uint32_t>(sid))) {
     ThrowTypeError(info.Env(), "sid must be an integer between 0 and 4294967295");
   }
-  return (new SessionWorker(info.Env(), static_cast<uint32_t>(sid)))->QueuePromise();
+  SessionReadArgs a = ParseSessionReadArgs(info.Env(), info.Length() == 2 ? info[1] : info.Env().Undefined(), false);
+  return (new SessionWorker(info.Env(), static_cast<uint32_t>(sid), a.source))->QueuePromise();
+}
+
+// Closes the sysfs descriptors kept for re-reading; returns how many there were. Synchronous: no I/O but close().
+Napi::Value ReleaseSysfsFds(const Napi::CallbackInfo& info) {
+  ExpectArgs(info, 0);
+  return Napi::Number::New(info.Env(), static_cast<double>(ReleaseSessionReaderFds()));
 }
 
 Napi::Value GetIfaces(const Napi::CallbackInfo& info) {
@@ -210,6 +240,7 @@ void InitUsr(Napi::Env env, Napi::Object exports) {
 #endif
   exports.Set("getSessions", Napi::Function::New(env, GetSessions, "getSessions"));
   exports.Set("getSession", Napi::Function::New(env, GetSession, "getSession"));
+  exports.Set("releaseSysfsFds", Napi::Function::New(env, ReleaseSysfsFds, "releaseSysfsFds"));
   exports.Set("getIfaces", Napi::Function::New(env, GetIfaces, "getIfaces"));
   exports.Set("getIface", Napi::Function::New(env, GetIface, "getIface"));
   exports.Set("setupDefaultIfaces", Napi::Function::New(env, SetupDefaultIfaces, "setupDefaultIfaces"));

@@ -3,35 +3,19 @@
 #include <algorithm>
 #include <atomic>
 #include <memory>
-#include <optional>
 #include <thread>
 
 #include "usr/context.h"
 #include "usr/records_copy.h"
 #include "usr/session_sysfs.h"
+#include "usr/sysfs_cache.h"
 
 namespace openiscsi {
 
 namespace {
 
 constexpr unsigned kMaxThreads = 4;
-constexpr size_t kSessionsPerThread = 4;  // below this a thread costs more than it saves
-
-#ifdef HAVE_LIBOPENISCSIUSR
-constexpr int kUsrSessionNotFound = 2;
-constexpr int kUsrAccess = 13;
-using SessionPtr = std::unique_ptr<iscsi_session, decltype(&iscsi_session_free)>;
-
-// rc of iscsi_session_get; on success `out` holds the session with its sysfs walk.
-int ReadWith(UsrContext& ctx, const std::string& root, uint32_t sid, SessionRecord* out) {
-  iscsi_session* raw = nullptr;
-  int rc = iscsi_session_get(ctx.get(), sid, &raw);
-  SessionPtr s(raw, &iscsi_session_free);
-  if (rc != 0) return rc;
-  *out = CopySession(s.get());
-  out->sysfs = ReadSessionSysfs(root, sid);
-  return 0;
-}
+constexpr size_t kSessionsPerThread = 8;  // below this a thread costs more than it saves
 
 struct Slot {
   uint32_t sid = 0;
@@ -40,27 +24,62 @@ struct Slot {
   NativeError error;
 };
 
-// Reads slots[next++] until none are left: the threads share the work, whatever each session costs.
-void Drain(const std::string& root, std::vector<Slot>* slots, std::atomic<size_t>* next) {
-  UsrContext ctx;
-  for (size_t i; (i = next->fetch_add(1)) < slots->size();) {
-    Slot& slot = (*slots)[i];
-    if (!ctx) {
-      slot.rc = 3;
-      slot.error = {3, "USR_NOMEM", "iscsi_context_new failed"};
-      continue;
-    }
-    slot.rc = ReadWith(ctx, root, slot.sid, &slot.record);
-    if (slot.rc != 0) slot.error = ctx.Error(slot.rc, ("reading session " + std::to_string(slot.sid)).c_str());
+NativeError UsrStyleError(int rc, const std::string& message) { return NativeError{rc, UsrErrorCode(rc), message}; }
+
+#ifdef HAVE_LIBOPENISCSIUSR
+using SessionPtr = std::unique_ptr<iscsi_session, decltype(&iscsi_session_free)>;
+
+int ReadWithUsr(UsrContext& ctx, const std::string& root, uint32_t sid, SessionRecord* out, NativeError* error) {
+  if (!ctx) {
+    *error = {3, "USR_NOMEM", "iscsi_context_new failed"};
+    return 3;
   }
+  iscsi_session* raw = nullptr;
+  int rc = iscsi_session_get(ctx.get(), sid, &raw);
+  SessionPtr s(raw, &iscsi_session_free);
+  if (rc != 0) {
+    *error = ctx.Error(rc, ("reading session " + std::to_string(sid)).c_str());
+    return rc;
+  }
+  *out = CopySession(s.get());
+  out->sysfs = ReadSessionSysfs(root, sid);
+  return 0;
 }
 #endif
 
+// Reads slots[next++] until none are left: the threads share the work, whatever each session costs.
+void Drain(const std::string& root, SessionSource source, std::vector<Slot>* slots, std::atomic<size_t>* next) {
+#ifdef HAVE_LIBOPENISCSIUSR
+  std::unique_ptr<UsrContext> ctx;
+  if (source == SessionSource::kLibopeniscsiusr) ctx = std::make_unique<UsrContext>();
+#endif
+  for (size_t i; (i = next->fetch_add(1)) < slots->size();) {
+    Slot& slot = (*slots)[i];
+    if (source == SessionSource::kSysfs) {
+      std::string why;
+      slot.rc = ReadSessionRecord(root, slot.sid, &slot.record, &why);
+      if (slot.rc != 0) slot.error = UsrStyleError(slot.rc, why);
+      continue;
+    }
+#ifdef HAVE_LIBOPENISCSIUSR
+    slot.rc = ReadWithUsr(*ctx, root, slot.sid, &slot.record, &slot.error);
+#else
+    slot.rc = 1;
+    slot.error = UsrUnavailable();
+#endif
+  }
+}
+
 }  // namespace
 
-SessionListing ReadSessions(const std::string& root, const std::string& target_name) {
+SessionListing ReadSessions(const std::string& root, const std::string& target_name, SessionSource source) {
   SessionListing out;
-#ifdef HAVE_LIBOPENISCSIUSR
+#ifndef HAVE_LIBOPENISCSIUSR
+  if (source == SessionSource::kLibopeniscsiusr) {
+    out.error = UsrUnavailable();
+    return out;
+  }
+#endif
   std::vector<Slot> slots;
   for (uint32_t sid : ListSessionIds(root)) {
     if (!target_name.empty()) {
@@ -74,13 +93,14 @@ SessionListing ReadSessions(const std::string& root, const std::string& target_n
   const size_t threads = std::min<size_t>({hw, kMaxThreads, (slots.size() + kSessionsPerThread - 1) / kSessionsPerThread});
   std::atomic<size_t> next{0};
   std::vector<std::thread> pool;
-  for (size_t t = 1; t < threads; ++t) pool.emplace_back(Drain, std::cref(root), &slots, &next);
-  Drain(root, &slots, &next);
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(Drain, std::cref(root), source, &slots, &next);
+  Drain(root, source, &slots, &next);
   for (auto& th : pool) th.join();
   for (Slot& slot : slots) {
-    if (slot.rc == kUsrSessionNotFound) continue;  // logged out while we listed
+    if (slot.rc == kSessionNotFound) continue;  // logged out while we listed
+    if (slot.rc == 0 && !target_name.empty() && slot.record.target_name != target_name) continue;
     out.listed.push_back(slot.sid);
-    if (slot.rc == kUsrAccess) continue;  // what iscsi_sessions_get() does too: dropped, not an error
+    if (slot.rc == kSessionAccess) continue;  // what iscsi_sessions_get() does too: dropped, not an error
     if (slot.rc != 0) {
       out.error = std::move(slot.error);
       out.sessions.clear();
@@ -88,30 +108,21 @@ SessionListing ReadSessions(const std::string& root, const std::string& target_n
     }
     out.sessions.push_back(std::move(slot.record));
   }
-#else
-  (void)root;
-  (void)target_name;
-  out.error = UsrUnavailable();
-#endif
   return out;
 }
 
-SessionRecord ReadSession(const std::string& root, uint32_t sid, NativeError* error) {
-  SessionRecord r;
-#ifdef HAVE_LIBOPENISCSIUSR
-  UsrContext ctx;
-  if (!ctx) {
-    *error = {3, "USR_NOMEM", "iscsi_context_new failed"};
-    return r;
-  }
-  int rc = ReadWith(ctx, root, sid, &r);
-  if (rc != 0) *error = ctx.Error(rc, ("reading session " + std::to_string(sid)).c_str());
-#else
-  (void)root;
-  (void)sid;
-  *error = UsrUnavailable();
-#endif
-  return r;
+SessionRecord ReadSession(const std::string& root, uint32_t sid, SessionSource source, NativeError* error) {
+  std::vector<Slot> one{Slot{sid, 0, {}, {}}};
+  std::atomic<size_t> next{0};
+  Drain(root, source, &one, &next);
+  if (one[0].rc != 0) *error = std::move(one[0].error);
+  return std::move(one[0].record);
+}
+
+size_t ReleaseSessionReaderFds() {
+  size_t held = SysfsCache::Instance().Held();
+  SysfsCache::Instance().Release();
+  return held;
 }
 
 }  // namespace openiscsi

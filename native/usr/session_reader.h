@@ -1,6 +1,6 @@
-// Reads sessions: libopeniscsiusr's record of each, completed by the sysfs walk (session_sysfs.h).
-// Many sessions are read on a few threads, each with its own libopeniscsiusr context: under emulation
-// every sysfs read is a trapped syscall, and a 16-session listing is otherwise one long serial chain.
+// Reads sessions, by default from sysfs through kept descriptors (session_sysfs.h); or, on request,
+// through libopeniscsiusr's iscsi_session_get() completed by the sysfs walk, which opens every file anew
+// (the reference the sysfs reader is tested against). Many sessions are read on a few threads.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -11,18 +11,23 @@
 
 namespace openiscsi {
 
+enum class SessionSource { kSysfs, kLibopeniscsiusr };
+
 struct SessionListing {
   std::vector<SessionRecord> sessions;
-  // The sids sysfs listed (and that matched the filter): a sid here but not in `sessions` was dropped by
-  // libopeniscsiusr for lack of privilege, which the caller turns into a permission error.
+  // The sids sysfs listed (and that matched the filter): a sid here but not in `sessions` was dropped
+  // for lack of privilege (as libopeniscsiusr does), which the caller turns into a permission error.
   std::vector<uint32_t> listed;
   NativeError error;
 };
 
 // Every session, or only those whose targetname is `target_name` when it is not empty.
-SessionListing ReadSessions(const std::string& sysfs_root, const std::string& target_name);
+SessionListing ReadSessions(const std::string& sysfs_root, const std::string& target_name, SessionSource source);
 
-// One session by sid; `error` is libopeniscsiusr's (USR_SESS_NOT_FOUND when there is none).
-SessionRecord ReadSession(const std::string& sysfs_root, uint32_t sid, NativeError* error);
+// One session by sid; `error` is USR_SESS_NOT_FOUND when there is none.
+SessionRecord ReadSession(const std::string& sysfs_root, uint32_t sid, SessionSource source, NativeError* error);
+
+// Closes the descriptors the sysfs reader keeps; returns how many were held.
+size_t ReleaseSessionReaderFds();
 
 }  // namespace openiscsi

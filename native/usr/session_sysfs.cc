@@ -1,66 +1,21 @@
 #include "usr/session_sysfs.h"
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <algorithm>
+#include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
-#include <memory>
+#include <algorithm>
 
-#include "unique_fd.h"
+#include "usr/records.h"
+#include "usr/sysfs_cache.h"
 
 namespace openiscsi {
 
 namespace {
 
-struct DirCloser {
-  void operator()(DIR* d) const { closedir(d); }
-};
+SysfsCache& Fs() { return SysfsCache::Instance(); }
 
-// Entries of the directory `dirfd` refers to (without "." names), sorted; `dirfd` stays open and usable.
-std::vector<std::string> ListDirAt(int dirfd) {
-  std::vector<std::string> out;
-  int dup_fd = dirfd < 0 ? -1 : fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-  if (dup_fd < 0) return out;
-  std::unique_ptr<DIR, DirCloser> d(fdopendir(dup_fd));
-  if (!d) {
-    close(dup_fd);
-    return out;
-  }
-  while (dirent* e = readdir(d.get())) {
-    if (e->d_name[0] != '.') out.emplace_back(e->d_name);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-std::vector<std::string> ListDir(const std::string& dir) {
-  UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  return ListDirAt(fd.get());
-}
-
-UniqueFd OpenDirAt(int dirfd, const std::string& name) {
-  return UniqueFd(openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-}
-
-// A sysfs attribute relative to an open directory, trimmed; "(null)" and unreadable attributes are empty.
-// Relative opens matter under emulation: every path component the kernel walks is a trapped lookup.
-std::string ReadAttrAt(int dirfd, const char* name) {
-  UniqueFd fd(openat(dirfd, name, O_RDONLY | O_CLOEXEC));
-  if (!fd) return {};
-  char buf[4096];
-  ssize_t n = read(fd.get(), buf, sizeof buf);
-  if (n <= 0) return {};
-  std::string v(buf, static_cast<size_t>(n));
-  size_t b = v.find_first_not_of(" \t\n");
-  size_t e = v.find_last_not_of(" \t\n");
-  v = b == std::string::npos ? std::string() : v.substr(b, e - b + 1);
-  return v == "(null)" ? std::string() : v;
-}
-
-std::string ReadAttr(const std::string& file) { return ReadAttrAt(AT_FDCWD, file.c_str()); }
+std::string Attr(const std::string& dir, const char* name) { return Trimmed(Fs().Read(dir + "/" + name)); }
 
 std::optional<int64_t> ParseInt(const std::string& v) {
   if (v.empty()) return std::nullopt;
@@ -70,7 +25,20 @@ std::optional<int64_t> ParseInt(const std::string& v) {
   return x;
 }
 
-std::optional<int64_t> ReadIntAt(int dirfd, const char* name) { return ParseInt(ReadAttrAt(dirfd, name)); }
+std::optional<int64_t> IntAttr(const std::string& dir, const char* name) { return ParseInt(Attr(dir, name)); }
+
+int32_t IntOr(const std::string& dir, const char* name, int32_t fallback) {
+  auto v = IntAttr(dir, name);
+  return v && *v >= INT32_MIN && *v <= INT32_MAX ? static_cast<int32_t>(*v) : fallback;
+}
+
+// libopeniscsiusr's rule (2.1.8) for an attribute with a default: a missing file or "(null)" gives the default.
+std::string AttrOr(const std::string& dir, const char* name, const char* fallback) {
+  SysfsRead r = Fs().Read(dir + "/" + name);
+  if (r.error == ENOENT) return fallback;
+  std::string v = Trimmed(r);
+  return r.error == 0 && v.empty() && r.value.find("(null)") != std::string::npos ? fallback : v;
+}
 
 std::string Dirname(const std::string& p) {
   size_t i = p.find_last_of('/');
@@ -103,108 +71,6 @@ std::optional<int32_t> HostNoFromPath(const std::string& p) {
   return found;
 }
 
-// A binary sysfs attribute (vpd_pg83), up to `max` bytes.
-std::string ReadBinaryAt(int dirfd, const char* name, size_t max) {
-  UniqueFd fd(openat(dirfd, name, O_RDONLY | O_CLOEXEC));
-  if (!fd) return {};
-  std::string out;
-  char buf[4096];
-  while (out.size() < max) {
-    ssize_t n = read(fd.get(), buf, std::min(sizeof buf, max - out.size()));
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  return out;
-}
-
-std::string Hex(const uint8_t* p, size_t n) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string s;
-  s.reserve(n * 2);
-  for (size_t i = 0; i < n; ++i) {
-    s.push_back(kDigits[p[i] >> 4]);
-    s.push_back(kDigits[p[i] & 0xf]);
-  }
-  return s;
-}
-
-// Printable ASCII of a designator, without trailing blanks and NULs.
-std::string Ascii(const uint8_t* p, size_t n) {
-  std::string s;
-  for (size_t i = 0; i < n && p[i] != 0; ++i) s.push_back(p[i] >= 0x20 && p[i] < 0x7f ? static_cast<char>(p[i]) : '.');
-  while (!s.empty() && s.back() == ' ') s.pop_back();
-  return s;
-}
-
-}  // namespace
-
-// The LUN's identifier from VPD page 0x83 (Device Identification), as the kernel's `wwid` attribute gives it:
-// "naa.<hex>", "eui.<hex>", "t10.<ascii>", or a SCSI name string as it is. Only designators of the logical
-// unit itself count. Preference, best first: a SCSI name string longer than 16 bytes, NAA Registered
-// Extended (16 bytes), EUI-64 of 16 then 12 bytes, NAA Registered (8), NAA Extended or Locally assigned (8),
-// EUI-64 of 8 bytes, T10 vendor id.
-std::string WwidFromVpdPage83(const std::string& page) {
-  const auto* b = reinterpret_cast<const uint8_t*>(page.data());
-  if (page.size() < 4 || b[1] != 0x83) return {};
-  const size_t end = std::min(page.size(), size_t{4} + (static_cast<size_t>(b[2]) << 8 | b[3]));
-  int best_rank = 0;
-  std::string best;
-  for (size_t off = 4; off + 4 <= end;) {
-    const uint8_t* d = b + off;
-    const size_t len = d[3];
-    if (off + 4 + len > end) break;
-    off += 4 + len;
-    if (((d[1] >> 4) & 0x3) != 0 || len == 0) continue;  // association: the logical unit
-    const uint8_t* v = d + 4;
-    const uint8_t code_set = d[0] & 0x0f;
-    int rank = 0;
-    std::string id;
-    switch (d[1] & 0x0f) {
-      case 0x1:  // T10 vendor id
-        rank = 1, id = "t10." + Ascii(v, len);
-        break;
-      case 0x2:  // EUI-64 based
-        rank = len == 16 ? 6 : len == 12 ? 5 : len == 8 ? 2 : 0, id = "eui." + Hex(v, len);
-        break;
-      case 0x3: {  // NAA
-        const uint8_t naa = v[0] >> 4;
-        rank = naa == 6 && len == 16 ? 7 : naa == 5 && len == 8 ? 4 : (naa == 2 || naa == 3) && len == 8 ? 3 : 0;
-        id = "naa." + Hex(v, len);
-        break;
-      }
-      case 0x8:  // SCSI name string (UTF-8), already prefixed ("iqn.", "naa.", "eui.")
-        if (code_set == 0x3) rank = len > 16 ? 8 : 1, id = Ascii(v, len);
-        break;
-      default:
-        break;
-    }
-    if (rank > best_rank && !id.empty()) best_rank = rank, best = std::move(id);
-  }
-  return best;
-}
-
-namespace {
-
-LunRecord ReadLun(int lun_dir, const std::string& hctl) {
-  LunRecord l;
-  l.hctl = hctl;
-  ParseHctl(hctl, &l);
-  l.state = ReadAttrAt(lun_dir, "state");
-  if (auto t = ReadIntAt(lun_dir, "type")) l.type = static_cast<int32_t>(*t);
-  l.vendor = ReadAttrAt(lun_dir, "vendor");
-  l.model = ReadAttrAt(lun_dir, "model");
-  l.revision = ReadAttrAt(lun_dir, "rev");
-  l.wwid = ReadAttrAt(lun_dir, "wwid");
-  if (l.wwid.empty()) l.wwid = WwidFromVpdPage83(ReadBinaryAt(lun_dir, "vpd_pg83", 8192));
-  UniqueFd block_dir = OpenDirAt(lun_dir, "block");
-  auto blocks = ListDirAt(block_dir.get());
-  if (!blocks.empty()) {
-    l.block_device = blocks.front();
-    if (auto sectors = ReadIntAt(block_dir.get(), (l.block_device + "/size").c_str())) l.size_bytes = static_cast<double>(*sectors) * 512.0;
-  }
-  return l;
-}
-
 // `link` (a class symlink's target, relative to `base`) joined to `base`, with ".." removed lexically:
 // sysfs class directories are real directories, so this equals realpath() without a readlink per component.
 std::string JoinLink(const std::string& base, const std::string& link) {
@@ -225,46 +91,71 @@ std::string JoinLink(const std::string& base, const std::string& link) {
   return out;
 }
 
+LunRecord ReadLun(const std::string& dir, const std::string& hctl) {
+  LunRecord l;
+  l.hctl = hctl;
+  ParseHctl(hctl, &l);
+  l.state = Attr(dir, "state");
+  if (auto t = IntAttr(dir, "type")) l.type = static_cast<int32_t>(*t);
+  l.vendor = Attr(dir, "vendor");
+  l.model = Attr(dir, "model");
+  l.revision = Attr(dir, "rev");
+  l.wwid = Attr(dir, "wwid");
+  if (l.wwid.empty()) {
+    SysfsRead page = Fs().Read(dir + "/vpd_pg83", 8192);
+    if (page.error == 0) l.wwid = WwidFromVpdPage83(page.value);
+  }
+  auto blocks = Fs().List(dir + "/block");
+  if (!blocks.empty()) {
+    l.block_device = blocks.front();
+    if (auto sectors = IntAttr(dir + "/block/" + l.block_device, "size")) l.size_bytes = static_cast<double>(*sectors) * 512.0;
+  }
+  return l;
+}
+
+std::string SessionClassDir(const std::string& root, uint32_t sid) {
+  const std::string base = root + "/class/iscsi_session";
+  const std::string link = Fs().Link(base + "/session" + std::to_string(sid));
+  return link.empty() ? std::string() : JoinLink(base, link);
+}
+
 }  // namespace
 
 std::vector<uint32_t> ListSessionIds(const std::string& root) {
   std::vector<uint32_t> ids;
-  for (const auto& n : ListDir(root + "/class/iscsi_session")) {
+  for (const auto& n : Fs().List(root + "/class/iscsi_session")) {
     if (n.rfind("session", 0) == 0 && IsDigits(n, 7)) ids.push_back(static_cast<uint32_t>(std::strtoul(n.c_str() + 7, nullptr, 10)));
   }
   std::sort(ids.begin(), ids.end());
   return ids;
 }
 
+std::string ReadSessionTargetName(const std::string& root, uint32_t sid) {
+  return Attr(root + "/class/iscsi_session/session" + std::to_string(sid), "targetname");
+}
+
 SessionSysfsRecord ReadSessionSysfs(const std::string& root, uint32_t sid) {
   SessionSysfsRecord r;
-  const std::string name = "session" + std::to_string(sid);
-  const std::string class_base = root + "/class/iscsi_session";
-  char link[PATH_MAX];
-  ssize_t n = readlink((class_base + "/" + name).c_str(), link, sizeof link - 1);
-  if (n <= 0) return r;
   // <hostdev>/sessionS/iscsi_session/sessionS
-  const std::string class_dir = JoinLink(class_base, std::string(link, static_cast<size_t>(n)));
-  UniqueFd class_fd(open(class_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!class_fd) return r;
+  const std::string class_dir = SessionClassDir(root, sid);
+  if (class_dir.empty()) return r;
+  SysfsRead state = Fs().Read(class_dir + "/state");
+  if (state.error == ENOENT) return r;
   r.present = true;
-  r.state = ReadAttrAt(class_fd.get(), "state");
-  r.iface_name = ReadAttrAt(class_fd.get(), "ifacename");
-  if (auto v = ReadIntAt(class_fd.get(), "target_id")) r.target_id = static_cast<int32_t>(*v);
-  if (auto v = ReadIntAt(class_fd.get(), "creator")) r.creator = static_cast<int32_t>(*v);
-  r.connection_state = ReadAttr(root + "/class/iscsi_connection/connection" + std::to_string(sid) + ":0/state");
+  r.state = Trimmed(state);
+  r.iface_name = Attr(class_dir, "ifacename");
+  if (auto v = IntAttr(class_dir, "target_id")) r.target_id = static_cast<int32_t>(*v);
+  if (auto v = IntAttr(class_dir, "creator")) r.creator = static_cast<int32_t>(*v);
+  r.connection_state = Attr(root + "/class/iscsi_connection/connection" + std::to_string(sid) + ":0", "state");
   const std::string session_dev = Dirname(Dirname(class_dir));
   r.host_no = HostNoFromPath(Dirname(session_dev));
-  UniqueFd session_fd(open(session_dev.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  for (const auto& t : ListDirAt(session_fd.get())) {
+  for (const auto& t : Fs().List(session_dev)) {
     if (t.rfind("target", 0) != 0) continue;
-    UniqueFd target_fd = OpenDirAt(session_fd.get(), t);
+    const std::string tdir = session_dev + "/" + t;
     std::vector<LunRecord> luns;
-    for (const auto& hctl : ListDirAt(target_fd.get())) {
+    for (const auto& hctl : Fs().List(tdir)) {
       LunRecord probe;
-      if (!ParseHctl(hctl, &probe)) continue;
-      UniqueFd lun_fd = OpenDirAt(target_fd.get(), hctl);
-      if (lun_fd) luns.push_back(ReadLun(lun_fd.get(), hctl));
+      if (ParseHctl(hctl, &probe)) luns.push_back(ReadLun(tdir + "/" + hctl, hctl));
     }
     std::sort(luns.begin(), luns.end(), [](const LunRecord& a, const LunRecord& b) { return a.lun < b.lun; });
     for (auto& l : luns) r.devices.push_back(std::move(l));
@@ -272,46 +163,81 @@ SessionSysfsRecord ReadSessionSysfs(const std::string& root, uint32_t sid) {
   return r;
 }
 
-std::string ReadSessionTargetName(const std::string& root, uint32_t sid) {
-  return ReadAttr(root + "/class/iscsi_session/session" + std::to_string(sid) + "/targetname");
-}
-
-namespace {
-void SetIf(Napi::Object& o, const char* k, const std::string& v) {
-  if (!v.empty()) o.Set(k, v);
-}
-}  // namespace
-
-Napi::Object ToJs(Napi::Env env, const SessionSysfsRecord& r) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("present", r.present);
-  SetIf(o, "state", r.state);
-  SetIf(o, "connectionState", r.connection_state);
-  SetIf(o, "ifaceName", r.iface_name);
-  if (r.host_no) o.Set("hostNo", *r.host_no);
-  if (r.target_id) o.Set("targetId", *r.target_id);
-  if (r.creator) o.Set("creator", *r.creator);
-  Napi::Array devs = Napi::Array::New(env, r.devices.size());
-  for (size_t i = 0; i < r.devices.size(); ++i) {
-    const LunRecord& l = r.devices[i];
-    Napi::Object d = Napi::Object::New(env);
-    d.Set("hctl", l.hctl);
-    d.Set("host", l.host);
-    d.Set("channel", l.channel);
-    d.Set("target", l.target);
-    d.Set("lun", l.lun);
-    SetIf(d, "state", l.state);
-    if (l.type) d.Set("type", *l.type);
-    SetIf(d, "vendor", l.vendor);
-    SetIf(d, "model", l.model);
-    SetIf(d, "revision", l.revision);
-    SetIf(d, "blockDevice", l.block_device);
-    if (l.size_bytes) d.Set("sizeBytes", *l.size_bytes);
-    SetIf(d, "wwid", l.wwid);
-    devs.Set(static_cast<uint32_t>(i), d);
+int ReadSessionRecord(const std::string& root, uint32_t sid, SessionRecord* out, std::string* why) {
+  const std::string sdir = root + "/class/iscsi_session/session" + std::to_string(sid);
+  const std::string cdir = root + "/class/iscsi_connection/connection" + std::to_string(sid) + ":0";
+  SysfsRead name = Fs().Read(sdir + "/targetname");
+  if (name.error == ENOENT || name.error == ENODEV) {
+    *why = "session " + std::to_string(sid) + " does not exist";
+    return kSessionNotFound;
   }
-  o.Set("devices", devs);
-  return o;
+  // The kernel (>= 5.12) refuses the CHAP attributes to callers without CAP_SYS_ADMIN; libopeniscsiusr
+  // then drops the session, and so do we (the caller turns that into a permission error). The secrets
+  // themselves are never read.
+  SysfsRead user = Fs().Read(sdir + "/username");
+  SysfsRead user_in = Fs().Read(sdir + "/username_in");
+  if (name.error == EACCES || user.error == EACCES || user_in.error == EACCES || user.error == EPERM || user_in.error == EPERM) {
+    *why = "reading session " + std::to_string(sid) + ": permission denied";
+    return kSessionAccess;
+  }
+  if (name.error != 0) {
+    *why = "reading session " + std::to_string(sid) + ": targetname: error " + std::to_string(name.error);
+    return kSessionLookup;
+  }
+  SessionRecord& s = *out;
+  s.sid = sid;
+  s.target_name = Trimmed(name);
+  s.username = Trimmed(user);
+  s.username_in = Trimmed(user_in);
+  s.recovery_tmo = IntOr(sdir, "recovery_tmo", -1);
+  s.lu_reset_tmo = IntOr(sdir, "lu_reset_tmo", -1);
+  s.tgt_reset_tmo = IntOr(sdir, "tgt_reset_tmo", -1);
+  s.abort_tmo = IntOr(sdir, "abort_tmo", -1);
+  s.tpgt = IntOr(sdir, "tpgt", -1);
+  s.persistent_address = Attr(cdir, "persistent_address");
+  s.persistent_port = IntOr(cdir, "persistent_port", -1);
+  s.address = Attr(cdir, "address");
+  s.port = IntOr(cdir, "port", -1);
+  // One of the pair may be missing (offload drivers differ): each stands in for the other.
+  if (s.persistent_address.empty()) s.persistent_address = s.address;
+  if (s.address.empty()) s.address = s.persistent_address;
+  if (s.persistent_port == -1) s.persistent_port = s.port;
+  if (s.port == -1) s.port = s.persistent_port;
+
+  s.sysfs = ReadSessionSysfs(root, sid);
+  if (!s.sysfs.present) {
+    *why = "session " + std::to_string(sid) + " does not exist";
+    return kSessionNotFound;
+  }
+  if (!s.sysfs.host_no) {
+    *why = "session " + std::to_string(sid) + ": no SCSI host in its sysfs path";
+    return kSessionLookup;
+  }
+  const std::string host = "host" + std::to_string(*s.sysfs.host_no);
+  const std::string hdir = root + "/class/iscsi_host/" + host;
+  IfaceRecord& i = s.iface;
+  const std::string proc = Attr(root + "/class/scsi_host/" + host, "proc_name");
+  i.transport = proc.rfind("iscsi_", 0) == 0 ? proc.substr(6) : proc;
+  i.hwaddress = AttrOr(hdir, "hwaddress", "default");
+  i.netdev = AttrOr(hdir, "netdev", "default");
+  i.ipaddress = AttrOr(hdir, "ipaddress", "default");
+  i.initiator_name = Attr(sdir, "initiatorname");
+  if (i.initiator_name.empty()) i.initiator_name = Attr(hdir, "initiatorname");
+  i.port_state = AttrOr(hdir, "port_state", "unknown");
+  if (i.port_state == "Unknown!") i.port_state = "unknown";
+  i.port_speed = AttrOr(hdir, "port_speed", "unknown");
+  if (i.port_speed.rfind("Unknown", 0) == 0) i.port_speed = "unknown";
+  // libopeniscsiusr's naming: a host with a hardware address names the iface after it; otherwise the
+  // kernel's ifacename, else "default". The kernel's ifacename is reported separately (sysfs.iface_name).
+  const bool by_hw = i.hwaddress != "default";
+  if (by_hw) {
+    const bool v6 = std::count(i.ipaddress.begin(), i.ipaddress.end(), ':') >= 2;
+    i.name = i.transport + "." + i.hwaddress + "." + (v6 ? "ipv6" : "ipv4") + ".0";
+  } else {
+    i.name = s.sysfs.iface_name.empty() ? "default" : s.sysfs.iface_name;
+  }
+  i.is_default = i.name == "default" || i.name == "iser";
+  return 0;
 }
 
 }  // namespace openiscsi

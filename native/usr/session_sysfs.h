@@ -1,7 +1,7 @@
-// What only sysfs knows about a session (state, SCSI host, target id, LUNs and their block devices), read
-// on the worker thread right after libopeniscsiusr's listing. This walk lives in C++ rather than in
+// Sessions read from sysfs on the worker thread: what iscsi_session_get() reports, plus what only sysfs
+// knows (state, SCSI host, target id, LUNs and their block devices). This lives in C++ rather than in
 // lib/sysfs.ts because it is on every attach's hot path: hundreds of small reads cost ~0.5 s through
-// libuv's async fs in the emulated lab guest, and ~1 ms as plain reads on one worker thread.
+// libuv's async fs in the emulated lab guest; here they are preads on kept descriptors (sysfs_cache.h).
 #pragma once
 #include <napi.h>
 
@@ -28,6 +28,15 @@ struct SessionSysfsRecord {
 
 // Reads /sys (or `root`, for tests) for one session.
 SessionSysfsRecord ReadSessionSysfs(const std::string& root, uint32_t sid);
+
+struct SessionRecord;
+// libopeniscsiusr's return codes, which the read path keeps: 0, or one of these.
+constexpr int kSessionNotFound = 2;
+constexpr int kSessionAccess = 13;
+constexpr int kSessionLookup = 22;
+// The whole session from sysfs, as iscsi_session_get() builds it (same fields, defaults and fallbacks),
+// through kept descriptors (sysfs_cache.h). On failure returns the code and says why.
+int ReadSessionRecord(const std::string& root, uint32_t sid, SessionRecord* out, std::string* why);
 
 // The session's targetname attribute (empty when unreadable): a cheap filter before a full read.
 std::string ReadSessionTargetName(const std::string& root, uint32_t sid);

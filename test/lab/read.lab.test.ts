@@ -2,7 +2,8 @@
 // (plus tgtd's controller LUN). What the package returns inside the guest must equal what the kernel shows
 // in sysfs and what `iscsiadm -m session -P 3`, `-m iface` and `-m node` print there.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packageEntry, startLab, type Lab } from './lab';
+import * as path from 'node:path';
+import { packageEntry, repoRoot, startLab, type Lab } from './lab';
 
 interface Device {
   hctl: string;
@@ -191,6 +192,35 @@ describe('read path on a real kernel: sessions, devices, ifaces, nodes, transpor
     // "127.0.0.1:3260,1 iqn..."
     const theirNodes = (await lab.shOk('iscsiadm -m node')).trim().split('\n').sort();
     expect(nodes.map((n) => `${n.portal},${n.tpgt} ${n.targetName}`).sort()).toEqual(theirNodes);
+  });
+
+  it("the addon's sysfs reader and libopeniscsiusr's iscsi_session_get() give the same records", async () => {
+    const addon = path.join(repoRoot, 'build', 'Release', 'openiscsi.node');
+    const ours = await lab.call<{ sessions: unknown[]; sysfsSessionIds: number[] }>(addon, 'getSessions', []);
+    const usr = await lab.call<{ sessions: unknown[]; sysfsSessionIds: number[] }>(addon, 'getSessions', [{ libopeniscsiusr: true }]);
+    expect(ours.sessions).toHaveLength(targets.length);
+    expect(ours).toEqual(usr);
+    expect(await lab.call(packageEntry, 'sessions', [{ source: 'libopeniscsiusr' }])).toEqual(await lab.call(packageEntry, 'sessions'));
+  });
+
+  it('kept sysfs descriptors never give stale answers: a changed timeout, a deleted LUN, the LUN rescanned at the same H:C:T:L', async () => {
+    const s = (await lab.call<Session[]>(packageEntry, 'sessions')).find((x) => x.targetName === targets[0])!;
+    const lun = s.devices.find((d) => d.lun === 2)!;
+    const oldTmo = s.timeouts.recovery;
+    await lab.shOk(`echo ${oldTmo + 7} > /sys/class/iscsi_session/session${s.sid}/recovery_tmo`);
+    const read = async () => (await lab.call<Session>(packageEntry, 'session', [s.sid]));
+    expect((await read()).timeouts.recovery).toBe(oldTmo + 7);
+    await lab.shOk(`echo ${oldTmo} > /sys/class/iscsi_session/session${s.sid}/recovery_tmo`);
+
+    await lab.shOk(`echo 1 > /sys/class/scsi_device/${lun.hctl}/device/delete`);
+    expect((await read()).devices.map((d) => d.hctl)).not.toContain(lun.hctl);
+
+    await lab.shOk(`echo '${lun.channel} ${lun.target} ${lun.lun}' > /sys/class/scsi_host/host${s.hostNo}/scan`);
+    await lab.shOk(`for i in $(seq 100); do ls /sys/class/scsi_device/${lun.hctl}/device/block/ 2>/dev/null | grep -q sd && exit 0; sleep 0.1; done; exit 1`);
+    const block = (await lab.shOk(`ls /sys/class/scsi_device/${lun.hctl}/device/block/`)).trim();
+    const back = (await read()).devices.find((d) => d.hctl === lun.hctl);
+    expect(back).toMatchObject({ state: 'running', blockDevice: block, sizeBytes: lun.sizeBytes, wwid: lun.wwid });
+    expect(await lab.call(packageEntry, 'sessions')).toEqual(await lab.call(packageEntry, 'sessions', [{ source: 'libopeniscsiusr' }]));
   });
 
   it('follows the kernel: a logged-out session and its disks are gone', async () => {

@@ -20,7 +20,7 @@ describe('native addon', () => {
     expect(names).toContain('iser');
   });
 
-  const garbage: unknown[][] = [[undefined], [null], ['1'], [{}], [[]], [-1], [1.5], [2 ** 32], [NaN], [1, 2]];
+  const garbage: unknown[][] = [[undefined], [null], ['1'], [{}], [[]], [-1], [1.5], [2 ** 32], [NaN], [1, 2], [1, { target: 'iqn.2026-11.org.example:t' }], [1, {}, 3]];
   it.each(garbage)('getSession(%j) throws a TypeError synchronously', (...args) => {
     const b = native() as unknown as Record<string, (...a: unknown[]) => unknown>;
     expect(() => b.getSession!(...args)).toThrow(TypeError);
@@ -44,7 +44,7 @@ describe('native addon', () => {
     expect(() => b[fn]!('unexpected')).toThrow(TypeError);
   });
 
-  it.each([[5], [null], [''], ['x'.repeat(224)], ['a\0b'], ['iqn.2026-11.org.example:t', 'extra']])('getSessions(%j) throws a TypeError synchronously', (...args) => {
+  it.each([[5], [null], ['iqn.2026-11.org.example:t'], [{ target: 5 }], [{ target: '' }], [{ target: 'x'.repeat(224) }], [{ target: 'a\0b' }], [{ libopeniscsiusr: 'yes' }], [{}, 'extra']])('getSessions(%j) throws a TypeError synchronously', (...args) => {
     const b = native() as unknown as Record<string, (...a: unknown[]) => unknown>;
     expect(() => b.getSessions!(...args)).toThrow(TypeError);
   });

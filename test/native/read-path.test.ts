@@ -35,6 +35,16 @@ describe('read path through libopeniscsiusr on a fake sysfs', () => {
     expect(JSON.stringify(ok)).not.toContain('never-returned-secret');
   });
 
+  it("the addon's sysfs reader gives exactly libopeniscsiusr's records (iscsi_session_get + the device walk)", () => {
+    const addon = path.resolve(__dirname, '../../build/Release/openiscsi.node');
+    const script = `const a = require(${JSON.stringify(addon)}); Promise.all([a.getSessions(), a.getSessions({ libopeniscsiusr: true })]).then(([x, y]) => console.log(JSON.stringify({ x, y })))`;
+    const out = runInMountNamespace({ sysfsRoot: tree.root, script });
+    expect(out.status, out.stderr).toBe(0);
+    const { x, y } = JSON.parse(out.stdout.trim().split('\n').pop()!);
+    expect(x.sessions).toHaveLength(4);
+    expect(x).toEqual(y);
+  });
+
   it('session(99) is SESSION_NOT_FOUND', () => {
     expect(call('session(99)')).toMatchObject({ err: { code: 'SESSION_NOT_FOUND', errno: 2 } });
   });
@@ -107,6 +117,13 @@ describe('many sessions: the listing is split over threads and must equal readin
     }
     const names = ok.all.flatMap((s: any) => s.devices.map((d: any) => d.blockDevice));
     expect(new Set(names).size).toBe(40);
+  });
+
+  it('equal to the libopeniscsiusr source, session by session', () => {
+    const { ok } = run("return [await m.sessions(), await m.sessions({ source: 'libopeniscsiusr' }), await m.session(13, { source: 'libopeniscsiusr' })]");
+    expect(ok[0]).toHaveLength(20);
+    expect(ok[0]).toEqual(ok[1]);
+    expect(ok[2]).toEqual(ok[0][12]);
   });
 
   it('sessions({ target }) reads only that target\'s session; a bad name is INVALID_IQN', () => {

@@ -6,7 +6,10 @@ async function main() {
   const rounds = Number(process.argv[2] || 200);
   for (let i = 0; i < rounds; i++) {
     await addon.getSessions();
-    await addon.getSessions('iqn.2026-11.org.example:tcp2');
+    await addon.getSessions({ target: 'iqn.2026-11.org.example:tcp2' });
+    await addon.getSessions({ libopeniscsiusr: true });
+    await addon.getSession(5, { libopeniscsiusr: true });
+    if (i % 10 === 9) addon.releaseSysfsFds();
     await addon.getIfaces();
     await addon.getIface('default');
     await addon.getNodes().catch(() => {});
