@@ -1,4 +1,4 @@
-// Async workers for the libopeniscsiusr read path. Each creates its own context inside Execute().
+// Async workers for the read path (sessions, ifaces, nodes). libopeniscsiusr contexts are created on the worker thread.
 #include <cstring>
 #include <memory>
 #include <string>
@@ -32,28 +32,48 @@ struct NodeList {
 };
 #endif
 
+// Reads and serialises on the worker thread; the JS thread runs one JSON.parse (json_writer.h says why).
+class JsonResultWorker : public PromiseWorker {
+ public:
+  using PromiseWorker::PromiseWorker;
+  void Execute() final {
+    Read();
+    if (!error_.ok()) return;
+    JsonWriter w;
+    Serialize(w);
+    json_ = w.str();
+  }
+  Napi::Value Result(Napi::Env env) final { return ParseJson(env, json_); }
+
+ protected:
+  virtual void Read() = 0;
+  virtual void Serialize(JsonWriter& w) const = 0;
+
+ private:
+  std::string json_;
+};
+
 template <typename Record>
-Napi::Value ArrayToJs(Napi::Env env, const std::vector<Record>& records) {
-  Napi::Array a = Napi::Array::New(env, records.size());
-  for (size_t i = 0; i < records.size(); ++i) a.Set(static_cast<uint32_t>(i), ToJs(env, records[i]));
-  return a;
+void WriteArray(JsonWriter& w, const std::vector<Record>& records) {
+  w.BeginArray();
+  for (const Record& r : records) WriteJson(w, r);
+  w.EndArray();
 }
 
-class SessionsWorker : public PromiseWorker {
+class SessionsWorker : public JsonResultWorker {
  public:
   SessionsWorker(Napi::Env env, std::string target_name, SessionSource source)
-      : PromiseWorker(env, "openiscsi:SessionsWorker"), target_name_(std::move(target_name)), source_(source) {}
-  void Execute() override {
+      : JsonResultWorker(env, "openiscsi:SessionsWorker"), target_name_(std::move(target_name)), source_(source) {}
+  void Read() override {
     listing_ = ReadSessions(kSysfs, target_name_, source_);
     if (!listing_.error.ok()) error_ = listing_.error;
   }
-  Napi::Value Result(Napi::Env env) override {
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("sessions", ArrayToJs(env, listing_.sessions));
-    Napi::Array ids = Napi::Array::New(env, listing_.listed.size());
-    for (size_t i = 0; i < listing_.listed.size(); ++i) ids.Set(static_cast<uint32_t>(i), listing_.listed[i]);
-    o.Set("sysfsSessionIds", ids);
-    return o;
+  void Serialize(JsonWriter& w) const override {
+    w.BeginObject().Key("sessions");
+    WriteArray(w, listing_.sessions);
+    w.Key("sysfsSessionIds").BeginArray();
+    for (uint32_t sid : listing_.listed) w.Value(sid);
+    w.EndArray().EndObject();
   }
 
  private:
@@ -62,12 +82,12 @@ class SessionsWorker : public PromiseWorker {
   SessionListing listing_;
 };
 
-class SessionWorker : public PromiseWorker {
+class SessionWorker : public JsonResultWorker {
  public:
   SessionWorker(Napi::Env env, uint32_t sid, SessionSource source)
-      : PromiseWorker(env, "openiscsi:SessionWorker"), sid_(sid), source_(source) {}
-  void Execute() override { session_ = ReadSession(kSysfs, sid_, source_, &error_); }
-  Napi::Value Result(Napi::Env env) override { return ToJs(env, session_); }
+      : JsonResultWorker(env, "openiscsi:SessionWorker"), sid_(sid), source_(source) {}
+  void Read() override { session_ = ReadSession(kSysfs, sid_, source_, &error_); }
+  void Serialize(JsonWriter& w) const override { WriteJson(w, session_); }
 
  private:
   uint32_t sid_;
@@ -75,11 +95,11 @@ class SessionWorker : public PromiseWorker {
   SessionRecord session_;
 };
 
-class IfacesWorker : public PromiseWorker {
+class IfacesWorker : public JsonResultWorker {
  public:
   IfacesWorker(Napi::Env env, bool setup_defaults)
-      : PromiseWorker(env, "openiscsi:IfacesWorker"), setup_defaults_(setup_defaults) {}
-  void Execute() override {
+      : JsonResultWorker(env, "openiscsi:IfacesWorker"), setup_defaults_(setup_defaults) {}
+  void Read() override {
 #ifdef HAVE_LIBOPENISCSIUSR
     UsrContext ctx;
     if (!ctx) { error_ = {3, "USR_NOMEM", "iscsi_context_new failed"}; return; }
@@ -95,17 +115,17 @@ class IfacesWorker : public PromiseWorker {
     error_ = UsrUnavailable();
 #endif
   }
-  Napi::Value Result(Napi::Env env) override { return ArrayToJs(env, ifaces_); }
+  void Serialize(JsonWriter& w) const override { WriteArray(w, ifaces_); }
 
  private:
   bool setup_defaults_;
   std::vector<IfaceRecord> ifaces_;
 };
 
-class IfaceWorker : public PromiseWorker {
+class IfaceWorker : public JsonResultWorker {
  public:
-  IfaceWorker(Napi::Env env, std::string name) : PromiseWorker(env, "openiscsi:IfaceWorker"), name_(std::move(name)) {}
-  void Execute() override {
+  IfaceWorker(Napi::Env env, std::string name) : JsonResultWorker(env, "openiscsi:IfaceWorker"), name_(std::move(name)) {}
+  void Read() override {
 #ifdef HAVE_LIBOPENISCSIUSR
     UsrContext ctx;
     if (!ctx) { error_ = {3, "USR_NOMEM", "iscsi_context_new failed"}; return; }
@@ -118,17 +138,17 @@ class IfaceWorker : public PromiseWorker {
     error_ = UsrUnavailable();
 #endif
   }
-  Napi::Value Result(Napi::Env env) override { return ToJs(env, iface_); }
+  void Serialize(JsonWriter& w) const override { WriteJson(w, iface_); }
 
  private:
   std::string name_;
   IfaceRecord iface_;
 };
 
-class NodesWorker : public PromiseWorker {
+class NodesWorker : public JsonResultWorker {
  public:
-  explicit NodesWorker(Napi::Env env) : PromiseWorker(env, "openiscsi:NodesWorker") {}
-  void Execute() override {
+  explicit NodesWorker(Napi::Env env) : JsonResultWorker(env, "openiscsi:NodesWorker") {}
+  void Read() override {
 #ifdef HAVE_LIBOPENISCSIUSR
     UsrContext ctx;
     if (!ctx) { error_ = {3, "USR_NOMEM", "iscsi_context_new failed"}; return; }
@@ -140,7 +160,7 @@ class NodesWorker : public PromiseWorker {
     error_ = UsrUnavailable();
 #endif
   }
-  Napi::Value Result(Napi::Env env) override { return ArrayToJs(env, nodes_); }
+  void Serialize(JsonWriter& w) const override { WriteArray(w, nodes_); }
 
  private:
   std::vector<NodeRecord> nodes_;

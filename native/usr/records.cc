@@ -2,89 +2,83 @@
 
 namespace openiscsi {
 
-namespace {
-void SetIf(Napi::Object& o, const char* k, const std::string& v) {
-  if (!v.empty()) o.Set(k, v);
-}
-}  // namespace
-
-Napi::Object ToJs(Napi::Env env, const SessionSysfsRecord& r) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("present", r.present);
-  SetIf(o, "state", r.state);
-  SetIf(o, "connectionState", r.connection_state);
-  SetIf(o, "ifaceName", r.iface_name);
-  if (r.host_no) o.Set("hostNo", *r.host_no);
-  if (r.target_id) o.Set("targetId", *r.target_id);
-  if (r.creator) o.Set("creator", *r.creator);
-  Napi::Array devs = Napi::Array::New(env, r.devices.size());
-  for (size_t i = 0; i < r.devices.size(); ++i) {
-    const LunRecord& l = r.devices[i];
-    Napi::Object d = Napi::Object::New(env);
-    d.Set("hctl", l.hctl);
-    d.Set("host", l.host);
-    d.Set("channel", l.channel);
-    d.Set("target", l.target);
-    d.Set("lun", l.lun);
-    SetIf(d, "state", l.state);
-    if (l.type) d.Set("type", *l.type);
-    SetIf(d, "vendor", l.vendor);
-    SetIf(d, "model", l.model);
-    SetIf(d, "revision", l.revision);
-    SetIf(d, "blockDevice", l.block_device);
-    if (l.size_bytes) d.Set("sizeBytes", *l.size_bytes);
-    SetIf(d, "wwid", l.wwid);
-    devs.Set(static_cast<uint32_t>(i), d);
+void WriteJson(JsonWriter& w, const SessionSysfsRecord& r) {
+  w.BeginObject();
+  w.Key("present").Value(r.present);
+  w.NonEmpty("state", r.state);
+  w.NonEmpty("connectionState", r.connection_state);
+  w.NonEmpty("ifaceName", r.iface_name);
+  if (r.host_no) w.Key("hostNo").Value(*r.host_no);
+  if (r.target_id) w.Key("targetId").Value(*r.target_id);
+  if (r.creator) w.Key("creator").Value(*r.creator);
+  w.Key("devices").BeginArray();
+  for (const LunRecord& l : r.devices) {
+    w.BeginObject();
+    w.Key("hctl").Value(l.hctl);
+    w.Key("host").Value(l.host);
+    w.Key("channel").Value(l.channel);
+    w.Key("target").Value(l.target);
+    w.Key("lun").Value(l.lun);
+    w.NonEmpty("state", l.state);
+    if (l.type) w.Key("type").Value(*l.type);
+    w.NonEmpty("vendor", l.vendor);
+    w.NonEmpty("model", l.model);
+    w.NonEmpty("revision", l.revision);
+    w.NonEmpty("blockDevice", l.block_device);
+    if (l.size_bytes) w.Key("sizeBytes").Value(*l.size_bytes);
+    w.NonEmpty("wwid", l.wwid);
+    w.EndObject();
   }
-  o.Set("devices", devs);
-  return o;
+  w.EndArray();
+  w.EndObject();
 }
 
-
-Napi::Object ToJs(Napi::Env env, const IfaceRecord& r) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("name", r.name);
-  o.Set("transport", r.transport);
-  o.Set("hwaddress", r.hwaddress);
-  o.Set("ipaddress", r.ipaddress);
-  o.Set("netdev", r.netdev);
-  o.Set("initiatorName", r.initiator_name);
-  o.Set("portState", r.port_state);
-  o.Set("portSpeed", r.port_speed);
-  o.Set("isDefault", r.is_default);
-  return o;
+void WriteJson(JsonWriter& w, const IfaceRecord& r) {
+  w.BeginObject();
+  w.Key("name").Value(r.name);
+  w.Key("transport").Value(r.transport);
+  w.Key("hwaddress").Value(r.hwaddress);
+  w.Key("ipaddress").Value(r.ipaddress);
+  w.Key("netdev").Value(r.netdev);
+  w.Key("initiatorName").Value(r.initiator_name);
+  w.Key("portState").Value(r.port_state);
+  w.Key("portSpeed").Value(r.port_speed);
+  w.Key("isDefault").Value(r.is_default);
+  w.EndObject();
 }
 
-Napi::Object ToJs(Napi::Env env, const SessionRecord& r) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("sid", r.sid);
-  o.Set("targetName", r.target_name);
-  o.Set("address", r.address);
-  o.Set("port", r.port);
-  o.Set("persistentAddress", r.persistent_address);
-  o.Set("persistentPort", r.persistent_port);
-  o.Set("tpgt", r.tpgt);
-  o.Set("username", r.username);
-  o.Set("usernameIn", r.username_in);
-  o.Set("recoveryTmo", r.recovery_tmo);
-  o.Set("luResetTmo", r.lu_reset_tmo);
-  o.Set("tgtResetTmo", r.tgt_reset_tmo);
-  o.Set("abortTmo", r.abort_tmo);
-  o.Set("iface", ToJs(env, r.iface));
-  o.Set("sysfs", ToJs(env, r.sysfs));
-  return o;
+void WriteJson(JsonWriter& w, const SessionRecord& r) {
+  w.BeginObject();
+  w.Key("sid").Value(r.sid);
+  w.Key("targetName").Value(r.target_name);
+  w.Key("address").Value(r.address);
+  w.Key("port").Value(r.port);
+  w.Key("persistentAddress").Value(r.persistent_address);
+  w.Key("persistentPort").Value(r.persistent_port);
+  w.Key("tpgt").Value(r.tpgt);
+  w.Key("username").Value(r.username);
+  w.Key("usernameIn").Value(r.username_in);
+  w.Key("recoveryTmo").Value(r.recovery_tmo);
+  w.Key("luResetTmo").Value(r.lu_reset_tmo);
+  w.Key("tgtResetTmo").Value(r.tgt_reset_tmo);
+  w.Key("abortTmo").Value(r.abort_tmo);
+  w.Key("iface");
+  WriteJson(w, r.iface);
+  w.Key("sysfs");
+  WriteJson(w, r.sysfs);
+  w.EndObject();
 }
 
-Napi::Object ToJs(Napi::Env env, const NodeRecord& r) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("targetName", r.target_name);
-  o.Set("address", r.address);
-  o.Set("port", r.port);
-  o.Set("portal", r.portal);
-  o.Set("tpgt", r.tpgt);
-  o.Set("ifaceName", r.iface_name);
-  o.Set("ipv6", r.ipv6);
-  return o;
+void WriteJson(JsonWriter& w, const NodeRecord& r) {
+  w.BeginObject();
+  w.Key("targetName").Value(r.target_name);
+  w.Key("address").Value(r.address);
+  w.Key("port").Value(r.port);
+  w.Key("portal").Value(r.portal);
+  w.Key("tpgt").Value(r.tpgt);
+  w.Key("ifaceName").Value(r.iface_name);
+  w.Key("ipv6").Value(r.ipv6);
+  w.EndObject();
 }
 
 }  // namespace openiscsi

@@ -1,10 +1,12 @@
-// Plain copies of libopeniscsiusr objects, filled on the worker thread and turned into JS on the main thread.
+// Plain records of sessions, ifaces and nodes, filled and serialised to JSON on the worker thread; the JS
+// thread only parses the JSON (json_writer.h says why).
 #pragma once
 #include <napi.h>
 
 #include <cstdint>
 #include <string>
 
+#include "json_writer.h"
 #include "usr/session_sysfs.h"
 
 namespace openiscsi {
@@ -30,8 +32,9 @@ struct NodeRecord {
   bool ipv6 = false;
 };
 
-Napi::Object ToJs(Napi::Env env, const IfaceRecord& r);
-Napi::Object ToJs(Napi::Env env, const SessionRecord& r);
-Napi::Object ToJs(Napi::Env env, const NodeRecord& r);
+void WriteJson(JsonWriter& w, const SessionSysfsRecord& r);
+void WriteJson(JsonWriter& w, const IfaceRecord& r);
+void WriteJson(JsonWriter& w, const SessionRecord& r);
+void WriteJson(JsonWriter& w, const NodeRecord& r);
 
 }  // namespace openiscsi

@@ -3,8 +3,6 @@
 // lib/sysfs.ts because it is on every attach's hot path: hundreds of small reads cost ~0.5 s through
 // libuv's async fs in the emulated lab guest; here they are preads on kept descriptors (sysfs_cache.h).
 #pragma once
-#include <napi.h>
-
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -43,8 +41,6 @@ std::string ReadSessionTargetName(const std::string& root, uint32_t sid);
 
 // sids present under <root>/class/iscsi_session, ascending.
 std::vector<uint32_t> ListSessionIds(const std::string& root);
-
-Napi::Object ToJs(Napi::Env env, const SessionSysfsRecord& r);
 
 // The WWID the kernel would show in `wwid`, derived from a raw VPD page 0x83; empty when it has none.
 std::string WwidFromVpdPage83(const std::string& page);

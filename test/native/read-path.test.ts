@@ -90,7 +90,10 @@ describe('many sessions: the listing is split over threads and must equal readin
   const luns = () => [0, 1].map((lun) => ({ lun, block: { name: `sd${String.fromCharCode(97 + Math.floor(disk / 26))}${String.fromCharCode(97 + (disk++ % 26))}`, dev: `8:${disk}`, sectors: 2048 * (disk + 1) } }));
   for (let i = 1; i <= 10; i++) {
     many.host({ hostNo: 10 + i, procName: 'iscsi_tcp', ipaddress: '192.0.2.1' });
-    many.session({ hostNo: 10 + i, sid: i, targetName: `iqn.2026-11.org.example:many${i}`, address: '192.0.2.10', port: 3260, luns: luns() });
+    const l = luns();
+    // Characters the addon's JSON serialisation must escape.
+    if (i === 3) l[0]!.model = 'Q"uo\\te\ttab\u0001';
+    many.session({ hostNo: 10 + i, sid: i, targetName: `iqn.2026-11.org.example:many${i}`, address: '192.0.2.10', port: 3260, luns: l });
   }
   many.host({ hostNo: 40, procName: 'cxgb4i', parent: 'devices/pci0000:00/0000:00:03.0/0000:03:00.4', hwaddress: '00:07:43:aa:bb:cc', ipaddress: '198.51.100.5', netdev: 'eth2' });
   for (let i = 11; i <= 20; i++) {
@@ -115,6 +118,7 @@ describe('many sessions: the listing is split over threads and must equal readin
       expect(s.devices).toHaveLength(2);
       for (const d of s.devices) expect([d.host, d.target]).toEqual([s.hostNo, s.sid > 10 ? s.sid - 11 : 0]);
     }
+    expect(ok.all[2].devices[0].model).toBe('Q"uo\\te\ttab\u0001');
     const names = ok.all.flatMap((s: any) => s.devices.map((d: any) => d.blockDevice));
     expect(new Set(names).size).toBe(40);
   });

@@ -1,0 +1,100 @@
+// A minimal JSON writer. Workers serialise their results on the worker thread and the JS thread runs one
+// JSON.parse, which in the emulated lab is ~10 times faster than building the same objects property by
+// property through N-API (~1000 napi_set_named_property calls for 16 sessions).
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+#include <napi.h>
+
+namespace openiscsi {
+
+class JsonWriter {
+ public:
+  JsonWriter& BeginObject() { return Open('{'); }
+  JsonWriter& EndObject() { return Close('}'); }
+  JsonWriter& BeginArray() { return Open('['); }
+  JsonWriter& EndArray() { return Close(']'); }
+
+  JsonWriter& Key(const char* k) {
+    Separate();
+    String(k);
+    out_.push_back(':');
+    after_key_ = true;
+    return *this;
+  }
+  JsonWriter& Value(const std::string& v) { return Separate(), String(v), *this; }
+  JsonWriter& Value(bool v) { return Separate(), out_ += v ? "true" : "false", *this; }
+  JsonWriter& Value(int64_t v) { return Separate(), out_ += std::to_string(v), *this; }
+  JsonWriter& Value(int32_t v) { return Value(static_cast<int64_t>(v)); }
+  JsonWriter& Value(uint32_t v) { return Value(static_cast<int64_t>(v)); }
+  JsonWriter& Value(double v) {
+    Separate();
+    if (!std::isfinite(v)) return out_ += "null", *this;
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.17g", v);
+    return out_ += buf, *this;
+  }
+  // A member only when the string is not empty (the JS types mark these optional).
+  JsonWriter& NonEmpty(const char* k, const std::string& v) { return v.empty() ? *this : Key(k).Value(v); }
+
+  const std::string& str() const { return out_; }
+
+ private:
+  JsonWriter& Open(char c) {
+    Separate();
+    out_.push_back(c);
+    first_ = true;
+    return *this;
+  }
+  JsonWriter& Close(char c) {
+    out_.push_back(c);
+    first_ = false;
+    return *this;
+  }
+  void Separate() {
+    if (after_key_) {
+      after_key_ = false;
+      return;
+    }
+    if (!first_) {
+      if (!out_.empty()) out_.push_back(',');
+    }
+    first_ = false;
+  }
+  void String(const std::string& s) {
+    out_.push_back('"');
+    for (unsigned char c : s) {
+      switch (c) {
+        case '"': out_ += "\\\""; break;
+        case '\\': out_ += "\\\\"; break;
+        case '\n': out_ += "\\n"; break;
+        case '\r': out_ += "\\r"; break;
+        case '\t': out_ += "\\t"; break;
+        default:
+          if (c < 0x20) {
+            char buf[8];
+            snprintf(buf, sizeof buf, "\\u%04x", c);
+            out_ += buf;
+          } else {
+            out_.push_back(static_cast<char>(c));  // UTF-8 passes through; invalid bytes become U+FFFD in V8
+          }
+      }
+    }
+    out_.push_back('"');
+  }
+
+  std::string out_;
+  bool first_ = true;
+  bool after_key_ = false;
+};
+
+// JSON.parse on the JS thread.
+inline Napi::Value ParseJson(Napi::Env env, const std::string& json) {
+  Napi::Object json_ns = env.Global().Get("JSON").As<Napi::Object>();
+  return json_ns.Get("parse").As<Napi::Function>().Call(json_ns, {Napi::String::New(env, json)});
+}
+
+}  // namespace openiscsi
