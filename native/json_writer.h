@@ -18,10 +18,14 @@ class JsonWriter {
   JsonWriter& BeginArray() { return Open('['); }
   JsonWriter& EndArray() { return Close(']'); }
 
+  JsonWriter() { out_.reserve(16384); }
+
+  // Keys are our own literals: plain ASCII, nothing to escape.
   JsonWriter& Key(const char* k) {
     Separate();
-    String(k);
-    out_.push_back(':');
+    out_.push_back('"');
+    out_.append(k);
+    out_.append("\":", 2);
     after_key_ = true;
     return *this;
   }
@@ -31,6 +35,7 @@ class JsonWriter {
   JsonWriter& Value(int32_t v) { return Value(static_cast<int64_t>(v)); }
   JsonWriter& Value(uint32_t v) { return Value(static_cast<int64_t>(v)); }
   JsonWriter& Value(double v) {
+    if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 9007199254740992.0) return Value(static_cast<int64_t>(v));
     Separate();
     if (!std::isfinite(v)) return out_ += "null", *this;
     char buf[32];
@@ -64,9 +69,16 @@ class JsonWriter {
     }
     first_ = false;
   }
+  static bool Plain(unsigned char c) { return c >= 0x20 && c != '"' && c != '\\'; }
+
   void String(const std::string& s) {
     out_.push_back('"');
-    for (unsigned char c : s) {
+    size_t run = 0;  // copy runs of plain bytes at once; escape the rest one by one
+    for (size_t i = 0; i < s.size(); ++i) {
+      const unsigned char c = static_cast<unsigned char>(s[i]);
+      if (Plain(c)) continue;
+      out_.append(s, run, i - run);
+      run = i + 1;
       switch (c) {
         case '"': out_ += "\\\""; break;
         case '\\': out_ += "\\\\"; break;
@@ -78,11 +90,10 @@ class JsonWriter {
             char buf[8];
             snprintf(buf, sizeof buf, "\\u%04x", c);
             out_ += buf;
-          } else {
-            out_.push_back(static_cast<char>(c));  // UTF-8 passes through; invalid bytes become U+FFFD in V8
           }
       }
     }
+    out_.append(s, run, s.size() - run);  // UTF-8 passes through; invalid bytes become U+FFFD in V8
     out_.push_back('"');
   }
 

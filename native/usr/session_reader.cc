@@ -8,7 +8,6 @@
 #include "usr/context.h"
 #include "usr/records_copy.h"
 #include "usr/session_sysfs.h"
-#include "usr/sysfs_cache.h"
 
 namespace openiscsi {
 
@@ -96,6 +95,7 @@ SessionListing ReadSessions(const std::string& root, const std::string& target_n
   for (size_t t = 1; t < threads; ++t) pool.emplace_back(Drain, std::cref(root), source, &slots, &next);
   Drain(root, source, &slots, &next);
   for (auto& th : pool) th.join();
+  if (target_name.empty()) SweepSysfsDescriptors();
   for (Slot& slot : slots) {
     if (slot.rc == kSessionNotFound) continue;  // logged out while we listed
     if (slot.rc == 0 && !target_name.empty() && slot.record.target_name != target_name) continue;
@@ -119,10 +119,6 @@ SessionRecord ReadSession(const std::string& root, uint32_t sid, SessionSource s
   return std::move(one[0].record);
 }
 
-size_t ReleaseSessionReaderFds() {
-  size_t held = SysfsCache::Instance().Held();
-  SysfsCache::Instance().Release();
-  return held;
-}
+size_t ReleaseSessionReaderFds() { return ReleaseSysfsDescriptors(); }
 
 }  // namespace openiscsi

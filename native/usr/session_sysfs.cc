@@ -5,17 +5,28 @@
 #include <cstdio>
 #include <cstdlib>
 #include <algorithm>
+#include <set>
+#include <unistd.h>
 
 #include "usr/records.h"
-#include "usr/sysfs_cache.h"
+#include "usr/session_fds.h"
 
 namespace openiscsi {
 
 namespace {
 
-SysfsCache& Fs() { return SysfsCache::Instance(); }
+// Attribute slots of each kind of kept directory (kept_dir.h).
+enum SessionSlot : size_t { kTargetName, kUsername, kUsernameIn, kRecoveryTmo, kLuResetTmo, kTgtResetTmo, kAbortTmo, kTpgt, kSessionIname, kIfaceName, kSessionState, kTargetId, kCreator };
+enum ConnSlot : size_t { kPersistentAddress, kPersistentPort, kAddress, kPort, kConnState };
+enum HostSlot : size_t { kHwaddress, kNetdev, kIpaddress, kHostIname, kPortState, kPortSpeed, kProcName };
+enum LunSlot : size_t { kLunState, kType, kVendor, kModel, kRev, kWwid, kVpd83 };
+enum BlockSlot : size_t { kSize };
 
-std::string Attr(const std::string& dir, const char* name) { return Trimmed(Fs().Read(dir + "/" + name)); }
+std::string Attr(KeptDir& dir, size_t slot, const char* name) {
+  std::string v;
+  dir.Read(slot, name, &v);
+  return v;
+}
 
 std::optional<int64_t> ParseInt(const std::string& v) {
   if (v.empty()) return std::nullopt;
@@ -25,19 +36,19 @@ std::optional<int64_t> ParseInt(const std::string& v) {
   return x;
 }
 
-std::optional<int64_t> IntAttr(const std::string& dir, const char* name) { return ParseInt(Attr(dir, name)); }
+std::optional<int64_t> IntAttr(KeptDir& dir, size_t slot, const char* name) { return ParseInt(Attr(dir, slot, name)); }
 
-int32_t IntOr(const std::string& dir, const char* name, int32_t fallback) {
-  auto v = IntAttr(dir, name);
+int32_t IntOr(KeptDir& dir, size_t slot, const char* name, int32_t fallback) {
+  auto v = IntAttr(dir, slot, name);
   return v && *v >= INT32_MIN && *v <= INT32_MAX ? static_cast<int32_t>(*v) : fallback;
 }
 
 // libopeniscsiusr's rule (2.1.8) for an attribute with a default: a missing file or "(null)" gives the default.
-std::string AttrOr(const std::string& dir, const char* name, const char* fallback) {
-  SysfsRead r = Fs().Read(dir + "/" + name);
-  if (r.error == ENOENT) return fallback;
-  std::string v = Trimmed(r);
-  return r.error == 0 && v.empty() && r.value.find("(null)") != std::string::npos ? fallback : v;
+std::string AttrOr(KeptDir& dir, size_t slot, const char* name, const char* fallback) {
+  std::string v;
+  bool null = false;
+  int err = dir.Read(slot, name, &v, &null);
+  return err == ENOENT || null ? fallback : v;
 }
 
 std::string Dirname(const std::string& p) {
@@ -49,12 +60,23 @@ bool IsDigits(const std::string& s, size_t from) {
   return from < s.size() && std::all_of(s.begin() + static_cast<long>(from), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// H:C:T:L with four decimal fields.
+// H:C:T:L with four decimal fields (no sscanf: under emulation its setup costs more than the read).
 bool ParseHctl(const std::string& s, LunRecord* l) {
-  unsigned h, c, t, n;
-  char tail;
-  if (sscanf(s.c_str(), "%u:%u:%u:%u%c", &h, &c, &t, &n, &tail) != 4) return false;
-  l->host = h, l->channel = c, l->target = t, l->lun = n;
+  uint32_t f[4] = {0, 0, 0, 0};
+  size_t i = 0;
+  for (int k = 0; k < 4; ++k) {
+    const size_t start = i;
+    uint64_t v = 0;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9' && v <= UINT32_MAX) v = v * 10 + static_cast<uint64_t>(s[i++] - '0');
+    if (i == start || v > UINT32_MAX) return false;
+    f[k] = static_cast<uint32_t>(v);
+    if (k < 3) {
+      if (i >= s.size() || s[i] != ':') return false;
+      ++i;
+    }
+  }
+  if (i != s.size()) return false;
+  l->host = f[0], l->channel = f[1], l->target = f[2], l->lun = f[3];
   return true;
 }
 
@@ -91,39 +113,94 @@ std::string JoinLink(const std::string& base, const std::string& link) {
   return out;
 }
 
-LunRecord ReadLun(const std::string& dir, const std::string& hctl) {
-  LunRecord l;
-  l.hctl = hctl;
-  ParseHctl(hctl, &l);
-  l.state = Attr(dir, "state");
-  if (auto t = IntAttr(dir, "type")) l.type = static_cast<int32_t>(*t);
-  l.vendor = Attr(dir, "vendor");
-  l.model = Attr(dir, "model");
-  l.revision = Attr(dir, "rev");
-  l.wwid = Attr(dir, "wwid");
-  if (l.wwid.empty()) {
-    SysfsRead page = Fs().Read(dir + "/vpd_pg83", 8192);
-    if (page.error == 0) l.wwid = WwidFromVpdPage83(page.value);
+// Resolves the session's paths once (its class symlink): false when the session does not exist.
+bool Resolve(const std::string& root, uint32_t sid, SessionFds& f) {
+  if (f.resolved) return true;
+  const std::string base = root + "/class/iscsi_session";
+  char link[PATH_MAX];
+  ssize_t n = readlink((base + "/session" + std::to_string(sid)).c_str(), link, sizeof link - 1);
+  if (n <= 0) return false;
+  // <hostdev>/sessionS/iscsi_session/sessionS
+  f.class_dir = JoinLink(base, std::string(link, static_cast<size_t>(n)));
+  f.session_dev = Dirname(Dirname(f.class_dir));
+  f.session.Reset(f.class_dir);
+  f.conn.Reset(root + "/class/iscsi_connection/connection" + std::to_string(sid) + ":0");
+  f.dev.Reset(f.session_dev);
+  if (auto host = HostNoFromPath(Dirname(f.session_dev))) {
+    f.iscsi_host.Reset(root + "/class/iscsi_host/host" + std::to_string(*host));
+    f.scsi_host.Reset(root + "/class/scsi_host/host" + std::to_string(*host));
   }
-  auto blocks = Fs().List(dir + "/block");
-  if (!blocks.empty()) {
-    l.block_device = blocks.front();
-    if (auto sectors = IntAttr(dir + "/block/" + l.block_device, "size")) l.size_bytes = static_cast<double>(*sectors) * 512.0;
-  }
-  return l;
+  f.resolved = true;
+  return true;
 }
 
-std::string SessionClassDir(const std::string& root, uint32_t sid) {
-  const std::string base = root + "/class/iscsi_session";
-  const std::string link = Fs().Link(base + "/session" + std::to_string(sid));
-  return link.empty() ? std::string() : JoinLink(base, link);
+bool ReadLun(LunFds& f, const std::string& hctl, LunRecord* out) {
+  LunRecord& l = *out;
+  if (!ParseHctl(hctl, &l)) return false;
+  l.hctl = hctl;
+  l.state = Attr(f.lun, kLunState, "state");
+  if (auto t = IntAttr(f.lun, kType, "type")) l.type = static_cast<int32_t>(*t);
+  l.vendor = Attr(f.lun, kVendor, "vendor");
+  l.model = Attr(f.lun, kModel, "model");
+  l.revision = Attr(f.lun, kRev, "rev");
+  l.wwid = Attr(f.lun, kWwid, "wwid");
+  if (l.wwid.empty()) {
+    std::string page;
+    if (f.lun.ReadRaw(kVpd83, "vpd_pg83", &page, 8192) == 0) l.wwid = WwidFromVpdPage83(page);
+  }
+  auto blocks = f.block_list.List();
+  if (!blocks.empty()) {
+    l.block_device = blocks.front();
+    f.block_dev.Reset(f.block_list.path() + "/" + l.block_device);
+    if (auto sectors = IntAttr(f.block_dev, kSize, "size")) l.size_bytes = static_cast<double>(*sectors) * 512.0;
+  }
+  return true;
+}
+
+// Under f.m, with f resolved.
+SessionSysfsRecord ReadSysfsPart(SessionFds& f) {
+  SessionSysfsRecord r;
+  std::string state;
+  if (f.session.Read(kSessionState, "state", &state) == ENOENT) return r;
+  r.present = true;
+  r.state = state;
+  r.iface_name = Attr(f.session, kIfaceName, "ifacename");
+  if (auto v = IntAttr(f.session, kTargetId, "target_id")) r.target_id = static_cast<int32_t>(*v);
+  if (auto v = IntAttr(f.session, kCreator, "creator")) r.creator = static_cast<int32_t>(*v);
+  r.connection_state = Attr(f.conn, kConnState, "state");
+  r.host_no = HostNoFromPath(Dirname(f.session_dev));
+  std::set<std::string> seen_targets, seen_luns;
+  for (const auto& t : f.dev.List()) {
+    if (t.rfind("target", 0) != 0) continue;
+    seen_targets.insert(t);
+    auto& tdir = f.targets[t];
+    if (!tdir) tdir = std::make_unique<KeptDir>(f.session_dev + "/" + t);
+    std::vector<LunRecord> luns;
+    for (const auto& hctl : tdir->List()) {
+      if (hctl.empty() || hctl[0] < '0' || hctl[0] > '9') continue;  // power, subsystem, uevent
+      auto& lf = f.luns[hctl];
+      if (!lf) lf = std::make_unique<LunFds>();
+      lf->lun.Reset(tdir->path() + "/" + hctl);
+      lf->block_list.Reset(tdir->path() + "/" + hctl + "/block");
+      LunRecord l;
+      if (!ReadLun(*lf, hctl, &l)) continue;
+      seen_luns.insert(hctl);
+      luns.push_back(std::move(l));
+    }
+    std::sort(luns.begin(), luns.end(), [](const LunRecord& a, const LunRecord& b) { return a.lun < b.lun; });
+    for (auto& l : luns) r.devices.push_back(std::move(l));
+  }
+  // LUNs and targets that are gone: their descriptors go too.
+  for (auto it = f.luns.begin(); it != f.luns.end();) it = seen_luns.count(it->first) ? std::next(it) : f.luns.erase(it);
+  for (auto it = f.targets.begin(); it != f.targets.end();) it = seen_targets.count(it->first) ? std::next(it) : f.targets.erase(it);
+  return r;
 }
 
 }  // namespace
 
 std::vector<uint32_t> ListSessionIds(const std::string& root) {
   std::vector<uint32_t> ids;
-  for (const auto& n : Fs().List(root + "/class/iscsi_session")) {
+  for (const auto& n : ListSessionClass(root)) {
     if (n.rfind("session", 0) == 0 && IsDigits(n, 7)) ids.push_back(static_cast<uint32_t>(std::strtoul(n.c_str() + 7, nullptr, 10)));
   }
   std::sort(ids.begin(), ids.end());
@@ -131,101 +208,93 @@ std::vector<uint32_t> ListSessionIds(const std::string& root) {
 }
 
 std::string ReadSessionTargetName(const std::string& root, uint32_t sid) {
-  return Attr(root + "/class/iscsi_session/session" + std::to_string(sid), "targetname");
+  auto f = SessionFdsFor(root, sid);
+  std::lock_guard<std::mutex> g(f->m);
+  if (!Resolve(root, sid, *f)) return {};
+  return Attr(f->session, kTargetName, "targetname");
 }
 
+void SweepSysfsDescriptors() { SweepSessionFds(); }
+
+size_t ReleaseSysfsDescriptors() { return ReleaseSessionFds(); }
+
 SessionSysfsRecord ReadSessionSysfs(const std::string& root, uint32_t sid) {
-  SessionSysfsRecord r;
-  // <hostdev>/sessionS/iscsi_session/sessionS
-  const std::string class_dir = SessionClassDir(root, sid);
-  if (class_dir.empty()) return r;
-  SysfsRead state = Fs().Read(class_dir + "/state");
-  if (state.error == ENOENT) return r;
-  r.present = true;
-  r.state = Trimmed(state);
-  r.iface_name = Attr(class_dir, "ifacename");
-  if (auto v = IntAttr(class_dir, "target_id")) r.target_id = static_cast<int32_t>(*v);
-  if (auto v = IntAttr(class_dir, "creator")) r.creator = static_cast<int32_t>(*v);
-  r.connection_state = Attr(root + "/class/iscsi_connection/connection" + std::to_string(sid) + ":0", "state");
-  const std::string session_dev = Dirname(Dirname(class_dir));
-  r.host_no = HostNoFromPath(Dirname(session_dev));
-  for (const auto& t : Fs().List(session_dev)) {
-    if (t.rfind("target", 0) != 0) continue;
-    const std::string tdir = session_dev + "/" + t;
-    std::vector<LunRecord> luns;
-    for (const auto& hctl : Fs().List(tdir)) {
-      LunRecord probe;
-      if (ParseHctl(hctl, &probe)) luns.push_back(ReadLun(tdir + "/" + hctl, hctl));
-    }
-    std::sort(luns.begin(), luns.end(), [](const LunRecord& a, const LunRecord& b) { return a.lun < b.lun; });
-    for (auto& l : luns) r.devices.push_back(std::move(l));
-  }
-  return r;
+  auto f = SessionFdsFor(root, sid);
+  std::lock_guard<std::mutex> g(f->m);
+  if (!Resolve(root, sid, *f)) return {};
+  return ReadSysfsPart(*f);
 }
 
 int ReadSessionRecord(const std::string& root, uint32_t sid, SessionRecord* out, std::string* why) {
-  const std::string sdir = root + "/class/iscsi_session/session" + std::to_string(sid);
-  const std::string cdir = root + "/class/iscsi_connection/connection" + std::to_string(sid) + ":0";
-  SysfsRead name = Fs().Read(sdir + "/targetname");
-  if (name.error == ENOENT || name.error == ENODEV) {
-    *why = "session " + std::to_string(sid) + " does not exist";
+  auto fp = SessionFdsFor(root, sid);
+  SessionFds& f = *fp;
+  std::lock_guard<std::mutex> g(f.m);
+  const std::string id = std::to_string(sid);
+  if (!Resolve(root, sid, f)) {
+    *why = "session " + id + " does not exist";
+    return kSessionNotFound;
+  }
+  std::string name, user, user_in;
+  int name_err = f.session.Read(kTargetName, "targetname", &name);
+  if (name_err == ENOENT || name_err == ENODEV) {
+    *why = "session " + id + " does not exist";
     return kSessionNotFound;
   }
   // The kernel (>= 5.12) refuses the CHAP attributes to callers without CAP_SYS_ADMIN; libopeniscsiusr
   // then drops the session, and so do we (the caller turns that into a permission error). The secrets
   // themselves are never read.
-  SysfsRead user = Fs().Read(sdir + "/username");
-  SysfsRead user_in = Fs().Read(sdir + "/username_in");
-  if (name.error == EACCES || user.error == EACCES || user_in.error == EACCES || user.error == EPERM || user_in.error == EPERM) {
-    *why = "reading session " + std::to_string(sid) + ": permission denied";
-    return kSessionAccess;
+  int user_err = f.session.Read(kUsername, "username", &user);
+  int user_in_err = f.session.Read(kUsernameIn, "username_in", &user_in);
+  for (int e : {name_err, user_err, user_in_err}) {
+    if (e == EACCES || e == EPERM) {
+      *why = "reading session " + id + ": permission denied";
+      return kSessionAccess;
+    }
   }
-  if (name.error != 0) {
-    *why = "reading session " + std::to_string(sid) + ": targetname: error " + std::to_string(name.error);
+  if (name_err != 0) {
+    *why = "reading session " + id + ": targetname: error " + std::to_string(name_err);
     return kSessionLookup;
   }
   SessionRecord& s = *out;
   s.sid = sid;
-  s.target_name = Trimmed(name);
-  s.username = Trimmed(user);
-  s.username_in = Trimmed(user_in);
-  s.recovery_tmo = IntOr(sdir, "recovery_tmo", -1);
-  s.lu_reset_tmo = IntOr(sdir, "lu_reset_tmo", -1);
-  s.tgt_reset_tmo = IntOr(sdir, "tgt_reset_tmo", -1);
-  s.abort_tmo = IntOr(sdir, "abort_tmo", -1);
-  s.tpgt = IntOr(sdir, "tpgt", -1);
-  s.persistent_address = Attr(cdir, "persistent_address");
-  s.persistent_port = IntOr(cdir, "persistent_port", -1);
-  s.address = Attr(cdir, "address");
-  s.port = IntOr(cdir, "port", -1);
+  s.target_name = name;
+  s.username = user;
+  s.username_in = user_in;
+  s.recovery_tmo = IntOr(f.session, kRecoveryTmo, "recovery_tmo", -1);
+  s.lu_reset_tmo = IntOr(f.session, kLuResetTmo, "lu_reset_tmo", -1);
+  s.tgt_reset_tmo = IntOr(f.session, kTgtResetTmo, "tgt_reset_tmo", -1);
+  s.abort_tmo = IntOr(f.session, kAbortTmo, "abort_tmo", -1);
+  s.tpgt = IntOr(f.session, kTpgt, "tpgt", -1);
+  s.persistent_address = Attr(f.conn, kPersistentAddress, "persistent_address");
+  s.persistent_port = IntOr(f.conn, kPersistentPort, "persistent_port", -1);
+  s.address = Attr(f.conn, kAddress, "address");
+  s.port = IntOr(f.conn, kPort, "port", -1);
   // One of the pair may be missing (offload drivers differ): each stands in for the other.
   if (s.persistent_address.empty()) s.persistent_address = s.address;
   if (s.address.empty()) s.address = s.persistent_address;
   if (s.persistent_port == -1) s.persistent_port = s.port;
   if (s.port == -1) s.port = s.persistent_port;
 
-  s.sysfs = ReadSessionSysfs(root, sid);
+  s.sysfs = ReadSysfsPart(f);
   if (!s.sysfs.present) {
-    *why = "session " + std::to_string(sid) + " does not exist";
+    *why = "session " + id + " does not exist";
     return kSessionNotFound;
   }
   if (!s.sysfs.host_no) {
-    *why = "session " + std::to_string(sid) + ": no SCSI host in its sysfs path";
+    *why = "session " + id + ": no SCSI host in its sysfs path";
     return kSessionLookup;
   }
-  const std::string host = "host" + std::to_string(*s.sysfs.host_no);
-  const std::string hdir = root + "/class/iscsi_host/" + host;
   IfaceRecord& i = s.iface;
-  const std::string proc = Attr(root + "/class/scsi_host/" + host, "proc_name");
+  const std::string proc = Attr(f.scsi_host, kProcName, "proc_name");
   i.transport = proc.rfind("iscsi_", 0) == 0 ? proc.substr(6) : proc;
-  i.hwaddress = AttrOr(hdir, "hwaddress", "default");
-  i.netdev = AttrOr(hdir, "netdev", "default");
-  i.ipaddress = AttrOr(hdir, "ipaddress", "default");
-  i.initiator_name = Attr(sdir, "initiatorname");
-  if (i.initiator_name.empty()) i.initiator_name = Attr(hdir, "initiatorname");
-  i.port_state = AttrOr(hdir, "port_state", "unknown");
+  i.hwaddress = AttrOr(f.iscsi_host, kHwaddress, "hwaddress", "default");
+  i.netdev = AttrOr(f.iscsi_host, kNetdev, "netdev", "default");
+  i.ipaddress = AttrOr(f.iscsi_host, kIpaddress, "ipaddress", "default");
+  i.initiator_name = Attr(f.session, kSessionIname, "initiatorname");
+  if (i.initiator_name.empty()) i.initiator_name = Attr(f.iscsi_host, kHostIname, "initiatorname");
+  i.port_state = AttrOr(f.iscsi_host, kPortState, "port_state", "unknown");
   if (i.port_state == "Unknown!") i.port_state = "unknown";
-  i.port_speed = AttrOr(hdir, "port_speed", "unknown");
+  i.port_speed = AttrOr(f.iscsi_host, kPortSpeed, "port_speed", "unknown");
   if (i.port_speed.rfind("Unknown", 0) == 0) i.port_speed = "unknown";
   // libopeniscsiusr's naming: a host with a hardware address names the iface after it; otherwise the
   // kernel's ifacename, else "default". The kernel's ifacename is reported separately (sysfs.iface_name).

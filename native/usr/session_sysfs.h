@@ -1,7 +1,7 @@
 // Sessions read from sysfs on the worker thread: what iscsi_session_get() reports, plus what only sysfs
 // knows (state, SCSI host, target id, LUNs and their block devices). This lives in C++ rather than in
 // lib/sysfs.ts because it is on every attach's hot path: hundreds of small reads cost ~0.5 s through
-// libuv's async fs in the emulated lab guest; here they are preads on kept descriptors (sysfs_cache.h).
+// libuv's async fs in the emulated lab guest; here they are preads on kept descriptors (kept_dir.h).
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -33,11 +33,16 @@ constexpr int kSessionNotFound = 2;
 constexpr int kSessionAccess = 13;
 constexpr int kSessionLookup = 22;
 // The whole session from sysfs, as iscsi_session_get() builds it (same fields, defaults and fallbacks),
-// through kept descriptors (sysfs_cache.h). On failure returns the code and says why.
+// through kept descriptors (kept_dir.h). On failure returns the code and says why.
 int ReadSessionRecord(const std::string& root, uint32_t sid, SessionRecord* out, std::string* why);
 
 // The session's targetname attribute (empty when unreadable): a cheap filter before a full read.
 std::string ReadSessionTargetName(const std::string& root, uint32_t sid);
+
+// After a full listing: drops kept descriptors of sessions that no longer exist (session_fds.h).
+void SweepSysfsDescriptors();
+// Closes every kept descriptor; returns how many were held.
+size_t ReleaseSysfsDescriptors();
 
 // sids present under <root>/class/iscsi_session, ascending.
 std::vector<uint32_t> ListSessionIds(const std::string& root);

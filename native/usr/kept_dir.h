@@ -1,0 +1,56 @@
+// A sysfs directory whose attribute files are kept open for re-reading. A sysfs attribute re-read with
+// pread(fd, 0) is generated afresh by the kernel, but costs one syscall instead of open+read+close and no
+// path walk (in the emulated lab an open of a sysfs file costs several reads). Values are never cached,
+// only descriptors. Attributes are addressed by slot (a small fixed index per kind of directory), so a
+// re-read does no hashing or allocation beyond the value itself.
+//
+// Staleness: a descriptor of a removed kernfs node fails with ENODEV, and a removed directory lists
+// nothing, so a failed read or an empty listing is retried once through a fresh open by path (a LUN
+// deleted and rescanned at the same H:C:T:L gets new descriptors).
+//
+// Bounded: all KeptDirs together hold at most FdBudget() descriptors (a quarter of RLIMIT_NOFILE, at most
+// 2048); past that, reads open and close as usual. Not thread-safe: its owner (session_fds.h) locks.
+#pragma once
+#include <dirent.h>
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace openiscsi {
+
+class KeptDir {
+ public:
+  KeptDir() = default;
+  explicit KeptDir(std::string path) : path_(std::move(path)) {}
+  ~KeptDir();
+  KeptDir(const KeptDir&) = delete;
+  KeptDir& operator=(const KeptDir&) = delete;
+
+  const std::string& path() const { return path_; }
+  // Points the directory elsewhere (closing what it kept) unless it is already `path`.
+  void Reset(const std::string& path);
+
+  // The attribute `name` in slot `slot`, trimmed; "(null)" gives "" (and sets *null). Returns 0 or the errno.
+  int Read(size_t slot, const char* name, std::string* out, bool* null = nullptr);
+  // Raw bytes (binary attributes such as vpd_pg83), at most `max`.
+  int ReadRaw(size_t slot, const char* name, std::string* out, size_t max);
+  // Entries (without "."-names), sorted; empty when it cannot be listed.
+  std::vector<std::string> List();
+
+ private:
+  int ReadInto(size_t slot, const char* name, char* buf, size_t cap, size_t* len);
+  void CloseAll();
+
+  std::string path_;
+  std::vector<int> fds_;  // by slot; -1 when not kept
+  DIR* dir_ = nullptr;
+};
+
+size_t FdBudget();
+size_t FdsHeld();
+
+// Trimmed text; "(null)" (the kernel's rendering of a NULL string) gives "" and sets *null.
+std::string TrimAttr(const char* p, size_t n, bool* null = nullptr);
+
+}  // namespace openiscsi

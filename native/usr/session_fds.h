@@ -1,0 +1,43 @@
+// The kept sysfs directories of each session (kept_dir.h), found by sid with one lookup: the session's
+// class directory, its connection, its SCSI host (iscsi_host and scsi_host), its device directory, and per
+// LUN the LUN directory, its block listing and its block device. Session ids are never reused by the
+// kernel, so a sid's paths never change identity; a LUN's paths may (rescan at the same H:C:T:L), which
+// KeptDir's retry handles.
+//
+// Pruned: Sweep() after each full listing forgets sessions the listing did not see, so a process that
+// lists forever holds descriptors only for sessions that exist. Release() forgets everything (the JS side
+// calls it when reads go idle). A session being read while it is forgotten closes when its reader is done.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "usr/kept_dir.h"
+
+namespace openiscsi {
+
+struct LunFds {
+  KeptDir lun, block_list, block_dev;
+};
+
+struct SessionFds {
+  std::mutex m;  // one reader at a time
+  bool resolved = false;
+  std::string class_dir, session_dev;  // from the class symlink, once
+  KeptDir session, conn, iscsi_host, scsi_host, dev;
+  std::map<std::string, std::unique_ptr<KeptDir>> targets;  // by target directory name
+  std::map<std::string, std::unique_ptr<LunFds>> luns;      // by H:C:T:L
+  uint64_t used = 0;
+};
+
+// The (possibly new) kept directories of session `sid` under `root`.
+std::shared_ptr<SessionFds> SessionFdsFor(const std::string& root, uint32_t sid);
+// The kept listing of <root>/class/iscsi_session, under its own lock.
+std::vector<std::string> ListSessionClass(const std::string& root);
+void SweepSessionFds();
+// Returns how many descriptors were held.
+size_t ReleaseSessionFds();
+
+}  // namespace openiscsi
