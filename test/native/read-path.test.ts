@@ -123,6 +123,19 @@ describe('many sessions: the listing is split over threads and must equal readin
     expect(new Set(names).size).toBe(40);
   });
 
+  it('keeps sysfs descriptors between reads, bounded, and closes them on release; OPENISCSI_SYSFS_FD_CACHE=0 keeps none', () => {
+    const count = "require('node:fs').readdirSync('/proc/self/fd').filter((f) => { try { return require('node:fs').readlinkSync('/proc/self/fd/' + f).startsWith('/sys/'); } catch { return false; } }).length";
+    const { ok } = run(`const a = require(${JSON.stringify(path.resolve(__dirname, '../../build/Release/openiscsi.node'))}); await a.getSessions(); const kept = ${count}; const again = (await a.getSessions()).sessions.length; const kept2 = ${count}; const released = a.releaseSysfsFds(); return { kept, kept2, again, released, after: ${count} };`);
+    expect(ok.again).toBe(20);
+    expect(ok.kept).toBeGreaterThan(20 * 20); // ~40 attributes per session with two LUNs
+    expect(ok.kept2).toBe(ok.kept); // re-reading opens nothing new
+    expect(ok.released).toBe(ok.kept);
+    expect(ok.after).toBe(0);
+    const script = `const a = require(${JSON.stringify(path.resolve(__dirname, '../../build/Release/openiscsi.node'))}); a.getSessions().then(() => console.log(JSON.stringify({ ok: ${count} })))`;
+    const off = runInMountNamespace({ sysfsRoot: many.root, script: `process.env.OPENISCSI_SYSFS_FD_CACHE = '0'; ${script}` });
+    expect(JSON.parse(off.stdout.trim().split('\n').pop()!).ok).toBe(0);
+  });
+
   it('equal to the libopeniscsiusr source, session by session', () => {
     const { ok } = run("return [await m.sessions(), await m.sessions({ source: 'libopeniscsiusr' }), await m.session(13, { source: 'libopeniscsiusr' })]");
     expect(ok[0]).toHaveLength(20);

@@ -1,5 +1,5 @@
 // The read API against a fake binding and a fake sysfs: joins, the permission trap, bad files, deadlines.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -36,6 +36,32 @@ describe('sessions()', () => {
   ];
   const listing = (sessions: NativeSession[], ids = [1, 2, 6]) => async () => ({ sessions, sysfsSessionIds: ids });
   const binding = { getSessions: listing(all), getSession: async (sid: number) => all.find((s) => s.sid === sid)! };
+
+  it("passes target and source to the addon; closes the kept sysfs descriptors 10 s after the last read, not before", async () => {
+    vi.useFakeTimers();
+    try {
+      const calls: unknown[] = [];
+      let released = 0;
+      const spy = { ...binding, getSessions: async (o?: unknown) => (calls.push(o), { sessions: all, sysfsSessionIds: [1, 2, 6] }), releaseSysfsFds: () => ++released };
+      await sessions({ binding: spy, target: 'iqn.2026-11.org.example:tcp2', procStatusPath: ROOT_CAPS });
+      expect(calls).toEqual([{ target: 'iqn.2026-11.org.example:tcp2' }]);
+      await vi.advanceTimersByTimeAsync(9_000);
+      await sessions({ binding: spy, source: 'libopeniscsiusr', procStatusPath: ROOT_CAPS });
+      expect(calls[1]).toEqual({ libopeniscsiusr: true });
+      await vi.advanceTimersByTimeAsync(9_000);
+      expect(released).toBe(0);
+      await vi.advanceTimersByTimeAsync(1_500);
+      expect(released).toBe(1);
+      await expect(sessions({ binding: spy, source: 'sysfs-ish' as 'sysfs' })).rejects.toMatchObject({ code: 'INVALID_OPTION' });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('sessions({ target }) keeps only that target even when the addon returns more', async () => {
+    expect((await sessions({ binding, target: 'iqn.2026-11.org.example:tcp2', procStatusPath: ROOT_CAPS })).map((s) => s.sid)).toEqual([2]);
+    await expect(sessions({ binding, target: 'not an iqn' })).rejects.toMatchObject({ code: 'INVALID_IQN' });
+  });
 
   it('shapes sessions: sysfs state, host, target id, devices, the kernel iface name; never secrets', async () => {
     const list = await sessions({ binding, procStatusPath: ROOT_CAPS });
