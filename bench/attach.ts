@@ -6,7 +6,7 @@ type Stats = { median: number; min: number; max: number };
 export interface AttachResults {
   attach: {
     rounds: number;
-    openiscsi: { attachMs: Stats; detachMs: Stats; iscsidLoginMs: Stats; oursMs: Stats };
+    openiscsi: { attachMs: Stats; detachMs: Stats; iscsidLoginMs: Stats; deviceWaitMs: Stats; oursMs: Stats; phaseMedianMs: Record<string, number> };
     iscsiadm: { attachMs: Stats; detachMs: Stats };
     attachRatio: number;
     detachRatio: number;
@@ -57,7 +57,8 @@ function printOne(a: AttachResults['attach']): void {
   console.log('\n  one volume            openiscsi (median)   iscsiadm sequence (median)   ratio');
   console.log(`  attach              ${f(a.openiscsi.attachMs.median)}            ${f(a.iscsiadm.attachMs.median)}              ${a.attachRatio.toFixed(1)}x`);
   console.log(`  detach              ${f(a.openiscsi.detachMs.median)}            ${f(a.iscsiadm.detachMs.median)}              ${a.detachRatio.toFixed(1)}x`);
-  console.log(`  of the attach: iscsid+kernel LOGIN ${f(a.openiscsi.iscsidLoginMs.median)}, ours ${f(a.openiscsi.oursMs.median)} (${(a.overheadShare * 100).toFixed(0)}%)`);
+  console.log(`  of the attach: iscsid+kernel LOGIN ${f(a.openiscsi.iscsidLoginMs.median)}, kernel attaching the disk ${f(a.openiscsi.deviceWaitMs.median)}, ours ${f(a.openiscsi.oursMs.median)} (${(a.overheadShare * 100).toFixed(0)}%)`);
+  console.log(`  connect() phases (median ms): ${Object.entries(a.openiscsi.phaseMedianMs).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
 }
 
 function printStorm(s: AttachResults['storm']): void {

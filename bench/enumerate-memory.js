@@ -20,7 +20,8 @@ async function ratio(ours, argv, rounds = 31) {
     execFileSync(argv[0], argv.slice(1), { stdio: 'ignore' });
     b.push(now() - t);
   }
-  return { oursMs: median(a), iscsiadmMs: median(b), ratio: median(b) / median(a), iscsiadm: argv.join(' ') };
+  const per = a.map((x, i) => b[i] / x);
+  return { oursMs: median(a), iscsiadmMs: median(b), ratio: median(b) / median(a), roundRatios: { median: median(per), min: Math.min(...per), max: Math.max(...per) }, iscsiadm: argv.join(' ') };
 }
 
 async function main() {
@@ -33,11 +34,15 @@ async function main() {
   global.gc?.();
   const before = process.memoryUsage().rss;
   const t0 = Date.now();
-  for (let i = 0; i < n; i++) await Promise.all([pkg.sessions(), pkg.ifaces()]);
+  const rssSamplesMiB = [];
+  for (let i = 0; i < n; i++) {
+    await Promise.all([pkg.sessions(), pkg.ifaces()]);
+    if ((i + 1) % Math.max(1, Math.floor(n / 10)) === 0) rssSamplesMiB.push(+(process.memoryUsage().rss / 2 ** 20).toFixed(1));
+  }
   const ms = Date.now() - t0;
   global.gc?.();
   const after = process.memoryUsage().rss;
-  console.log(JSON.stringify({ ratios, calls: n, sessions: (await pkg.sessions()).length, perCallUs: (ms * 1000) / n, rssBeforeMiB: before / 2 ** 20, rssAfterMiB: after / 2 ** 20 }));
+  console.log(JSON.stringify({ ratios, calls: n, sessions: (await pkg.sessions()).length, perCallUs: (ms * 1000) / n, rssSamplesMiB, rssBeforeMiB: before / 2 ** 20, rssAfterMiB: after / 2 ** 20 }));
 }
 main().catch((e) => {
   console.error(e);

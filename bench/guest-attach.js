@@ -66,14 +66,16 @@ function sh(script) {
 
 /** `rounds` interleaved attach+detach pairs on one target. */
 async function attach(rounds, portal, target) {
-  const a = { attach: [], detach: [], iscsid: [], ours: [] };
+  const a = { attach: [], detach: [], iscsid: [], kernelWait: [], ours: [], phases: [] };
   const b = { attach: [], detach: [] };
   for (let i = 0; i < rounds; i++) {
     let t = now();
     const r = await pkg.connect({ target, portal, lun: 1 });
     a.attach.push(now() - t);
     a.iscsid.push(r.timings.iscsidMs);
-    a.ours.push(now() - t - r.timings.iscsidMs);
+    a.kernelWait.push(r.timings.deviceWaitMs);
+    a.ours.push(now() - t - r.timings.iscsidMs - r.timings.deviceWaitMs);
+    a.phases.push(r.timings);
     t = now();
     await pkg.disconnect({ sid: r.session.sid });
     a.detach.push(now() - t);
@@ -87,7 +89,15 @@ async function attach(rounds, portal, target) {
   }
   return {
     rounds,
-    openiscsi: { attachMs: stats(a.attach), detachMs: stats(a.detach), iscsidLoginMs: stats(a.iscsid), oursMs: stats(a.ours) },
+    openiscsi: {
+      attachMs: stats(a.attach),
+      detachMs: stats(a.detach),
+      iscsidLoginMs: stats(a.iscsid),
+      deviceWaitMs: stats(a.kernelWait),
+      oursMs: stats(a.ours),
+      // connect()'s own per-phase timings (medians), to see where our share goes
+      phaseMedianMs: Object.fromEntries(Object.keys(a.phases[0] ?? {}).map((k) => [k, median(a.phases.map((p) => p[k]))])),
+    },
     iscsiadm: { attachMs: stats(b.attach), detachMs: stats(b.detach) },
     attachRatio: median(b.attach) / median(a.attach),
     detachRatio: median(b.detach) / median(a.detach),

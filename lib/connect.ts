@@ -8,7 +8,7 @@ import { checkHardware, type HardwareOptions, type HardwareReport } from './hard
 import { isTransport, parseTransport, type Transport } from './transport';
 import { isTransportRelated } from './iscsid-errors';
 import { discover, type DiscoveredTarget, type DiscoveryAuth } from './discovery';
-import { login, logout, type ChapAuth } from './login';
+import { login, logout, pollDelayMs, type ChapAuth } from './login';
 import { session as getSession, type ScsiDevice, type Session } from './session';
 import { ifaces as listIfaces, type Iface } from './iface';
 import { parsePortal, validateIfaceName } from './validate';
@@ -45,8 +45,12 @@ export interface ConnectResult {
   /** The LUN's device, e.g. { blockDevice: 'sdb', path: '/dev/sdb' }. */
   device: ScsiDevice & { path: string };
   transport: { requested: Transport; used: Transport; iface: string; fallbackReason?: string };
-  /** Per phase; `iscsidMs` is the part of loginMs spent waiting for iscsid's LOGIN answer (iscsid and the kernel). */
-  timings: { resolveMs: number; checkMs: number; discoverMs: number; loginMs: number; iscsidMs: number; deviceMs: number; totalMs: number };
+  /**
+   * Per phase. Of these, `iscsidMs` (the LOGIN request to its answer: iscsid, the target and the kernel's LUN
+   * scan) and `deviceWaitMs` (waiting, in 5 ms polls, for the kernel to attach the block device) are not our
+   * code's time; the rest of `totalMs` is.
+   */
+  timings: { resolveMs: number; checkMs: number; discoverMs: number; loginMs: number; iscsidMs: number; deviceMs: number; deviceWaitMs: number; totalMs: number };
 }
 
 const DEVICE_WAIT_MS = 30_000;
@@ -87,7 +91,8 @@ function pickTarget(targets: DiscoveredTarget[], wanted: string | undefined, por
   });
 }
 
-async function waitForDevice(sid: number, lun: number | undefined, until: number, signal: AbortSignal | undefined): Promise<{ s: Session; d: ScsiDevice }> {
+async function waitForDevice(sid: number, lun: number | undefined, until: number, signal: AbortSignal | undefined, waited: { ms: number }): Promise<{ s: Session; d: ScsiDevice }> {
+  const started = Date.now();
   for (;;) {
     throwIfAborted(signal);
     const s = await getSession(sid);
@@ -99,7 +104,8 @@ async function waitForDevice(sid: number, lun: number | undefined, until: number
         hint: lun === undefined ? 'the target may export no disk LUN' : 'check the LUN number',
       });
     }
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, pollDelayMs(Date.now() - started)));
+    waited.ms = Date.now() - started;
   }
 }
 
@@ -115,8 +121,8 @@ export async function connect(o: ConnectOptions): Promise<ConnectResult> {
   if (o.transport !== undefined && o.iface !== undefined) throw new IscsiValidationError('INVALID_OPTIONS', 'give transport or iface, not both');
   if (o.transport !== undefined && !isTransport(o.transport)) parseTransport(o.transport);
   parsePortal(o.portal);
-  const timings = { resolveMs: 0, checkMs: 0, discoverMs: 0, loginMs: 0, iscsidMs: 0, deviceMs: 0, totalMs: 0 };
-  const loginTimings: { iscsidMs?: number } = {};
+  const timings = { resolveMs: 0, checkMs: 0, discoverMs: 0, loginMs: 0, iscsidMs: 0, deviceMs: 0, deviceWaitMs: 0, totalMs: 0 };
+  const loginTimings: { iscsidMs?: number; diskWaitMs?: number } = {};
   const phase = async <T>(name: 'resolve' | 'check' | 'discover' | 'login' | 'device', fn: () => Promise<T>): Promise<T> => {
     const s = Date.now();
     emit({ type: 'phase', phase: name, status: 'start' });
@@ -167,7 +173,9 @@ export async function connect(o: ConnectOptions): Promise<ConnectResult> {
   const doLogin = async () => {
     const s = await login({ target: target!, portal, iface: choice.iface, auth: o.auth, timeoutMs: Math.max(1000, deadline - Date.now()), signal: o.signal, timings: loginTimings });
     timings.iscsidMs += loginTimings.iscsidMs ?? 0;
+    timings.deviceWaitMs += loginTimings.diskWaitMs ?? 0;
     loginTimings.iscsidMs = 0;
+    loginTimings.diskWaitMs = 0;
     return s;
   };
   let s: Session;
@@ -180,7 +188,9 @@ export async function connect(o: ConnectOptions): Promise<ConnectResult> {
       throw e;
     }
   }
-  const { s: withDev, d } = await phase('device', () => waitForDevice(s.sid, o.lun, Math.min(deadline, Date.now() + DEVICE_WAIT_MS), o.signal));
+  const waited = { ms: 0 };
+  const { s: withDev, d } = await phase('device', () => waitForDevice(s.sid, o.lun, Math.min(deadline, Date.now() + DEVICE_WAIT_MS), o.signal, waited));
+  timings.deviceWaitMs += waited.ms;
   const luns = attached.get(s.sid) ?? new Set<number>();
   luns.add(d.lun);
   attached.set(s.sid, luns);

@@ -40,8 +40,12 @@ export interface LoginOptions extends VersionOptions {
   timeoutMs?: number | undefined;
   signal?: AbortSignal | undefined;
   deps?: LoginDeps | undefined;
-  /** Filled in with how long iscsid (and the kernel) took to answer LOGIN, to tell their time from ours. */
-  timings?: { iscsidMs?: number } | undefined;
+  /**
+   * Filled in to tell iscsid's and the kernel's time from ours: `iscsidMs`, from the LOGIN request to its
+   * answer (iscsid, the target, the kernel's LUN scan); `diskWaitMs`, waiting for the kernel to attach the
+   * block devices after that (sd probes asynchronously), polled every 5 ms.
+   */
+  timings?: { iscsidMs?: number; diskWaitMs?: number } | undefined;
 }
 
 /** Seams for tests. */
@@ -236,22 +240,30 @@ export async function login(o: LoginOptions): Promise<Session> {
       }
       const s = await findSession(deps, target, address, port, ifaceName);
       if (!s) throw new IscsiError('LOGIN_SESSION_MISSING', `iscsid reported a login to ${target} but no session shows in sysfs`);
-      return waitForDisks(s, deps, Math.min(deadline, Date.now() + DISK_WAIT_MS));
+      return waitForDisks(s, deps, Math.min(deadline, Date.now() + DISK_WAIT_MS), o.timings);
     }),
   );
 }
 
 const DISK_WAIT_MS = 10_000;
 
+/** Poll intervals while waiting for the kernel: fine at first (a disk usually attaches within tens of ms), then coarser. */
+export function pollDelayMs(waitedMs: number): number {
+  return waitedMs < 250 ? 5 : 25;
+}
+
 /**
  * iscsid answers after the kernel's LUN scan, but sd attaches block devices asynchronously: wait (bounded)
  * until every disk-type LUN (SCSI type 0) has its block device, so callers get usable device names.
  */
-async function waitForDisks(s: Session, deps: LoginDeps, until: number): Promise<Session> {
+async function waitForDisks(s: Session, deps: LoginDeps, until: number, timings: LoginOptions['timings']): Promise<Session> {
   const ready = (x: Session) => x.devices.every((d) => d.type !== 0 || d.blockDevice !== undefined);
   let cur = s;
+  const started = Date.now();
+  if (timings) timings.diskWaitMs = 0;
   while (!ready(cur) && Date.now() < until) {
-    await new Promise((r) => setTimeout(r, 25));
+    await new Promise((r) => setTimeout(r, pollDelayMs(Date.now() - started)));
+    if (timings) timings.diskWaitMs = Date.now() - started;
     try {
       cur = await readSession(s.sid, deps.binding ? { binding: deps.binding } : {});
     } catch (e) {

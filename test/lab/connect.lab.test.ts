@@ -32,7 +32,8 @@ describe('connect() with fallback (real kernel, offload modules without hardware
     expect(r.transport.fallbackReason).toMatch(/NO_MATCHING_HOST/);
     expect(r.device).toMatchObject({ lun: 2, sizeBytes: 16 << 20, path: `/dev/${r.device.blockDevice}` });
     await lab.shOk(`echo hello-openiscsi | dd of=${r.device.path} bs=512 conv=sync oflag=direct 2>/dev/null && dd if=${r.device.path} bs=512 count=1 iflag=direct 2>/dev/null | grep -q hello-openiscsi`);
-    expect(Object.keys(r.timings).sort()).toEqual(['checkMs', 'deviceMs', 'discoverMs', 'iscsidMs', 'loginMs', 'resolveMs', 'totalMs']);
+    expect(Object.keys(r.timings).sort()).toEqual(['checkMs', 'deviceMs', 'deviceWaitMs', 'discoverMs', 'iscsidMs', 'loginMs', 'resolveMs', 'totalMs']);
+    expect(r.timings.iscsidMs + r.timings.deviceWaitMs).toBeLessThanOrEqual(r.timings.totalMs);
     expect(r.timings.iscsidMs).toBeGreaterThan(0);
     expect(r.timings.iscsidMs).toBeLessThanOrEqual(r.timings.loginMs);
     expect(await call('disconnect', { sid: r.session.sid })).toMatchObject({ loggedOut: true });
