@@ -38,8 +38,11 @@ export function parseConf(text: string, file: string): ConfFile {
   return out;
 }
 
-/** iscsid.conf; a missing file means "no overrides" (iscsiadm then uses its hard-coded defaults too). */
-export async function readIscsidConf(file = ISCSID_CONF): Promise<ConfFile> {
+// Parsed files by identity (inode, size, mtime): every login reads iscsid.conf, and 32 logins at once
+// should parse it once. A changed file has a new identity and is parsed again. Treat results as read-only.
+const parsed = new Map<string, { id: string; conf: Promise<ConfFile> }>();
+
+async function parseFile(file: string): Promise<ConfFile> {
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');
@@ -48,6 +51,19 @@ export async function readIscsidConf(file = ISCSID_CONF): Promise<ConfFile> {
     throw new IscsiError('CONFIG_READ_ERROR', `cannot read ${file}: ${(e as Error).message}`, { cause: e, details: { file } });
   }
   return parseConf(text, file);
+}
+
+/** iscsid.conf; a missing file means "no overrides" (iscsiadm then uses its hard-coded defaults too). */
+export async function readIscsidConf(file = ISCSID_CONF): Promise<ConfFile> {
+  const st = await fs.stat(file).catch(() => undefined);
+  if (!st) return parseFile(file);
+  const id = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+  const hit = parsed.get(file);
+  if (hit?.id === id) return hit.conf;
+  const conf = parseFile(file);
+  parsed.set(file, { id, conf });
+  conf.catch(() => parsed.delete(file));
+  return conf;
 }
 
 export interface InitiatorNameFile {

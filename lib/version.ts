@@ -107,19 +107,27 @@ interface ExeFacts {
   congestionKey: boolean;
 }
 
-const cache = new Map<string, ExeFacts | undefined>();
+// Promises, not values: 32 logins starting at once must scan the executable once, not 32 times on the
+// event loop (the scan of a ~1 MB binary is the longest synchronous step a login has).
+const cache = new Map<string, Promise<ExeFacts | undefined>>();
+
+async function scanExecutable(exe: string): Promise<ExeFacts | undefined> {
+  const bytes = await fs.readFile(exe).catch(() => undefined);
+  const text = bytes?.toString('latin1') ?? '';
+  const raw = /# BEGIN RECORD ([0-9][0-9A-Za-z.+~-]*)/.exec(text)?.[1];
+  const n = raw ? normaliseVersion(raw) : undefined;
+  return n ? { ...n, congestionKey: text.includes('tcp.congestion_control') } : undefined;
+}
 
 async function versionFromExecutable(exe: string): Promise<ExeFacts | undefined> {
   const st = await fs.stat(exe).catch(() => undefined);
   if (!st) return undefined;
   const key = `${exe}:${st.dev}:${st.ino}:${st.mtimeMs}`;
-  if (cache.has(key)) return cache.get(key);
-  const bytes = await fs.readFile(exe).catch(() => undefined);
-  const text = bytes?.toString('latin1') ?? '';
-  const raw = /# BEGIN RECORD ([0-9][0-9A-Za-z.+~-]*)/.exec(text)?.[1];
-  const n = raw ? normaliseVersion(raw) : undefined;
-  const facts = n ? { ...n, congestionKey: text.includes('tcp.congestion_control') } : undefined;
-  cache.set(key, facts);
+  let facts = cache.get(key);
+  if (!facts) {
+    facts = scanExecutable(exe);
+    cache.set(key, facts);
+  }
   return facts;
 }
 

@@ -16,6 +16,19 @@ const tmp = (name: string, text: string) => {
 };
 
 describe('iscsid.conf', () => {
+  it('is parsed once while unchanged, even by concurrent readers, and again once it changes', async () => {
+    const file = tmp('iscsid.conf', 'node.session.timeo.replacement_timeout = 20\n');
+    const [a, b] = await Promise.all([readIscsidConf(file), readIscsidConf(file)]);
+    expect(a).toBe(b);
+    expect(await readIscsidConf(file)).toBe(a);
+    fs.writeFileSync(file, 'node.session.timeo.replacement_timeout = 45\n');
+    const c = await readIscsidConf(file);
+    expect(c).not.toBe(a);
+    expect(c.get('node.session.timeo.replacement_timeout')).toBe('45');
+    fs.writeFileSync(file, 'this is wrong\n');
+    await expect(readIscsidConf(file)).rejects.toMatchObject({ code: 'CONFIG_PARSE_ERROR' });
+  });
+
   it('names file and line on a parse error', () => {
     expect(() => parseConf('a = 1\nthis is wrong\n', '/etc/iscsi/iscsid.conf')).toThrow('/etc/iscsi/iscsid.conf:2: expected "key = value"');
     expect(() => parseConf('= 1\n', 'f')).toThrow(expect.objectContaining({ code: 'CONFIG_PARSE_ERROR', details: { file: 'f', line: 1 } }));
