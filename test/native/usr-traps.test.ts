@@ -51,13 +51,13 @@ describe('the permission trap (no CAP_SYS_ADMIN: the kernel hides username/passw
   }
   const unprivileged = { unprivileged: true, sysfsRoot: hidden.root };
 
-  it('sessions() raises SESSIONS_PERMISSION_DENIED instead of returning an empty list', () => {
-    const r = call('lib.sessions()', unprivileged);
+  it.each(['sysfs', 'libopeniscsiusr'])('sessions({ source: %j }) raises SESSIONS_PERMISSION_DENIED instead of returning an empty list', (source) => {
+    const r = call(`lib.sessions({ source: '${source}' })`, unprivileged);
     expect(r.err).toMatchObject({ name: 'IscsiPermissionError', code: 'SESSIONS_PERMISSION_DENIED', details: { missing: [1, 2, 5, 6] } });
   });
 
-  it('session(sid) raises the same code', () => {
-    expect(call('lib.session(5)', unprivileged).err).toMatchObject({ name: 'IscsiPermissionError', code: 'SESSIONS_PERMISSION_DENIED', errno: 13 });
+  it.each(['sysfs', 'libopeniscsiusr'])('session(sid, { source: %j }) raises the same code', (source) => {
+    expect(call(`lib.session(5, { source: '${source}' })`, unprivileged).err).toMatchObject({ name: 'IscsiPermissionError', code: 'SESSIONS_PERMISSION_DENIED', errno: 13 });
   });
 
   it('the same tree read with privileges lists all four sessions', () => {
