@@ -22,7 +22,7 @@ export interface AttachResults {
     eventLoopDelayMs: { p50: number; p99: number; max: number };
     profileTopSelfMs?: Array<{ fn: string; ms: number }>;
   };
-  memory: { cycles: number; rssBeforeMiB: number; rssAfterMiB: number };
+  memory: { cycles: number; rssBeforeMiB: number; rssAfterMiB: number; samplesMiB: number[] };
 }
 
 export async function benchAttach(rounds: number, volumes: number, cycles: number, write: (name: string, data: unknown) => void): Promise<AttachResults> {
@@ -43,7 +43,7 @@ export async function benchAttach(rounds: number, volumes: number, cycles: numbe
     write('attach-storm', storm);
     console.log(`  memory: ${cycles} attach/detach cycles`);
     const memory = await lab.call<AttachResults['memory']>(guest, 'memory', [cycles, lab.portal, t0], { timeoutMs: 1_800_000 });
-    console.log(`  memory: RSS ${memory.rssBeforeMiB.toFixed(1)} MiB → ${memory.rssAfterMiB.toFixed(1)} MiB after ${memory.cycles} attach/detach cycles`);
+    console.log(`  memory: RSS ${memory.rssBeforeMiB.toFixed(1)} MiB → ${memory.rssAfterMiB.toFixed(1)} MiB after ${memory.cycles} attach/detach cycles (every tenth: ${memory.samplesMiB.join(', ')})`);
     write('attach-memory', memory);
     return { attach, storm, memory };
   } finally {

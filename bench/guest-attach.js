@@ -165,16 +165,31 @@ async function storm(portal, targets, profile = false) {
   };
 }
 
-/** RSS before and after `cycles` attach/detach cycles. */
+/** The agent runs without --expose-gc; a full GC before each RSS reading keeps garbage out of the figure. */
+function fullGc() {
+  require('node:v8').setFlagsFromString('--expose-gc');
+  require('node:vm').runInNewContext('gc')();
+}
+
+/** RSS before and after `cycles` attach/detach cycles (after a warm-up of 10), sampled every tenth. */
 async function memory(cycles, portal, target) {
-  global.gc?.();
-  const before = process.memoryUsage().rss;
-  for (let i = 0; i < cycles; i++) {
+  const cycle = async () => {
     const r = await pkg.connect({ target, portal, lun: 1 });
     await pkg.disconnect({ sid: r.session.sid });
+  };
+  for (let i = 0; i < 10; i++) await cycle();
+  fullGc();
+  const before = process.memoryUsage().rss;
+  const samplesMiB = [];
+  for (let i = 0; i < cycles; i++) {
+    await cycle();
+    if ((i + 1) % Math.max(1, Math.floor(cycles / 10)) === 0) {
+      fullGc();
+      samplesMiB.push(+(process.memoryUsage().rss / 2 ** 20).toFixed(1));
+    }
   }
-  global.gc?.();
-  return { cycles, rssBeforeMiB: before / 2 ** 20, rssAfterMiB: process.memoryUsage().rss / 2 ** 20 };
+  fullGc();
+  return { cycles, rssBeforeMiB: before / 2 ** 20, rssAfterMiB: process.memoryUsage().rss / 2 ** 20, samplesMiB };
 }
 
 module.exports = { attach, storm, memory, execFileSync };

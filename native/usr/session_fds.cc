@@ -1,6 +1,7 @@
 #include "usr/session_fds.h"
 
-#include <unordered_map>
+#include <algorithm>
+#include <map>
 #include <vector>
 
 namespace openiscsi {
@@ -9,8 +10,7 @@ namespace {
 
 struct Registry {
   std::mutex m;
-  uint64_t generation = 0;
-  std::unordered_map<std::string, std::shared_ptr<SessionFds>> sessions;  // by root + sid
+  std::map<std::pair<std::string, uint32_t>, std::shared_ptr<SessionFds>> sessions;  // by (root, sid)
   std::mutex class_m;
   KeptDir session_class;
 };
@@ -25,9 +25,8 @@ Registry& R() {
 std::shared_ptr<SessionFds> SessionFdsFor(const std::string& root, uint32_t sid) {
   Registry& r = R();
   std::lock_guard<std::mutex> g(r.m);
-  auto& slot = r.sessions[root + "\n" + std::to_string(sid)];
+  auto& slot = r.sessions[{root, sid}];
   if (!slot) slot = std::make_shared<SessionFds>();
-  slot->used = r.generation;
   return slot;
 }
 
@@ -38,25 +37,34 @@ std::vector<std::string> ListSessionClass(const std::string& root) {
   return r.session_class.List();
 }
 
-void SweepSessionFds() {
+void KeepOnlySessionFds(const std::string& root, const std::vector<uint32_t>& existing) {
   Registry& r = R();
   std::vector<std::shared_ptr<SessionFds>> dropped;  // closed after the lock is released
   std::lock_guard<std::mutex> g(r.m);
-  for (auto it = r.sessions.begin(); it != r.sessions.end();) {
-    if (it->second->used < r.generation) {
+  for (auto it = r.sessions.lower_bound({root, 0}); it != r.sessions.end() && it->first.first == root;) {
+    if (!std::binary_search(existing.begin(), existing.end(), it->first.second)) {
       dropped.push_back(std::move(it->second));
       it = r.sessions.erase(it);
     } else {
       ++it;
     }
   }
-  ++r.generation;
+}
+
+void ForgetSessionFds(const std::string& root, uint32_t sid) {
+  Registry& r = R();
+  std::shared_ptr<SessionFds> dropped;
+  std::lock_guard<std::mutex> g(r.m);
+  auto it = r.sessions.find({root, sid});
+  if (it == r.sessions.end()) return;
+  dropped = std::move(it->second);
+  r.sessions.erase(it);
 }
 
 size_t ReleaseSessionFds() {
   Registry& r = R();
   size_t held = FdsHeld();
-  std::unordered_map<std::string, std::shared_ptr<SessionFds>> dropped;
+  std::map<std::pair<std::string, uint32_t>, std::shared_ptr<SessionFds>> dropped;
   {
     std::lock_guard<std::mutex> g(r.m);
     dropped.swap(r.sessions);

@@ -4,15 +4,18 @@
 // kernel, so a sid's paths never change identity; a LUN's paths may (rescan at the same H:C:T:L), which
 // KeptDir's retry handles.
 //
-// Pruned: Sweep() after each full listing forgets sessions the listing did not see, so a process that
-// lists forever holds descriptors only for sessions that exist. Release() forgets everything (the JS side
-// calls it when reads go idle). A session being read while it is forgotten closes when its reader is done.
+// Pruned: every listing (filtered or not) reads the list of existing sids first, and KeepOnly() forgets
+// the sessions not on it; a read that finds its session gone forgets it too. So a process that attaches
+// and detaches forever holds descriptors only for sessions that exist. Release() forgets everything (the
+// JS side calls it when reads go idle). A session being read while it is forgotten closes when its
+// reader is done.
 #pragma once
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "usr/kept_dir.h"
 
@@ -29,14 +32,15 @@ struct SessionFds {
   KeptDir session, conn, iscsi_host, scsi_host, dev;
   std::map<std::string, std::unique_ptr<KeptDir>> targets;  // by target directory name
   std::map<std::string, std::unique_ptr<LunFds>> luns;      // by H:C:T:L
-  uint64_t used = 0;
 };
 
 // The (possibly new) kept directories of session `sid` under `root`.
 std::shared_ptr<SessionFds> SessionFdsFor(const std::string& root, uint32_t sid);
 // The kept listing of <root>/class/iscsi_session, under its own lock.
 std::vector<std::string> ListSessionClass(const std::string& root);
-void SweepSessionFds();
+// Forgets the sessions under `root` whose sid is not in `existing` (sorted).
+void KeepOnlySessionFds(const std::string& root, const std::vector<uint32_t>& existing);
+void ForgetSessionFds(const std::string& root, uint32_t sid);
 // Returns how many descriptors were held.
 size_t ReleaseSessionFds();
 

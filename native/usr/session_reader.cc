@@ -95,7 +95,6 @@ SessionListing ReadSessions(const std::string& root, const std::string& target_n
   for (size_t t = 1; t < threads; ++t) pool.emplace_back(Drain, std::cref(root), source, &slots, &next);
   Drain(root, source, &slots, &next);
   for (auto& th : pool) th.join();
-  if (target_name.empty()) SweepSysfsDescriptors();
   for (Slot& slot : slots) {
     if (slot.rc == kSessionNotFound) continue;  // logged out while we listed
     if (slot.rc == 0 && !target_name.empty() && slot.record.target_name != target_name) continue;

@@ -204,6 +204,7 @@ std::vector<uint32_t> ListSessionIds(const std::string& root) {
     if (n.rfind("session", 0) == 0 && IsDigits(n, 7)) ids.push_back(static_cast<uint32_t>(std::strtoul(n.c_str() + 7, nullptr, 10)));
   }
   std::sort(ids.begin(), ids.end());
+  KeepOnlySessionFds(root, ids);  // what is not listed is gone: its descriptors go too
   return ids;
 }
 
@@ -213,8 +214,6 @@ std::string ReadSessionTargetName(const std::string& root, uint32_t sid) {
   if (!Resolve(root, sid, *f)) return {};
   return Attr(f->session, kTargetName, "targetname");
 }
-
-void SweepSysfsDescriptors() { SweepSessionFds(); }
 
 size_t ReleaseSysfsDescriptors() { return ReleaseSessionFds(); }
 
@@ -231,12 +230,14 @@ int ReadSessionRecord(const std::string& root, uint32_t sid, SessionRecord* out,
   std::lock_guard<std::mutex> g(f.m);
   const std::string id = std::to_string(sid);
   if (!Resolve(root, sid, f)) {
+    ForgetSessionFds(root, sid);
     *why = "session " + id + " does not exist";
     return kSessionNotFound;
   }
   std::string name, user, user_in;
   int name_err = f.session.Read(kTargetName, "targetname", &name);
   if (name_err == ENOENT || name_err == ENODEV) {
+    ForgetSessionFds(root, sid);
     *why = "session " + id + " does not exist";
     return kSessionNotFound;
   }
@@ -277,6 +278,7 @@ int ReadSessionRecord(const std::string& root, uint32_t sid, SessionRecord* out,
 
   s.sysfs = ReadSysfsPart(f);
   if (!s.sysfs.present) {
+    ForgetSessionFds(root, sid);
     *why = "session " + id + " does not exist";
     return kSessionNotFound;
   }

@@ -39,12 +39,11 @@ int ReadSessionRecord(const std::string& root, uint32_t sid, SessionRecord* out,
 // The session's targetname attribute (empty when unreadable): a cheap filter before a full read.
 std::string ReadSessionTargetName(const std::string& root, uint32_t sid);
 
-// After a full listing: drops kept descriptors of sessions that no longer exist (session_fds.h).
-void SweepSysfsDescriptors();
 // Closes every kept descriptor; returns how many were held.
 size_t ReleaseSysfsDescriptors();
 
-// sids present under <root>/class/iscsi_session, ascending.
+// sids present under <root>/class/iscsi_session, ascending; the kept descriptors of any other session are
+// closed (session_fds.h).
 std::vector<uint32_t> ListSessionIds(const std::string& root);
 
 // The WWID the kernel would show in `wwid`, derived from a raw VPD page 0x83; empty when it has none.

@@ -125,11 +125,14 @@ describe('many sessions: the listing is split over threads and must equal readin
 
   it('keeps sysfs descriptors between reads, bounded, and closes them on release; OPENISCSI_SYSFS_FD_CACHE=0 keeps none', () => {
     const count = "require('node:fs').readdirSync('/proc/self/fd').filter((f) => { try { return require('node:fs').readlinkSync('/proc/self/fd/' + f).startsWith('/sys/'); } catch { return false; } }).length";
-    const { ok } = run(`const a = require(${JSON.stringify(path.resolve(__dirname, '../../build/Release/openiscsi.node'))}); await a.getSessions(); const kept = ${count}; const again = (await a.getSessions()).sessions.length; const kept2 = ${count}; const released = a.releaseSysfsFds(); return { kept, kept2, again, released, after: ${count} };`);
+    const { ok } = run(`const a = require(${JSON.stringify(path.resolve(__dirname, '../../build/Release/openiscsi.node'))}); await a.getSessions(); const kept = ${count}; const again = (await a.getSessions()).sessions.length; const kept2 = ${count}; const link = '/sys/class/iscsi_session/session20'; const target = require('node:fs').readlinkSync(link); require('node:fs').unlinkSync(link); const oneTarget = (await a.getSessions({ target: 'iqn.2026-11.org.example:many3' })).sessions.length; const afterGone = ${count}; require('node:fs').symlinkSync(target, link); const released = a.releaseSysfsFds(); return { kept, kept2, again, oneTarget, afterGone, released, after: ${count} };`);
     expect(ok.again).toBe(20);
     expect(ok.kept).toBeGreaterThan(20 * 20); // ~40 attributes per session with two LUNs
     expect(ok.kept2).toBe(ok.kept); // re-reading opens nothing new
-    expect(ok.released).toBe(ok.kept);
+    // session 20 vanished: even a listing filtered to another target closes its descriptors
+    expect(ok.oneTarget).toBe(1);
+    expect(ok.afterGone).toBeLessThan(ok.kept - 20);
+    expect(ok.released).toBe(ok.afterGone);
     expect(ok.after).toBe(0);
     const script = `const a = require(${JSON.stringify(path.resolve(__dirname, '../../build/Release/openiscsi.node'))}); a.getSessions().then(() => console.log(JSON.stringify({ ok: ${count} })))`;
     const off = runInMountNamespace({ sysfsRoot: many.root, script: `process.env.OPENISCSI_SYSFS_FD_CACHE = '0'; ${script}` });
