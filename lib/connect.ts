@@ -8,7 +8,8 @@ import { checkHardware, type HardwareOptions, type HardwareReport } from './hard
 import { isTransport, parseTransport, type Transport } from './transport';
 import { isTransportRelated } from './iscsid-errors';
 import { discover, type DiscoveredTarget, type DiscoveryAuth } from './discovery';
-import { login, logout, pollDelayMs, type ChapAuth } from './login';
+import { login, logout, type ChapAuth } from './login';
+import { waitForSession } from './session-wait';
 import { session as getSession, type ScsiDevice, type Session } from './session';
 import { ifaces as listIfaces, type Iface } from './iface';
 import { parsePortal, validateIfaceName } from './validate';
@@ -91,20 +92,27 @@ function pickTarget(targets: DiscoveredTarget[], wanted: string | undefined, por
   });
 }
 
-async function waitForDevice(sid: number, lun: number | undefined, until: number, signal: AbortSignal | undefined, waited: { ms: number }): Promise<{ s: Session; d: ScsiDevice }> {
+async function waitForDevice(s0: Session, lun: number | undefined, until: number, signal: AbortSignal | undefined, waited: { ms: number }): Promise<{ s: Session; d: ScsiDevice }> {
+  const pick = (s: Session) => (lun === undefined ? s.devices.find((x) => x.type === 0 && x.blockDevice) : s.devices.find((x) => x.lun === lun && x.blockDevice));
   const started = Date.now();
+  let s = s0;
   for (;;) {
     throwIfAborted(signal);
-    const s = await getSession(sid);
-    const d = lun === undefined ? s.devices.find((x) => x.type === 0 && x.blockDevice) : s.devices.find((x) => x.lun === lun && x.blockDevice);
-    if (d?.blockDevice && (await fs.access(`/dev/${d.blockDevice}`).then(() => true, () => false))) return { s, d };
+    const d = pick(s);
+    if (d && (await fs.access(`/dev/${d.blockDevice}`).then(() => true, () => false))) return { s, d };
     if (Date.now() > until) {
-      throw new IscsiError('DEVICE_TIMEOUT', `session ${sid} has no block device${lun === undefined ? '' : ` for LUN ${lun}`} yet`, {
+      throw new IscsiError('DEVICE_TIMEOUT', `session ${s.sid} has no block device${lun === undefined ? '' : ` for LUN ${lun}`}${d ? ` in /dev (sysfs names ${d.blockDevice})` : ''} yet`, {
         details: { luns: s.devices.map((x) => x.hctl) },
         hint: lun === undefined ? 'the target may export no disk LUN' : 'check the LUN number',
       });
     }
-    await new Promise((r) => setTimeout(r, pollDelayMs(Date.now() - started)));
+    if (d) {
+      await new Promise((r) => setTimeout(r, 5)); // in sysfs already, not yet in /dev: look again shortly
+    } else {
+      const r = await waitForSession(s.sid, (x) => pick(x) !== undefined, { until, signal });
+      if (!r.session) throw new IscsiError('SESSION_NOT_FOUND', `session ${s.sid} ended while waiting for its device`);
+      s = r.session;
+    }
     waited.ms = Date.now() - started;
   }
 }
@@ -189,7 +197,7 @@ export async function connect(o: ConnectOptions): Promise<ConnectResult> {
     }
   }
   const waited = { ms: 0 };
-  const { s: withDev, d } = await phase('device', () => waitForDevice(s.sid, o.lun, Math.min(deadline, Date.now() + DEVICE_WAIT_MS), o.signal, waited));
+  const { s: withDev, d } = await phase('device', () => waitForDevice(s, o.lun, Math.min(deadline, Date.now() + DEVICE_WAIT_MS), o.signal, waited));
   timings.deviceWaitMs += waited.ms;
   const luns = attached.get(s.sid) ?? new Set<number>();
   luns.add(d.lun);

@@ -2,7 +2,7 @@
 // and changes nothing. Every problem has a code and a sentence a person can act on.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { hasRdmaDevice, hosts, netDevices, pciFunction, pciFunctionOf, transports, type CapName, type IscsiHost, type NetDevice, type PciFunction, type SysfsOptions } from './sysfs';
+import { hasRdmaDevice, hosts, netDevices, pciFunction, pciFunctionOf, transport as kernelTransport, type CapName, type IscsiHost, type NetDevice, type PciFunction, type SysfsOptions } from './sysfs';
 import { parseTransport, TRANSPORT_INFO, type Transport } from './transport';
 import { IscsiValidationError, throwIfAborted } from './errors';
 import { readIfaceFile } from './iface-file';
@@ -136,7 +136,7 @@ export async function checkHardware(what: HardwareSubject, o: HardwareOptions = 
   const transport = parseTransport(binding.transport);
   const info = TRANSPORT_INFO[transport];
   const problems: HardwareProblem[] = [];
-  const kernel = (await transports(o)).find((x) => x.name === transport);
+  const kernel = await kernelTransport(transport, o);
   const report: HardwareReport = { transport, offload: info.offload, registered: !!kernel, problems, ok: false };
   if (binding.name !== undefined) report.iface = binding.name;
   if (kernel) report.caps = { value: kernel.caps, flags: kernel.flags };

@@ -11,7 +11,8 @@ import { readIscsidConf, readInitiatorNameFile, ISCSID_CONF, INITIATOR_NAME_FILE
 import { applyConf, applyIface, applyOptions, CHAP_ALGORITHMS, defaultRecord, type ChapAlgorithm, type IfaceValues, type LoginRecord } from './record';
 import { requireVerifiedFamily, type AbiFamily, type VersionOptions } from './version';
 import { parsePortal, validateChapCredentials, validateIfaceName, validateIscsiName } from './validate';
-import { session as readSession, sessions as listSessions, type Session } from './session';
+import { sessions as listSessions, type Session } from './session';
+import { waitForSession } from './session-wait';
 import { writeNodeRecord } from './node-file';
 import { native, type NativeBinding } from './native';
 
@@ -247,31 +248,18 @@ export async function login(o: LoginOptions): Promise<Session> {
 
 const DISK_WAIT_MS = 10_000;
 
-/** Poll intervals while waiting for the kernel: fine at first (a disk usually attaches within tens of ms), then coarser. */
-export function pollDelayMs(waitedMs: number): number {
-  return waitedMs < 250 ? 5 : 25;
-}
-
 /**
  * iscsid answers after the kernel's LUN scan, but sd attaches block devices asynchronously: wait (bounded)
  * until every disk-type LUN (SCSI type 0) has its block device, so callers get usable device names.
  */
 async function waitForDisks(s: Session, deps: LoginDeps, until: number, timings: LoginOptions['timings']): Promise<Session> {
   const ready = (x: Session) => x.devices.every((d) => d.type !== 0 || d.blockDevice !== undefined);
-  let cur = s;
-  const started = Date.now();
   if (timings) timings.diskWaitMs = 0;
-  while (!ready(cur) && Date.now() < until) {
-    await new Promise((r) => setTimeout(r, pollDelayMs(Date.now() - started)));
-    if (timings) timings.diskWaitMs = Date.now() - started;
-    try {
-      cur = await readSession(s.sid, deps.binding ? { binding: deps.binding } : {});
-    } catch (e) {
-      if (e instanceof IscsiError && e.code === 'SESSION_NOT_FOUND') break;
-      throw e;
-    }
-  }
-  return cur;
+  if (ready(s)) return s;
+  const started = Date.now();
+  const r = await waitForSession(s.sid, ready, { until, ...(deps.binding ? { binding: deps.binding } : {}) });
+  if (timings) timings.diskWaitMs = Date.now() - started;
+  return r.session ?? s;
 }
 
 // ---- logout and session queries ---------------------------------------------------------------------

@@ -64,6 +64,8 @@ export interface NativeSession {
 
 export interface NativeSessionReadOptions {
   target?: string;
+  /** Only these sessions are read in full. */
+  sids?: number[];
   /** Read through libopeniscsiusr's iscsi_session_get() instead of the addon's own sysfs reader. */
   libopeniscsiusr?: boolean;
 }
@@ -131,7 +133,7 @@ export interface NativeBinding {
   readonly hasLibopeniscsiusr: boolean;
   /** Every session, or only `target`'s (the others are not read in full); from sysfs, or libopeniscsiusr. */
   getSessions(options?: NativeSessionReadOptions): Promise<NativeSessionList>;
-  getSession(sid: number, options?: Omit<NativeSessionReadOptions, 'target'>): Promise<NativeSession>;
+  getSession(sid: number, options?: Omit<NativeSessionReadOptions, 'target' | 'sids'>): Promise<NativeSession>;
   /** Closes the sysfs descriptors the session reader keeps for re-reading; returns how many it held. */
   releaseSysfsFds(): number;
   getIfaces(): Promise<NativeIface[]>;

@@ -50,6 +50,8 @@ export interface SessionReadOptions extends WaitOptions {
 export interface SessionsOptions extends SessionReadOptions {
   /** Only the sessions to this target; the others are skipped after one sysfs read each. */
   target?: string | undefined;
+  /** Only these sessions (those that exist); the others are not read. */
+  sids?: number[] | undefined;
 }
 
 const CAP_SYS_ADMIN = 21;
@@ -118,12 +120,13 @@ function toSession(s: NativeSession): Session {
  */
 export async function sessions(o: SessionsOptions = {}): Promise<Session[]> {
   const target = o.target === undefined ? undefined : validateIscsiName(o.target, 'target');
+  const sids = o.sids === undefined ? undefined : checkSids(o.sids);
   const source = sourceOption(o);
   const binding = o.binding ?? native();
   const run = async () => {
     let listing;
     try {
-      listing = await binding.getSessions({ ...source, ...(target === undefined ? {} : { target }) });
+      listing = await binding.getSessions({ ...source, ...(target === undefined ? {} : { target }), ...(sids === undefined ? {} : { sids }) });
     } catch (e) {
       throw fromNative(e, 'listing sessions');
     } finally {
@@ -140,7 +143,7 @@ export async function sessions(o: SessionsOptions = {}): Promise<Session[]> {
       );
     }
     const all = listing.sessions.map(toSession);
-    return target === undefined ? all : all.filter((s) => s.targetName === target);
+    return all.filter((s) => (target === undefined || s.targetName === target) && (sids === undefined || sids.includes(s.sid)));
   };
   return withDeadline(run(), 'listing sessions', o, 35_000);
 }
@@ -150,6 +153,11 @@ function checkSid(sid: unknown): number {
     throw new IscsiValidationError('INVALID_SID', `session id must be an integer between 0 and 4294967295, got ${JSON.stringify(sid)}`);
   }
   return sid;
+}
+
+function checkSids(sids: unknown): number[] {
+  if (!Array.isArray(sids)) throw new IscsiValidationError('INVALID_SID', 'sids must be an array of session ids');
+  return sids.map(checkSid);
 }
 
 /** One session by sid; IscsiError code SESSION_NOT_FOUND when there is none. */

@@ -71,17 +71,28 @@ export interface KernelTransport {
 }
 
 /** The transports registered in /sys/class/iscsi_transport, with decoded caps. */
+/** The transport's caps; undefined when its directory (or caps) cannot be read. */
+async function readCaps(dir: string, name: string): Promise<number | undefined> {
+  const raw = await readAttr(path.join(dir, name, 'caps'));
+  if (raw === undefined) return undefined;
+  return /^0x[0-9a-f]+$/i.test(raw) ? parseInt(raw, 16) : 0;
+}
+
+const describe = (name: string, caps: number): KernelTransport => ({ name, caps, flags: decodeCaps(caps) });
+
 export async function transports(o: SysfsOptions = {}): Promise<KernelTransport[]> {
   throwIfAborted(o.signal);
   const dir = path.join(root(o), 'class', 'iscsi_transport');
   const names = (await list(dir)).sort();
-  return Promise.all(
-    names.map(async (name) => {
-      const raw = await readAttr(path.join(dir, name, 'caps'));
-      const caps = raw !== undefined && /^0x[0-9a-f]+$/i.test(raw) ? parseInt(raw, 16) : 0;
-      return { name, caps, flags: decodeCaps(caps) };
-    }),
-  );
+  return Promise.all(names.map(async (name) => describe(name, (await readCaps(dir, name)) ?? 0)));
+}
+
+/** One registered transport with one read (the attach path's check), or undefined when it is not registered. */
+export async function transport(name: string, o: SysfsOptions = {}): Promise<KernelTransport | undefined> {
+  throwIfAborted(o.signal);
+  if (name === '' || name.includes('/') || name.startsWith('.')) return undefined;
+  const caps = await readCaps(path.join(root(o), 'class', 'iscsi_transport'), name);
+  return caps === undefined ? undefined : describe(name, caps);
 }
 
 // ---- hosts ------------------------------------------------------------------------------------------

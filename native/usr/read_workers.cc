@@ -3,6 +3,7 @@
 #include <memory>
 #include <string>
 #include <vector>
+#include <algorithm>
 
 #include "promise_worker.h"
 #include "usr/context.h"
@@ -62,10 +63,10 @@ void WriteArray(JsonWriter& w, const std::vector<Record>& records) {
 
 class SessionsWorker : public JsonResultWorker {
  public:
-  SessionsWorker(Napi::Env env, std::string target_name, SessionSource source)
-      : JsonResultWorker(env, "openiscsi:SessionsWorker"), target_name_(std::move(target_name)), source_(source) {}
+  SessionsWorker(Napi::Env env, SessionFilter filter, SessionSource source)
+      : JsonResultWorker(env, "openiscsi:SessionsWorker"), filter_(std::move(filter)), source_(source) {}
   void Read() override {
-    listing_ = ReadSessions(kSysfs, target_name_, source_);
+    listing_ = ReadSessions(kSysfs, filter_, source_);
     if (!listing_.error.ok()) error_ = listing_.error;
   }
   void Serialize(JsonWriter& w) const override {
@@ -77,7 +78,7 @@ class SessionsWorker : public JsonResultWorker {
   }
 
  private:
-  std::string target_name_;
+  SessionFilter filter_;
   SessionSource source_;
   SessionListing listing_;
 };
@@ -172,9 +173,9 @@ void ExpectArgs(const Napi::CallbackInfo& info, size_t n) {
   }
 }
 
-// { target?: string, libopeniscsiusr?: boolean }; `target` limits the full reads to that target's sessions.
+// { target?: string, sids?: number[], libopeniscsiusr?: boolean }; `target` and `sids` limit the full reads.
 struct SessionReadArgs {
-  std::string target;
+  SessionFilter filter;
   SessionSource source = SessionSource::kSysfs;
 };
 
@@ -187,10 +188,25 @@ SessionReadArgs ParseSessionReadArgs(const Napi::Env& env, const Napi::Value& v,
   if (!t.IsUndefined()) {
     if (!allow_target) ThrowTypeError(env, "target is not an option here");
     if (!t.IsString()) ThrowTypeError(env, "target must be a string");
-    a.target = t.As<Napi::String>().Utf8Value();
-    if (a.target.empty() || a.target.size() > 223 || a.target.find('\0') != std::string::npos) {
+    a.filter.target = t.As<Napi::String>().Utf8Value();
+    if (a.filter.target.empty() || a.filter.target.size() > 223 || a.filter.target.find('\0') != std::string::npos) {
       ThrowTypeError(env, "target must be 1..223 bytes");
     }
+  }
+  Napi::Value ids = o.Get("sids");
+  if (!ids.IsUndefined()) {
+    if (!allow_target) ThrowTypeError(env, "sids is not an option here");
+    if (!ids.IsArray()) ThrowTypeError(env, "sids must be an array");
+    Napi::Array arr = ids.As<Napi::Array>();
+    if (arr.Length() > 65536) ThrowTypeError(env, "sids must have at most 65536 entries");
+    a.filter.by_sid = true;
+    for (uint32_t i = 0; i < arr.Length(); ++i) {
+      Napi::Value v = arr.Get(i);
+      double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+      if (!(d >= 0 && d <= 4294967295.0) || d != static_cast<double>(static_cast<uint32_t>(d))) ThrowTypeError(env, "sids must be integers between 0 and 4294967295");
+      a.filter.sids.push_back(static_cast<uint32_t>(d));
+    }
+    std::sort(a.filter.sids.begin(), a.filter.sids.end());
   }
   Napi::Value u = o.Get("libopeniscsiusr");
   if (!u.IsUndefined()) {
@@ -203,7 +219,7 @@ SessionReadArgs ParseSessionReadArgs(const Napi::Env& env, const Napi::Value& v,
 Napi::Value GetSessions(const Napi::CallbackInfo& info) {
   if (info.Length() > 1) ThrowTypeError(info.Env(), "expected at most 1 argument, got " + std::to_string(info.Length()));
   SessionReadArgs a = ParseSessionReadArgs(info.Env(), info.Length() == 1 ? info[0] : info.Env().Undefined(), true);
-  return (new SessionsWorker(info.Env(), std::move(a.target), a.source))->QueuePromise();
+  return (new SessionsWorker(info.Env(), std::move(a.filter), a.source))->QueuePromise();
 }
 
 Napi::Value GetSession(const Napi::CallbackInfo& info) {

@@ -71,7 +71,8 @@ void Drain(const std::string& root, SessionSource source, std::vector<Slot>* slo
 
 }  // namespace
 
-SessionListing ReadSessions(const std::string& root, const std::string& target_name, SessionSource source) {
+SessionListing ReadSessions(const std::string& root, const SessionFilter& filter, SessionSource source) {
+  const std::string& target_name = filter.target;
   SessionListing out;
 #ifndef HAVE_LIBOPENISCSIUSR
   if (source == SessionSource::kLibopeniscsiusr) {
@@ -81,6 +82,7 @@ SessionListing ReadSessions(const std::string& root, const std::string& target_n
 #endif
   std::vector<Slot> slots;
   for (uint32_t sid : ListSessionIds(root)) {
+    if (filter.by_sid && !std::binary_search(filter.sids.begin(), filter.sids.end(), sid)) continue;
     if (!target_name.empty()) {
       // An unreadable name is read in full anyway, so the permission check still sees the session.
       const std::string name = ReadSessionTargetName(root, sid);

@@ -21,8 +21,14 @@ struct SessionListing {
   NativeError error;
 };
 
-// Every session, or only those whose targetname is `target_name` when it is not empty.
-SessionListing ReadSessions(const std::string& sysfs_root, const std::string& target_name, SessionSource source);
+// Which sessions a listing reads in full; the others cost at most one read (their targetname).
+struct SessionFilter {
+  std::string target;          // only this targetname, when not empty
+  bool by_sid = false;         // only the sids in `sids` (sorted), when set
+  std::vector<uint32_t> sids;
+};
+
+SessionListing ReadSessions(const std::string& sysfs_root, const SessionFilter& filter, SessionSource source);
 
 // One session by sid; `error` is USR_SESS_NOT_FOUND when there is none.
 SessionRecord ReadSession(const std::string& sysfs_root, uint32_t sid, SessionSource source, NativeError* error);

@@ -44,7 +44,7 @@ describe('native addon', () => {
     expect(() => b[fn]!('unexpected')).toThrow(TypeError);
   });
 
-  it.each([[5], [null], ['iqn.2026-11.org.example:t'], [{ target: 5 }], [{ target: '' }], [{ target: 'x'.repeat(224) }], [{ target: 'a\0b' }], [{ libopeniscsiusr: 'yes' }], [{}, 'extra']])('getSessions(%j) throws a TypeError synchronously', (...args) => {
+  it.each([[5], [null], ['iqn.2026-11.org.example:t'], [{ target: 5 }], [{ target: '' }], [{ target: 'x'.repeat(224) }], [{ target: 'a\0b' }], [{ libopeniscsiusr: 'yes' }], [{ sids: 5 }], [{ sids: [-1] }], [{ sids: ['1'] }], [{ sids: [1.5] }], [{}, 'extra']])('getSessions(%j) throws a TypeError synchronously', (...args) => {
     const b = native() as unknown as Record<string, (...a: unknown[]) => unknown>;
     expect(() => b.getSessions!(...args)).toThrow(TypeError);
   });
