@@ -20,6 +20,8 @@ export interface AttachResults {
     iscsiadmRetries: { attach: number; total: number };
     iscsiadmFailures: { count: number; examples: string[] };
     eventLoopDelayMs: { p50: number; p99: number; max: number };
+    eventLoopDelayWhileIscsiadmMs: { p50: number; p99: number; max: number };
+    eventLoopUtilization: number;
     profileTopSelfMs?: Array<{ fn: string; ms: number }>;
   };
   memory: { cycles: number; rssBeforeMiB: number; rssAfterMiB: number; samplesMiB: number[] };
@@ -62,5 +64,5 @@ function printOne(a: AttachResults['attach']): void {
 }
 
 function printStorm(s: AttachResults['storm']): void {
-  console.log(`\n  ${s.volumes} volumes at once: attach ${f(s.openiscsi.attachMs)} vs ${f(s.iscsiadm.attachMs)} (${s.attachRatio.toFixed(1)}x; iscsiadm needed ${s.iscsiadmRetries.attach} retries on exit 6 and ${s.iscsiadmFailures.count} of ${s.volumes} attaches still failed); event loop delay p99 ${s.eventLoopDelayMs.p99.toFixed(1)} ms, max ${s.eventLoopDelayMs.max.toFixed(1)} ms`);
+  console.log(`\n  ${s.volumes} volumes at once: attach ${f(s.openiscsi.attachMs)} vs ${f(s.iscsiadm.attachMs)} (${s.attachRatio.toFixed(1)}x; iscsiadm needed ${s.iscsiadmRetries.attach} retries on exit 6 and ${s.iscsiadmFailures.count} of ${s.volumes} attaches still failed); event loop delay p99 ${s.eventLoopDelayMs.p99.toFixed(1)} ms, max ${s.eventLoopDelayMs.max.toFixed(1)} ms (busy ${(s.eventLoopUtilization * 100).toFixed(0)}% of the time); the same process idle while the iscsiadm storm runs: p99 ${s.eventLoopDelayWhileIscsiadmMs.p99.toFixed(1)} ms, max ${s.eventLoopDelayWhileIscsiadmMs.max.toFixed(1)} ms`);
 }

@@ -23,9 +23,13 @@ interface Waiter {
   reject: (e: unknown) => void;
 }
 
-/** Poll intervals: fine at first (a disk usually attaches within tens of ms), then coarser. */
-export function pollDelayMs(waitedMs: number): number {
-  return waitedMs < 250 ? 5 : 25;
+/**
+ * Poll intervals: fine at first (a disk usually attaches within tens of ms), then coarser; and at least
+ * 1 ms per session waited for, so that the JS thread's share (parsing what was read) stays small when
+ * many attaches wait at once.
+ */
+export function pollDelayMs(waitedMs: number, waiting = 1): number {
+  return Math.max(waitedMs < 250 ? 5 : 25, waiting);
 }
 
 const groups = new Map<Binding | undefined, Set<Waiter>>();
@@ -35,7 +39,7 @@ async function poll(binding: Binding | undefined, waiters: Set<Waiter>): Promise
   while (waiters.size > 0) {
     if (!first) {
       const now = Date.now();
-      const delay = Math.min(...[...waiters].map((w) => pollDelayMs(now - w.started)));
+      const delay = Math.min(...[...waiters].map((w) => pollDelayMs(now - w.started, waiters.size)));
       await new Promise((r) => setTimeout(r, delay));
     }
     first = false;
