@@ -214,7 +214,7 @@ export async function main(argv: string[], io: CliIo = { out: (s) => process.std
           [
             `connected: ${r.device.path} (LUN ${r.device.lun}, ${r.device.sizeBytes ?? '?'} bytes) in session ${r.session.sid} to ${r.session.targetName}`,
             `transport: requested ${r.transport.requested}, used ${r.transport.used} via iface ${r.transport.iface}${r.transport.fallbackReason ? `\n  fallback because ${r.transport.fallbackReason}` : ''}`,
-            `timings:   ${Object.entries(r.timings).map(([k, ms]) => `${k.replace(/Ms$/, '')} ${ms} ms`).join(', ')}`,
+            `timings:   ${Object.entries(r.timings).map(([k, ms]) => `${k.replace(/Ms$/, '')} ${Math.round(ms)} ms`).join(', ')}`,
           ].join('\n'),
         );
         return EXIT.OK;

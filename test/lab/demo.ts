@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     step('connect with transport cxgb4i: check fails, fall back to tcp, discover, log in, wait for the disk');
     const out = await show(lab, `connect --portal ${lab.portal} --target iqn.2026-11.org.openiscsi:demo.db --transport cxgb4i --lun 1`);
     const sid = /in session (\d+)/.exec(out)?.[1];
-    step('the session, as openiscsi reads it through libopeniscsiusr and sysfs:');
+    step('the session, as openiscsi reads it from sysfs (the same record libopeniscsiusr gives):');
     await show(lab, 'sessions');
     step('disconnect: flush and remove the disk, log out');
     await show(lab, `disconnect --sid ${sid}`);
