@@ -1,7 +1,8 @@
 // The kept sysfs directories of each session (kept_dir.h), found by sid with one lookup: the session's
 // class directory, its connection, its SCSI host (iscsi_host and scsi_host), its device directory, and per
-// LUN the LUN directory, its block listing and its block device. Session ids are never reused by the
-// kernel, so a sid's paths never change identity; a LUN's paths may (rescan at the same H:C:T:L), which
+// LUN the LUN directory, its block listing and its block device. Session ids are not reused while
+// scsi_transport_iscsi stays loaded, so a sid's paths keep their identity (a read that finds them gone
+// forgets the entry and resolves the sid afresh); a LUN's paths may (rescan at the same H:C:T:L), which
 // KeptDir's retry handles.
 //
 // Pruned: every listing (filtered or not) reads the list of existing sids first, and KeepOnly() forgets

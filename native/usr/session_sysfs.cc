@@ -224,7 +224,9 @@ SessionSysfsRecord ReadSessionSysfs(const std::string& root, uint32_t sid) {
   return ReadSysfsPart(*f);
 }
 
-int ReadSessionRecord(const std::string& root, uint32_t sid, SessionRecord* out, std::string* why) {
+namespace {
+
+int ReadSessionRecordOnce(const std::string& root, uint32_t sid, SessionRecord* out, std::string* why) {
   auto fp = SessionFdsFor(root, sid);
   SessionFds& f = *fp;
   std::lock_guard<std::mutex> g(f.m);
@@ -309,6 +311,16 @@ int ReadSessionRecord(const std::string& root, uint32_t sid, SessionRecord* out,
   }
   i.is_default = i.name == "default" || i.name == "iser";
   return 0;
+}
+
+}  // namespace
+
+int ReadSessionRecord(const std::string& root, uint32_t sid, SessionRecord* out, std::string* why) {
+  int rc = ReadSessionRecordOnce(root, sid, out, why);
+  // Sids restart when scsi_transport_iscsi is reloaded: a sid whose kept paths are gone may be a new
+  // session elsewhere. Its entry was forgotten, so one more try resolves it afresh.
+  if (rc == kSessionNotFound) rc = ReadSessionRecordOnce(root, sid, out, why);
+  return rc;
 }
 
 }  // namespace openiscsi
