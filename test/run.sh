@@ -8,7 +8,7 @@ bash test/setup.sh
 bash test/lab/guest/prepare.sh
 report=$(mktemp /tmp/openiscsi-vitest.XXXXXX.json)
 set +e
-node_modules/.bin/vitest run --config test/vitest.config.ts --reporter=default --reporter=json --outputFile.json="$report" "$@"
+node_modules/.bin/vitest run --config test/vitest.config.mts --reporter=default --reporter=json --outputFile.json="$report" "$@"
 rc=$?
 set -e
 node -e '

@@ -1,7 +1,8 @@
+// .mts: an ES module, so vitest does not warn about ESM syntax in this CommonJS package.
 import { defineConfig } from 'vitest/config';
-import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const root = path.resolve(__dirname, '..');
+const root = fileURLToPath(new URL('..', import.meta.url));
 
 // unit: pure TypeScript on fixtures and fakes; native: the built addon (namespaces, mocks, leak check);
 // host: real tgtd on loopback; lab: a real kernel initiator in a QEMU guest (one guest per file).
