@@ -48,7 +48,7 @@ export interface ConnectResult {
   transport: { requested: Transport; used: Transport; iface: string; fallbackReason?: string };
   /**
    * Per phase. Of these, `iscsidMs` (the LOGIN request to its answer: iscsid, the target and the kernel's LUN
-   * scan) and `deviceWaitMs` (waiting, in 5 ms polls, for the kernel to attach the block device) are not our
+   * scan) and `deviceWaitMs` (waiting for the kernel to attach the block device; woken by its /dev node) are not our
    * code's time; the rest of `totalMs` is.
    */
   timings: { resolveMs: number; checkMs: number; discoverMs: number; loginMs: number; iscsidMs: number; deviceMs: number; deviceWaitMs: number; totalMs: number };

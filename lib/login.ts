@@ -44,7 +44,7 @@ export interface LoginOptions extends VersionOptions {
   /**
    * Filled in to tell iscsid's and the kernel's time from ours: `iscsidMs`, from the LOGIN request to its
    * answer (iscsid, the target, the kernel's LUN scan); `diskWaitMs`, waiting for the kernel to attach the
-   * block devices after that (sd probes asynchronously), polled every 5 ms.
+   * block devices after that (sd probes asynchronously; see session-wait.ts).
    */
   timings?: { iscsidMs?: number; diskWaitMs?: number } | undefined;
 }

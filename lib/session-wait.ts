@@ -16,7 +16,7 @@ export interface WaitResult {
   ready: boolean;
 }
 
-export interface WaitOptions {
+export interface SessionWaitOptions {
   until: number;
   signal?: AbortSignal | undefined;
   binding?: Binding;
@@ -40,7 +40,7 @@ interface Waiter {
  * coarser; and at least 1 ms per session waited for, so the JS thread's share (parsing what was read)
  * stays small when many attaches wait at once.
  */
-export function pollDelayMs(waitedMs: number, waiting = 1): number {
+function pollDelayMs(waitedMs: number, waiting = 1): number {
   return Math.max(waitedMs < 250 ? 5 : 25, waiting);
 }
 
@@ -125,7 +125,7 @@ async function poll(key: string, g: Group, binding: Binding | undefined, dir: st
  * Resolves once session `sid` satisfies `ready`, or at `until` with the session as last read (ready:
  * false), or when the session is gone (no session). Rejects on abort or a read error.
  */
-export function waitForSession(sid: number, ready: (s: Session) => boolean, o: WaitOptions): Promise<WaitResult> {
+export function waitForSession(sid: number, ready: (s: Session) => boolean, o: SessionWaitOptions): Promise<WaitResult> {
   throwIfAborted(o.signal);
   const dir = o.watchDir ?? '/dev';
   const key = keyOf(o.binding, dir);

@@ -169,7 +169,6 @@ export async function session(sid: number, o: SessionReadOptions = {}): Promise<
     let s: NativeSession;
     try {
       s = await binding.getSession(sid, source);
-      releaseWhenIdle(binding);
     } catch (e) {
       const err = fromNative(e, `reading session ${sid}`);
       if (err instanceof IscsiError && err.code === 'USR_SESS_NOT_FOUND') {
@@ -185,6 +184,8 @@ export async function session(sid: number, o: SessionReadOptions = {}): Promise<
         });
       }
       throw err;
+    } finally {
+      releaseWhenIdle(binding);
     }
     return toSession(s);
   };

@@ -64,9 +64,7 @@ class JsonWriter {
       after_key_ = false;
       return;
     }
-    if (!first_) {
-      if (!out_.empty()) out_.push_back(',');
-    }
+    if (!first_) out_.push_back(',');
     first_ = false;
   }
   static bool Plain(unsigned char c) { return c >= 0x20 && c != '"' && c != '\\'; }

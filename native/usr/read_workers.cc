@@ -9,6 +9,7 @@
 #include "usr/context.h"
 #include "usr/records.h"
 #include "usr/records_copy.h"
+#include "usr/session_fds.h"
 #include "usr/session_reader.h"
 #include "usr/usr_exports.h"
 
@@ -236,7 +237,7 @@ Napi::Value GetSession(const Napi::CallbackInfo& info) {
 // Closes the sysfs descriptors kept for re-reading; returns how many there were. Synchronous: no I/O but close().
 Napi::Value ReleaseSysfsFds(const Napi::CallbackInfo& info) {
   ExpectArgs(info, 0);
-  return Napi::Number::New(info.Env(), static_cast<double>(ReleaseSessionReaderFds()));
+  return Napi::Number::New(info.Env(), static_cast<double>(ReleaseSessionFds()));
 }
 
 Napi::Value GetIfaces(const Napi::CallbackInfo& info) {

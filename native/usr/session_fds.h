@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,7 @@ struct SessionFds {
   std::mutex m;  // one reader at a time
   bool resolved = false;
   std::string class_dir, session_dev;  // from the class symlink, once
+  std::optional<int32_t> host_no;      // the SCSI host in session_dev's path, once
   KeptDir session, conn, iscsi_host, scsi_host, dev;
   std::map<std::string, std::unique_ptr<KeptDir>> targets;  // by target directory name
   std::map<std::string, std::unique_ptr<LunFds>> luns;      // by H:C:T:L

@@ -120,6 +120,4 @@ SessionRecord ReadSession(const std::string& root, uint32_t sid, SessionSource s
   return std::move(one[0].record);
 }
 
-size_t ReleaseSessionReaderFds() { return ReleaseSysfsDescriptors(); }
-
 }  // namespace openiscsi

@@ -33,7 +33,4 @@ SessionListing ReadSessions(const std::string& sysfs_root, const SessionFilter& 
 // One session by sid; `error` is USR_SESS_NOT_FOUND when there is none.
 SessionRecord ReadSession(const std::string& sysfs_root, uint32_t sid, SessionSource source, NativeError* error);
 
-// Closes the descriptors the sysfs reader keeps; returns how many were held.
-size_t ReleaseSessionReaderFds();
-
 }  // namespace openiscsi

@@ -126,9 +126,10 @@ bool Resolve(const std::string& root, uint32_t sid, SessionFds& f) {
   f.session.Reset(f.class_dir);
   f.conn.Reset(root + "/class/iscsi_connection/connection" + std::to_string(sid) + ":0");
   f.dev.Reset(f.session_dev);
-  if (auto host = HostNoFromPath(Dirname(f.session_dev))) {
-    f.iscsi_host.Reset(root + "/class/iscsi_host/host" + std::to_string(*host));
-    f.scsi_host.Reset(root + "/class/scsi_host/host" + std::to_string(*host));
+  f.host_no = HostNoFromPath(Dirname(f.session_dev));
+  if (f.host_no) {
+    f.iscsi_host.Reset(root + "/class/iscsi_host/host" + std::to_string(*f.host_no));
+    f.scsi_host.Reset(root + "/class/scsi_host/host" + std::to_string(*f.host_no));
   }
   f.resolved = true;
   return true;
@@ -168,7 +169,7 @@ SessionSysfsRecord ReadSysfsPart(SessionFds& f) {
   if (auto v = IntAttr(f.session, kTargetId, "target_id")) r.target_id = static_cast<int32_t>(*v);
   if (auto v = IntAttr(f.session, kCreator, "creator")) r.creator = static_cast<int32_t>(*v);
   r.connection_state = Attr(f.conn, kConnState, "state");
-  r.host_no = HostNoFromPath(Dirname(f.session_dev));
+  r.host_no = f.host_no;
   std::set<std::string> seen_targets, seen_luns;
   for (const auto& t : f.dev.List()) {
     if (t.rfind("target", 0) != 0) continue;
@@ -214,8 +215,6 @@ std::string ReadSessionTargetName(const std::string& root, uint32_t sid) {
   if (!Resolve(root, sid, *f)) return {};
   return Attr(f->session, kTargetName, "targetname");
 }
-
-size_t ReleaseSysfsDescriptors() { return ReleaseSessionFds(); }
 
 SessionSysfsRecord ReadSessionSysfs(const std::string& root, uint32_t sid) {
   auto f = SessionFdsFor(root, sid);

@@ -39,9 +39,6 @@ int ReadSessionRecord(const std::string& root, uint32_t sid, SessionRecord* out,
 // The session's targetname attribute (empty when unreadable): a cheap filter before a full read.
 std::string ReadSessionTargetName(const std::string& root, uint32_t sid);
 
-// Closes every kept descriptor; returns how many were held.
-size_t ReleaseSysfsDescriptors();
-
 // sids present under <root>/class/iscsi_session, ascending; the kept descriptors of any other session are
 // closed (session_fds.h).
 std::vector<uint32_t> ListSessionIds(const std::string& root);
