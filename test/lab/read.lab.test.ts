@@ -220,6 +220,14 @@ describe('read path on a real kernel: sessions, devices, ifaces, nodes, transpor
     const block = (await lab.shOk(`ls /sys/class/scsi_device/${lun.hctl}/device/block/`)).trim();
     const back = (await read()).devices.find((d) => d.hctl === lun.hctl);
     expect(back).toMatchObject({ state: 'running', blockDevice: block, sizeBytes: lun.sizeBytes, wwid: lun.wwid });
+
+    // Again with no read in between: every descriptor kept for that LUN (its attributes, its block
+    // directory) now belongs to removed sysfs nodes, and must be noticed as such.
+    await lab.shOk(`echo 1 > /sys/class/scsi_device/${lun.hctl}/device/delete`);
+    await lab.shOk(`echo '${lun.channel} ${lun.target} ${lun.lun}' > /sys/class/scsi_host/host${s.hostNo}/scan`);
+    await lab.shOk(`for i in $(seq 100); do ls /sys/class/scsi_device/${lun.hctl}/device/block/ 2>/dev/null | grep -q sd && exit 0; sleep 0.1; done; exit 1`);
+    const block2 = (await lab.shOk(`ls /sys/class/scsi_device/${lun.hctl}/device/block/`)).trim();
+    expect((await read()).devices.find((d) => d.hctl === lun.hctl)).toMatchObject({ state: 'running', blockDevice: block2, sizeBytes: lun.sizeBytes, wwid: lun.wwid });
     expect(await lab.call(packageEntry, 'sessions')).toEqual(await lab.call(packageEntry, 'sessions', [{ source: 'libopeniscsiusr' }]));
   });
 
