@@ -1,7 +1,9 @@
 // open-iscsi's database lock, seen from the read path. libopeniscsiusr's ifaces and nodes listings take it
 // (link(lock, lock.write), retried every 10 ms for 30 s) on the thread that runs them: with a stale lock.write,
-// a libuv thread spins for 30 s and the process cannot exit before it ends. So the read path waits for the
-// lock here, on timers, within the caller's deadline and AbortSignal, and only then queues the native call.
+// a libuv thread would spin for 30 s and the process could not exit before it ends. So the native listing
+// looks for lock.write first and answers DB_LOCK_HELD instead of calling in; the wait for the lock happens
+// here, on timers, within the caller's deadline and AbortSignal, and then the listing is asked again. With no
+// lock (the usual case) that is one trip to the thread pool.
 import { access } from 'node:fs/promises';
 import * as path from 'node:path';
 import { IscsiAbortError, IscsiError, IscsiTimeoutError } from './errors';
@@ -52,14 +54,27 @@ export async function waitForDbUnlock(what: string, deadline: number, o: DbLockW
   }
 }
 
+/** The native listing's answer when it found lock.write and did not call libopeniscsiusr. */
+export const DB_LOCK_HELD = 'DB_LOCK_HELD';
+
+const lockHeld = (e: unknown) => typeof e === 'object' && e !== null && (e as { code?: unknown }).code === DB_LOCK_HELD;
+
 /**
- * Runs a native call that takes the database lock: first waits for the lock here (see above), then bounds
- * the call by what is left of the deadline. One deadline covers both.
+ * Runs a native call that takes the database lock. `work` gets the lock file to look at and rejects with
+ * code DB_LOCK_HELD, without calling libopeniscsiusr, while it exists; then the lock is waited for here (see
+ * above) and the call is made again. One deadline covers the waits and the calls.
  */
-export async function afterDbUnlock<T>(what: string, o: WaitOptions & DbLockWaitOptions, defaultTimeoutMs: number, work: () => Promise<T>): Promise<T> {
+export async function afterDbUnlock<T>(what: string, o: WaitOptions & DbLockWaitOptions, defaultTimeoutMs: number, work: (lockFile: string) => Promise<T>): Promise<T> {
   const deadline = Date.now() + (o.timeoutMs ?? defaultTimeoutMs);
-  await waitForDbUnlock(what, deadline, o);
-  return withDeadline(work(), what, { signal: o.signal, timeoutMs: Math.max(1, deadline - Date.now()) }, 0);
+  const lockFile = path.join(o.lockDir ?? DB_LOCK_DIR, 'lock.write');
+  for (;;) {
+    try {
+      return await withDeadline(work(lockFile), what, { signal: o.signal, timeoutMs: Math.max(1, deadline - Date.now()) }, 0);
+    } catch (e) {
+      if (!lockHeld(e)) throw e;
+    }
+    await waitForDbUnlock(what, deadline, o);
+  }
 }
 
 /** ISCSI_DB_LOCKED when libopeniscsiusr itself gave up on the lock (taken between our check and its call). */

@@ -56,9 +56,9 @@ async function perFile(o: IfaceReadOptions, binding: Pick<NativeBinding, 'getIfa
 
 export async function ifaces(o: IfaceReadOptions = {}): Promise<Iface[]> {
   const binding = o.binding ?? native();
-  return afterDbUnlock('listing ifaces', o, 35_000, async () => {
+  return afterDbUnlock('listing ifaces', o, 35_000, async (lockFile) => {
     try {
-      return await binding.getIfaces();
+      return await binding.getIfaces(lockFile);
     } catch (e) {
       const err = fromNative(e, 'listing ifaces');
       if (!(err instanceof IscsiError) || err instanceof IscsiPermissionError) throw err;
@@ -74,8 +74,8 @@ export async function ifaces(o: IfaceReadOptions = {}): Promise<Iface[]> {
 /** What `iscsiadm -m iface` does first: writes iface files for the offload hardware present. */
 export async function setupDefaultIfaces(o: WaitOptions & DbLockWaitOptions & { binding?: Pick<NativeBinding, 'setupDefaultIfaces'> } = {}): Promise<Iface[]> {
   const binding = o.binding ?? native();
-  return afterDbUnlock('setting up default ifaces', o, 35_000, () =>
-    binding.setupDefaultIfaces().catch((e: unknown) => {
+  return afterDbUnlock('setting up default ifaces', o, 35_000, (lockFile) =>
+    binding.setupDefaultIfaces(lockFile).catch((e: unknown) => {
       const err = fromNative(e, 'setting up default ifaces');
       return Promise.reject((err instanceof IscsiError && dbLockedFrom(err)) || err);
     }),

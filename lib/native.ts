@@ -136,10 +136,14 @@ export interface NativeBinding {
   getSession(sid: number, options?: Omit<NativeSessionReadOptions, 'target' | 'sids'>): Promise<NativeSession>;
   /** Closes the sysfs descriptors the session reader keeps for re-reading; returns how many it held. */
   releaseSysfsFds(): number;
-  getIfaces(): Promise<NativeIface[]>;
+  /**
+   * The listings that take open-iscsi's database lock reject with code DB_LOCK_HELD, without calling
+   * libopeniscsiusr, while `lockFile` (default /run/lock/iscsi/lock.write) exists.
+   */
+  getIfaces(lockFile?: string): Promise<NativeIface[]>;
   getIface(name: string): Promise<NativeIface>;
-  setupDefaultIfaces(): Promise<NativeIface[]>;
-  getNodes(): Promise<NativeNode[]>;
+  setupDefaultIfaces(lockFile?: string): Promise<NativeIface[]>;
+  getNodes(lockFile?: string): Promise<NativeNode[]>;
   /** iscsiadm request bytes for an ABI family; `record` is a LoginRecord (lib/record.ts). */
   buildRequest(family: string, command: number, sid: number, record?: object): Buffer;
   requestSize(family: string): number;

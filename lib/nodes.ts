@@ -114,9 +114,9 @@ async function fallback(o: NodeReadOptions, err: IscsiError): Promise<NodeRecord
 
 export async function nodes(o: NodeReadOptions = {}): Promise<NodeRecord[]> {
   const binding = o.binding ?? native();
-  return afterDbUnlock('listing nodes', o, 35_000, async (): Promise<NodeRecord[]> => {
+  return afterDbUnlock('listing nodes', o, 35_000, async (lockFile): Promise<NodeRecord[]> => {
     try {
-      return (await binding.getNodes()).map(({ targetName, address, port, tpgt, portal, ifaceName }) => ({ targetName, address, port, tpgt, portal, ifaceName }));
+      return (await binding.getNodes(lockFile)).map(({ targetName, address, port, tpgt, portal, ifaceName }) => ({ targetName, address, port, tpgt, portal, ifaceName }));
     } catch (e) {
       const err = fromNative(e, 'listing nodes');
       if (!(err instanceof IscsiError) || err instanceof IscsiPermissionError) throw err;

@@ -1,9 +1,12 @@
 // Async workers for the read path (sessions, ifaces, nodes). libopeniscsiusr contexts are created on the worker thread.
+#include <cerrno>
+#include <climits>
 #include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
 #include <algorithm>
+#include <unistd.h>
 
 #include "promise_worker.h"
 #include "usr/context.h"
@@ -33,6 +36,18 @@ struct NodeList {
   ~NodeList() { if (items != nullptr) iscsi_nodes_free(items, count); }
 };
 #endif
+
+// libopeniscsiusr's ifaces and nodes listings spin for up to 30 s while lock.write exists. The worker looks first
+// and answers DB_LOCK_HELD instead, so the caller waits on timers (lib/db-lock.ts) and the common case, no
+// lock, costs one trip to the thread pool rather than a check and then the call.
+const char kDefaultDbLock[] = "/run/lock/iscsi/lock.write";
+
+// Any answer but "it exists" lets the listing go ahead: libopeniscsiusr reports its own errors (EACCES, ...).
+bool DbLockFree(const std::string& lock_file, NativeError* error) {
+  if (access(lock_file.c_str(), F_OK) != 0) return true;
+  *error = {EBUSY, "DB_LOCK_HELD", "open-iscsi's database lock " + lock_file + " is held"};
+  return false;
+}
 
 // Reads and serialises on the worker thread; the JS thread runs one JSON.parse (json_writer.h says why).
 class JsonResultWorker : public PromiseWorker {
@@ -99,10 +114,11 @@ class SessionWorker : public JsonResultWorker {
 
 class IfacesWorker : public JsonResultWorker {
  public:
-  IfacesWorker(Napi::Env env, bool setup_defaults)
-      : JsonResultWorker(env, "openiscsi:IfacesWorker"), setup_defaults_(setup_defaults) {}
+  IfacesWorker(Napi::Env env, bool setup_defaults, std::string lock_file)
+      : JsonResultWorker(env, "openiscsi:IfacesWorker"), setup_defaults_(setup_defaults), lock_file_(std::move(lock_file)) {}
   void Read() override {
 #ifdef HAVE_LIBOPENISCSIUSR
+    if (!DbLockFree(lock_file_, &error_)) return;
     UsrContext ctx;
     if (!ctx) { error_ = {3, "USR_NOMEM", "iscsi_context_new failed"}; return; }
     if (setup_defaults_) {
@@ -121,6 +137,7 @@ class IfacesWorker : public JsonResultWorker {
 
  private:
   bool setup_defaults_;
+  std::string lock_file_;
   std::vector<IfaceRecord> ifaces_;
 };
 
@@ -149,9 +166,10 @@ class IfaceWorker : public JsonResultWorker {
 
 class NodesWorker : public JsonResultWorker {
  public:
-  explicit NodesWorker(Napi::Env env) : JsonResultWorker(env, "openiscsi:NodesWorker") {}
+  NodesWorker(Napi::Env env, std::string lock_file) : JsonResultWorker(env, "openiscsi:NodesWorker"), lock_file_(std::move(lock_file)) {}
   void Read() override {
 #ifdef HAVE_LIBOPENISCSIUSR
+    if (!DbLockFree(lock_file_, &error_)) return;
     UsrContext ctx;
     if (!ctx) { error_ = {3, "USR_NOMEM", "iscsi_context_new failed"}; return; }
     NodeList list;
@@ -165,6 +183,7 @@ class NodesWorker : public JsonResultWorker {
   void Serialize(JsonWriter& w) const override { WriteArray(w, nodes_); }
 
  private:
+  std::string lock_file_;
   std::vector<NodeRecord> nodes_;
 };
 
@@ -172,6 +191,18 @@ void ExpectArgs(const Napi::CallbackInfo& info, size_t n) {
   if (info.Length() != n) {
     ThrowTypeError(info.Env(), "expected " + std::to_string(n) + " argument(s), got " + std::to_string(info.Length()));
   }
+}
+
+// The optional lock file argument of the listings that take open-iscsi's database lock (a test seam).
+std::string LockFileArg(const Napi::CallbackInfo& info) {
+  if (info.Length() > 1) ThrowTypeError(info.Env(), "expected at most 1 argument, got " + std::to_string(info.Length()));
+  if (info.Length() == 0 || info[0].IsUndefined()) return kDefaultDbLock;
+  if (!info[0].IsString()) ThrowTypeError(info.Env(), "lock file must be a string");
+  std::string f = info[0].As<Napi::String>().Utf8Value();
+  if (f.empty() || f[0] != '/' || f.size() >= PATH_MAX || f.find('\0') != std::string::npos) {
+    ThrowTypeError(info.Env(), "lock file must be an absolute path shorter than PATH_MAX");
+  }
+  return f;
 }
 
 // { target?: string, sids?: number[], libopeniscsiusr?: boolean }; `target` and `sids` limit the full reads.
@@ -241,13 +272,11 @@ Napi::Value ReleaseSysfsFds(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value GetIfaces(const Napi::CallbackInfo& info) {
-  ExpectArgs(info, 0);
-  return (new IfacesWorker(info.Env(), false))->QueuePromise();
+  return (new IfacesWorker(info.Env(), false, LockFileArg(info)))->QueuePromise();
 }
 
 Napi::Value SetupDefaultIfaces(const Napi::CallbackInfo& info) {
-  ExpectArgs(info, 0);
-  return (new IfacesWorker(info.Env(), true))->QueuePromise();
+  return (new IfacesWorker(info.Env(), true, LockFileArg(info)))->QueuePromise();
 }
 
 // libopeniscsiusr asserts (aborting the process) on empty names, and builds paths from them.
@@ -263,8 +292,7 @@ Napi::Value GetIface(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value GetNodes(const Napi::CallbackInfo& info) {
-  ExpectArgs(info, 0);
-  return (new NodesWorker(info.Env()))->QueuePromise();
+  return (new NodesWorker(info.Env(), LockFileArg(info)))->QueuePromise();
 }
 
 }  // namespace

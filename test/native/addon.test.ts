@@ -1,5 +1,7 @@
 // The built addon: it loads, rejects bad arguments with TypeError (never a crash), and works in a Worker.
 import { describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { native, nativeStatus } from '../../lib/native';
@@ -39,9 +41,23 @@ describe('native addon', () => {
     expect((caught as { code?: string }).code).toBe('ERR_INVALID_ARG');
   });
 
-  it.each(['getIfaces', 'getNodes', 'setupDefaultIfaces'])('%s rejects extra arguments', (fn) => {
+  it.each(['getIfaces', 'getNodes', 'setupDefaultIfaces'])('%s rejects a second argument and a lock file that is not an absolute path', (fn) => {
     const b = native() as unknown as Record<string, (...a: unknown[]) => unknown>;
-    expect(() => b[fn]!('unexpected')).toThrow(TypeError);
+    expect(() => b[fn]!('/run/lock/iscsi/lock.write', 'unexpected')).toThrow(TypeError);
+    for (const bad of ['relative/lock.write', '', 5, '/a\0b', `/${'x'.repeat(4096)}`]) expect(() => b[fn]!(bad)).toThrow(TypeError);
+  });
+
+  it.each(['getIfaces', 'getNodes'])('%s answers DB_LOCK_HELD at once, without calling libopeniscsiusr, while the lock file exists', async (fn) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'openiscsi-lock-'));
+    const lock = path.join(dir, 'lock.write');
+    fs.writeFileSync(lock, '');
+    const b = native() as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+    const t0 = Date.now();
+    await expect(b[fn]!(lock)).rejects.toMatchObject({ code: 'DB_LOCK_HELD', errno: 16, message: expect.stringContaining(lock) });
+    expect(Date.now() - t0).toBeLessThan(1000);
+    fs.rmSync(lock);
+    await expect(b[fn]!(lock)).resolves.toBeInstanceOf(Array);
+    fs.rmSync(dir, { recursive: true });
   });
 
   it.each([[5], [null], ['iqn.2026-11.org.example:t'], [{ target: 5 }], [{ target: '' }], [{ target: 'x'.repeat(224) }], [{ target: 'a\0b' }], [{ libopeniscsiusr: 'yes' }], [{ sids: 5 }], [{ sids: [-1] }], [{ sids: ['1'] }], [{ sids: [1.5] }], [{}, 'extra']])('getSessions(%j) throws a TypeError synchronously', (...args) => {

@@ -118,20 +118,47 @@ describe("waiting for open-iscsi's database lock", () => {
     fs.rmSync(write);
   });
 
-  it('nodes() and ifaces() never reach the binding while the lock is held', async () => {
-    fs.writeFileSync(write, '');
-    let called = 0;
-    const binding = {
-      getNodes: async () => ((called += 1), []),
-      getIfaces: async () => ((called += 1), []),
-      getIface: async () => Promise.reject(new Error('unused')),
+  // A binding that keeps the native contract: DB_LOCK_HELD, without listing, while the lock file exists.
+  function lockAwareBinding() {
+    const seen = { listings: 0, lockFiles: new Set<string>() };
+    const list = async (lockFile?: string) => {
+      seen.lockFiles.add(String(lockFile));
+      if (lockFile && fs.existsSync(lockFile)) throw Object.assign(new Error(`open-iscsi's database lock ${lockFile} is held`), { code: 'DB_LOCK_HELD', errno: 16 });
+      seen.listings += 1;
+      return [];
     };
+    return { seen, binding: { getNodes: list, getIfaces: list, getIface: async () => Promise.reject(new Error('unused')) } };
+  }
+
+  it('nodes() and ifaces() never list while the lock is held, and give ISCSI_DB_LOCKED at the deadline', async () => {
+    fs.writeFileSync(write, '');
+    const { seen, binding } = lockAwareBinding();
     await expect(nodes({ binding, lockDir, timeoutMs: 80 })).rejects.toBeInstanceOf(IscsiTimeoutError);
     await expect(ifaces({ binding, lockDir, timeoutMs: 80 })).rejects.toMatchObject({ code: 'ISCSI_DB_LOCKED' });
-    expect(called).toBe(0);
+    expect(seen.listings).toBe(0);
+    expect([...seen.lockFiles]).toEqual([write]);
     fs.rmSync(write);
     expect(await nodes({ binding, lockDir })).toEqual([]);
-    expect(called).toBe(1);
+    expect(seen.listings).toBe(1);
+  });
+
+  it('a lock released during the wait: the listing is asked again and succeeds', async () => {
+    fs.writeFileSync(write, '');
+    const { seen, binding } = lockAwareBinding();
+    setTimeout(() => fs.rmSync(write), 120);
+    const t0 = Date.now();
+    expect(await ifaces({ binding, lockDir, timeoutMs: 5000 })).toEqual([]);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(110);
+    expect(seen.listings).toBe(1);
+  });
+
+  it('with no lock, the listing is one call to the binding', async () => {
+    const { seen, binding } = lockAwareBinding();
+    let calls = 0;
+    const counted = { ...binding, getNodes: (f?: string) => ((calls += 1), binding.getNodes(f)) };
+    expect(await nodes({ binding: counted, lockDir })).toEqual([]);
+    expect(calls).toBe(1);
+    expect(seen.listings).toBe(1);
   });
 });
 
