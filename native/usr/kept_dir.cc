@@ -16,6 +16,8 @@ namespace {
 
 std::atomic<size_t> g_held{0};
 
+constexpr int kMissing = -2;  // a fds_ entry: the attribute does not exist in this directory
+
 bool Enabled() {
   static const bool on = [] {
     const char* v = std::getenv("OPENISCSI_SYSFS_FD_CACHE");
@@ -74,14 +76,34 @@ void KeptDir::CloseAll() {
     if (fd >= 0) {
       close(fd);
       Unhold();
-      fd = -1;
     }
+    fd = -1;
   }
   if (dir_ != nullptr) {
     closedir(dir_);
     Unhold();
     dir_ = nullptr;
   }
+  if (self_ >= 0) {
+    close(self_);
+    Unhold();
+    self_ = -1;
+  }
+}
+
+int KeptDir::OpenAt(const char* name, int flags) {
+  if (self_ < 0 && TryHold()) {
+    self_ = open(path_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (self_ < 0) Unhold();
+  }
+  if (self_ >= 0) return openat(self_, name, flags);
+  return open((path_ + "/" + name).c_str(), flags);
+}
+
+// Only a directory that is known to exist (it has a kept attribute) may remember an absence: a missing
+// attribute of a directory that is itself gone must stay a fresh lookup.
+bool KeptDir::HasKeptFile() const {
+  return std::any_of(fds_.begin(), fds_.end(), [](int fd) { return fd >= 0; });
 }
 
 void KeptDir::Reset(const std::string& path) {
@@ -92,20 +114,35 @@ void KeptDir::Reset(const std::string& path) {
 
 int KeptDir::ReadInto(size_t slot, const char* name, char* buf, size_t cap, size_t* len) {
   if (slot >= fds_.size()) fds_.resize(slot + 1, -1);
-  int& kept = fds_[slot];
-  if (kept >= 0) {
-    ssize_t n = pread(kept, buf, cap, 0);
+  if (fds_[slot] == kMissing) {
+    *len = 0;
+    return ENOENT;
+  }
+  if (fds_[slot] >= 0) {
+    ssize_t n = pread(fds_[slot], buf, cap, 0);
     if (n >= 0) {
       *len = static_cast<size_t>(n);
       return 0;
     }
-    close(kept);  // stale (ENODEV after the node was removed) or unreadable: open afresh
-    Unhold();
-    kept = -1;
+    // Stale (ENODEV: the directory was removed, and may be back) or unreadable: forget what this directory
+    // kept and knew, then open afresh.
+    if (errno == ENODEV) {
+      CloseAll();
+    } else {
+      close(fds_[slot]);
+      Unhold();
+      fds_[slot] = -1;
+    }
   }
+  int& kept = fds_[slot];
   const std::string file = path_ + "/" + name;
   int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno;
+  if (fd < 0) {
+    const int err = errno;
+    if (err == ENOENT && remember_missing_ && HasKeptFile()) kept = kMissing;
+    *len = 0;
+    return err;
+  }
   ssize_t n = pread(fd, buf, cap, 0);
   int err = n < 0 ? errno : 0;
   if (err == 0 && TryHold()) {
@@ -135,6 +172,16 @@ int KeptDir::ReadRaw(size_t slot, const char* name, std::string* out, size_t max
   return err;
 }
 
+std::vector<std::string> KeptDir::KeepListing(DIR* d) {
+  std::vector<std::string> names = Names(d);
+  if (!names.empty() && TryHold()) {
+    dir_ = d;
+  } else {
+    closedir(d);
+  }
+  return names;
+}
+
 std::vector<std::string> KeptDir::List() {
   if (dir_ != nullptr) {
     std::vector<std::string> names = Names(dir_);
@@ -144,14 +191,25 @@ std::vector<std::string> KeptDir::List() {
     dir_ = nullptr;
   }
   DIR* d = opendir(path_.c_str());
-  if (d == nullptr) return {};
-  std::vector<std::string> names = Names(d);
-  if (!names.empty() && TryHold()) {
-    dir_ = d;
-  } else {
-    closedir(d);
+  return d == nullptr ? std::vector<std::string>() : KeepListing(d);
+}
+
+std::vector<std::string> KeptDir::List(KeptDir& parent, const char* name) {
+  if (dir_ != nullptr) {
+    std::vector<std::string> names = Names(dir_);
+    if (!names.empty()) return names;
+    closedir(dir_);
+    Unhold();
+    dir_ = nullptr;
   }
-  return names;
+  int fd = parent.OpenAt(name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return {};
+  DIR* d = fdopendir(fd);
+  if (d == nullptr) {
+    close(fd);
+    return {};
+  }
+  return KeepListing(d);
 }
 
 }  // namespace openiscsi

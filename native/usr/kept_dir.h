@@ -8,6 +8,12 @@
 // nothing, so a failed read or an empty listing is retried once through a fresh open by path (a LUN
 // deleted and rescanned at the same H:C:T:L gets new descriptors).
 //
+// Missing attributes: a directory made with remember_missing (one whose set of attribute files the kernel
+// fixes when it creates it: a session's, its connection's, its host's) remembers which attributes it does
+// not have, so a tcp host's absent port_state is not looked up by path on every read. What is remembered
+// is only absence, never a value, and it is forgotten with everything else when a kept descriptor shows
+// that the directory was removed (or when the directory is pointed elsewhere).
+//
 // Bounded: all KeptDirs together hold at most FdBudget() descriptors (a quarter of RLIMIT_NOFILE, at most
 // 2048); past that, reads open and close as usual. Not thread-safe: its owner (session_fds.h) locks.
 #pragma once
@@ -22,7 +28,7 @@ namespace openiscsi {
 class KeptDir {
  public:
   KeptDir() = default;
-  explicit KeptDir(std::string path) : path_(std::move(path)) {}
+  explicit KeptDir(std::string path, bool remember_missing = false) : path_(std::move(path)), remember_missing_(remember_missing) {}
   ~KeptDir();
   KeptDir(const KeptDir&) = delete;
   KeptDir& operator=(const KeptDir&) = delete;
@@ -37,14 +43,23 @@ class KeptDir {
   int ReadRaw(size_t slot, const char* name, std::string* out, size_t max);
   // Entries (without "."-names), sorted; empty when it cannot be listed.
   std::vector<std::string> List();
+  // The same, for a subdirectory `name` of `parent` that is often absent (a LUN's block/): a fresh open is
+  // a one-name lookup in the parent rather than a walk of the whole path.
+  std::vector<std::string> List(KeptDir& parent, const char* name);
 
  private:
   int ReadInto(size_t slot, const char* name, char* buf, size_t cap, size_t* len);
+  // open(path_/name) through a kept O_PATH descriptor of this directory when the budget allows.
+  int OpenAt(const char* name, int flags);
+  std::vector<std::string> KeepListing(DIR* d);
+  bool HasKeptFile() const;
   void CloseAll();
 
   std::string path_;
-  std::vector<int> fds_;  // by slot; -1 when not kept
+  bool remember_missing_ = false;
+  std::vector<int> fds_;  // by slot; -1 when not kept, kMissing when known to be absent
   DIR* dir_ = nullptr;
+  int self_ = -1;  // O_PATH descriptor of path_, for OpenAt
 };
 
 size_t FdBudget();

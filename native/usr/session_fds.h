@@ -25,6 +25,7 @@ namespace openiscsi {
 
 struct LunFds {
   KeptDir lun, block_list, block_dev;
+  std::string block_name;  // the block device whose size was last read, while it still reads
 };
 
 struct SessionFds {
@@ -32,7 +33,9 @@ struct SessionFds {
   bool resolved = false;
   std::string class_dir, session_dev;  // from the class symlink, once
   std::optional<int32_t> host_no;      // the SCSI host in session_dev's path, once
-  KeptDir session, conn, iscsi_host, scsi_host, dev;
+  // The kernel fixes these directories' attribute sets when it makes them: absences are remembered.
+  KeptDir session{"", true}, conn{"", true}, iscsi_host{"", true}, scsi_host{"", true};
+  KeptDir dev;
   std::map<std::string, std::unique_ptr<KeptDir>> targets;  // by target directory name
   std::map<std::string, std::unique_ptr<LunFds>> luns;      // by H:C:T:L
 };

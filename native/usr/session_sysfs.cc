@@ -149,11 +149,24 @@ bool ReadLun(LunFds& f, const std::string& hctl, LunRecord* out) {
     std::string page;
     if (f.lun.ReadRaw(kVpd83, "vpd_pg83", &page, 8192) == 0) l.wwid = WwidFromVpdPage83(page);
   }
-  auto blocks = f.block_list.List();
+  // A LUN has at most one block device (sd or sr). While its size still reads, it is still there, and the
+  // block/ listing would say nothing new; when it does not, the listing is asked again.
+  if (!f.block_name.empty()) {
+    std::string sectors;
+    if (f.block_dev.Read(kSize, "size", &sectors) == 0) {
+      l.block_device = f.block_name;
+      if (auto v = ParseInt(sectors)) l.size_bytes = static_cast<double>(*v) * 512.0;
+      return true;
+    }
+    f.block_name.clear();
+  }
+  auto blocks = f.block_list.List(f.lun, "block");
   if (!blocks.empty()) {
     l.block_device = blocks.front();
     f.block_dev.Reset(f.block_list.path() + "/" + l.block_device);
-    if (auto sectors = IntAttr(f.block_dev, kSize, "size")) l.size_bytes = static_cast<double>(*sectors) * 512.0;
+    std::string sectors;
+    if (f.block_dev.Read(kSize, "size", &sectors) == 0) f.block_name = l.block_device;
+    if (auto v = ParseInt(sectors)) l.size_bytes = static_cast<double>(*v) * 512.0;
   }
   return true;
 }

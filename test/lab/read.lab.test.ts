@@ -231,6 +231,22 @@ describe('read path on a real kernel: sessions, devices, ifaces, nodes, transpor
     expect(await lab.call(packageEntry, 'sessions')).toEqual(await lab.call(packageEntry, 'sessions', [{ source: 'libopeniscsiusr' }]));
   });
 
+  it('a disk unbound from sd (its LUN stays) has no block device; bound again, it has one', async () => {
+    const s = (await lab.call<Session[]>(packageEntry, 'sessions')).find((x) => x.targetName === targets[0])!;
+    const lun = s.devices.find((d) => d.lun === 1)!;
+    expect(lun.blockDevice).toMatch(/^sd/);
+    const read = async () => (await lab.call<Session>(packageEntry, 'session', [s.sid])).devices.find((d) => d.hctl === lun.hctl);
+    await lab.shOk(`echo ${lun.hctl} > /sys/bus/scsi/drivers/sd/unbind`);
+    const unbound = await read();
+    expect(unbound).toMatchObject({ hctl: lun.hctl, state: 'running' });
+    expect(unbound!.blockDevice).toBeUndefined();
+    expect(unbound!.sizeBytes).toBeUndefined();
+    await lab.shOk(`echo ${lun.hctl} > /sys/bus/scsi/drivers/sd/bind`);
+    await lab.shOk(`for i in $(seq 100); do ls /sys/class/scsi_device/${lun.hctl}/device/block/ 2>/dev/null | grep -q sd && exit 0; sleep 0.1; done; exit 1`);
+    const block = (await lab.shOk(`ls /sys/class/scsi_device/${lun.hctl}/device/block/`)).trim();
+    expect(await read()).toMatchObject({ blockDevice: block, sizeBytes: lun.sizeBytes });
+  });
+
   it('follows the kernel: a logged-out session and its disks are gone', async () => {
     await lab.shOk(`iscsiadm -m node -T ${targets[1]} -p ${lab.portal} --logout`);
     const after = await lab.call<Session[]>(packageEntry, 'sessions');

@@ -139,6 +139,25 @@ describe('many sessions: the listing is split over threads and must equal readin
     expect(JSON.parse(off.stdout.trim().split('\n').pop()!).ok).toBe(0);
   });
 
+  it("an attribute a session's host lacks is remembered as missing while its descriptors are kept, and looked up again after release", () => {
+    // The kernel fixes a host directory's attributes when it makes it; a tcp host has no port_state. Here
+    // the file appears anyway (only a fake tree can do that) to show when the reader looks for it.
+    const addon = JSON.stringify(path.resolve(__dirname, '../../build/Release/openiscsi.node'));
+    const body = [
+      `const a = require(${addon}); const fs = require('node:fs'); const file = '/sys/class/iscsi_host/host11/port_state';`,
+      'const state = async () => (await a.getSessions({ sids: [1] })).sessions[0].iface.portState;',
+      "const before = await state(); fs.writeFileSync(file, 'LINK UP'); const kept = await state();",
+      'a.releaseSysfsFds(); const released = await state(); fs.unlinkSync(file); return { before, kept, released };',
+    ].join(' ');
+    const script = (env: string) => `${env} (async () => { ${body} })().then((r) => console.log(JSON.stringify({ ok: r })))`;
+    const on = runInMountNamespace({ sysfsRoot: many.root, script: script('') });
+    expect(on.status, on.stderr).toBe(0);
+    expect(JSON.parse(on.stdout.trim().split('\n').pop()!).ok).toEqual({ before: 'unknown', kept: 'unknown', released: 'LINK UP' });
+    const off = runInMountNamespace({ sysfsRoot: many.root, script: script("process.env.OPENISCSI_SYSFS_FD_CACHE = '0';") });
+    expect(off.status, off.stderr).toBe(0);
+    expect(JSON.parse(off.stdout.trim().split('\n').pop()!).ok).toEqual({ before: 'unknown', kept: 'LINK UP', released: 'LINK UP' });
+  });
+
   it('equal to the libopeniscsiusr source, session by session', () => {
     const { ok } = run("return [await m.sessions(), await m.sessions({ source: 'libopeniscsiusr' }), await m.session(13, { source: 'libopeniscsiusr' })]");
     expect(ok[0]).toHaveLength(20);
