@@ -1,6 +1,8 @@
 #include "usr/kept_dir.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/syscall.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -37,11 +39,25 @@ bool TryHold() {
 
 void Unhold() { g_held.fetch_sub(1); }
 
-std::vector<std::string> Names(DIR* d) {
+// A directory's entries (without "."-names), sorted. getdents64 straight into one buffer: readdir() always
+// asks once more to learn that the listing ended, but when a call leaves room for the longest possible
+// entry, the file system (kernfs, tmpfs, ext4 all fill until an entry does not fit) had nothing more to
+// give. Sysfs directories here have a few dozen entries: usually one call instead of two.
+std::vector<std::string> Names(int fd) {
+  constexpr size_t kBuf = 16384;
+  constexpr size_t kLongestEntry = 280;  // struct linux_dirent64 with a 255-byte name, 8-byte aligned
+  alignas(8) char buf[kBuf];
   std::vector<std::string> out;
-  rewinddir(d);
-  while (dirent* e = readdir(d)) {
-    if (e->d_name[0] != '.') out.emplace_back(e->d_name);
+  if (lseek(fd, 0, SEEK_SET) != 0) return out;
+  for (;;) {
+    const long n = syscall(SYS_getdents64, fd, buf, kBuf);
+    if (n <= 0) break;
+    for (long off = 0; off < n;) {
+      const auto* e = reinterpret_cast<const dirent64*>(buf + off);
+      if (e->d_name[0] != '.') out.emplace_back(e->d_name);
+      off += e->d_reclen;
+    }
+    if (static_cast<size_t>(n) + kLongestEntry <= kBuf) break;
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -79,10 +95,10 @@ void KeptDir::CloseAll() {
     }
     fd = -1;
   }
-  if (dir_ != nullptr) {
-    closedir(dir_);
+  if (dir_ >= 0) {
+    close(dir_);
     Unhold();
-    dir_ = nullptr;
+    dir_ = -1;
   }
   if (self_ >= 0) {
     close(self_);
@@ -172,44 +188,40 @@ int KeptDir::ReadRaw(size_t slot, const char* name, std::string* out, size_t max
   return err;
 }
 
-std::vector<std::string> KeptDir::KeepListing(DIR* d) {
-  std::vector<std::string> names = Names(d);
+std::vector<std::string> KeptDir::KeepListing(int fd) {
+  std::vector<std::string> names = Names(fd);
   if (!names.empty() && TryHold()) {
-    dir_ = d;
+    dir_ = fd;
   } else {
-    closedir(d);
+    close(fd);
   }
   return names;
 }
 
+// The kept listing, if it still lists something; a removed directory lists nothing, so an empty answer
+// is confirmed through a fresh open.
+bool KeptDir::ListKept(std::vector<std::string>* names) {
+  if (dir_ < 0) return false;
+  *names = Names(dir_);
+  if (!names->empty()) return true;
+  close(dir_);
+  Unhold();
+  dir_ = -1;
+  return false;
+}
+
 std::vector<std::string> KeptDir::List() {
-  if (dir_ != nullptr) {
-    std::vector<std::string> names = Names(dir_);
-    if (!names.empty()) return names;
-    closedir(dir_);  // a removed directory lists nothing: confirm through a fresh open
-    Unhold();
-    dir_ = nullptr;
-  }
-  DIR* d = opendir(path_.c_str());
-  return d == nullptr ? std::vector<std::string>() : KeepListing(d);
+  std::vector<std::string> names;
+  if (ListKept(&names)) return names;
+  int fd = open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  return fd < 0 ? std::vector<std::string>() : KeepListing(fd);
 }
 
 std::vector<std::string> KeptDir::List(KeptDir& parent, const char* name) {
-  if (dir_ != nullptr) {
-    std::vector<std::string> names = Names(dir_);
-    if (!names.empty()) return names;
-    closedir(dir_);
-    Unhold();
-    dir_ = nullptr;
-  }
+  std::vector<std::string> names;
+  if (ListKept(&names)) return names;
   int fd = parent.OpenAt(name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return {};
-  DIR* d = fdopendir(fd);
-  if (d == nullptr) {
-    close(fd);
-    return {};
-  }
-  return KeepListing(d);
+  return fd < 0 ? std::vector<std::string>() : KeepListing(fd);
 }
 
 }  // namespace openiscsi

@@ -17,8 +17,6 @@
 // Bounded: all KeptDirs together hold at most FdBudget() descriptors (a quarter of RLIMIT_NOFILE, at most
 // 2048); past that, reads open and close as usual. Not thread-safe: its owner (session_fds.h) locks.
 #pragma once
-#include <dirent.h>
-
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -51,14 +49,15 @@ class KeptDir {
   int ReadInto(size_t slot, const char* name, char* buf, size_t cap, size_t* len);
   // open(path_/name) through a kept O_PATH descriptor of this directory when the budget allows.
   int OpenAt(const char* name, int flags);
-  std::vector<std::string> KeepListing(DIR* d);
+  std::vector<std::string> KeepListing(int fd);
+  bool ListKept(std::vector<std::string>* names);
   bool HasKeptFile() const;
   void CloseAll();
 
   std::string path_;
   bool remember_missing_ = false;
   std::vector<int> fds_;  // by slot; -1 when not kept, kMissing when known to be absent
-  DIR* dir_ = nullptr;
+  int dir_ = -1;   // the directory itself, for listing
   int self_ = -1;  // O_PATH descriptor of path_, for OpenAt
 };
 
