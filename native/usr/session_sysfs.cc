@@ -4,6 +4,7 @@
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <algorithm>
 #include <set>
 #include <unistd.h>
@@ -19,7 +20,7 @@ namespace {
 enum SessionSlot : size_t { kTargetName, kUsername, kUsernameIn, kRecoveryTmo, kLuResetTmo, kTgtResetTmo, kAbortTmo, kTpgt, kSessionIname, kIfaceName, kSessionState, kTargetId, kCreator };
 enum ConnSlot : size_t { kPersistentAddress, kPersistentPort, kAddress, kPort, kConnState };
 enum HostSlot : size_t { kHwaddress, kNetdev, kIpaddress, kHostIname, kPortState, kPortSpeed, kProcName };
-enum LunSlot : size_t { kLunState, kType, kVendor, kModel, kRev, kWwid, kVpd83 };
+enum LunSlot : size_t { kLunState, kType, kVendor, kModel, kRev, kWwid, kVpd83, kInquiry };
 enum BlockSlot : size_t { kSize };
 
 std::string Attr(KeptDir& dir, size_t slot, const char* name) {
@@ -135,15 +136,35 @@ bool Resolve(const std::string& root, uint32_t sid, SessionFds& f) {
   return true;
 }
 
+// The kernel's vendor, model and rev attributes print bytes 8-15, 16-31 and 32-35 of the device's
+// INQUIRY data ("%.8s" and so on, already sanitised to printable ASCII at scan), which the `inquiry`
+// attribute gives whole: one read instead of three. Short or missing inquiry data: false, and the three
+// attributes are read instead (for a short one the kernel shows placeholders, not these bytes).
+bool InquiryStrings(KeptDir& lun, LunRecord* l) {
+  std::string inq;
+  if (lun.ReadRaw(kInquiry, "inquiry", &inq, 255) != 0 || inq.size() < 36) return false;
+  auto field = [&inq](size_t off, size_t len) {
+    const char* p = inq.data() + off;
+    const void* nul = std::memchr(p, '\0', len);
+    return TrimAttr(p, nul == nullptr ? len : static_cast<size_t>(static_cast<const char*>(nul) - p));
+  };
+  l->vendor = field(8, 8);
+  l->model = field(16, 16);
+  l->revision = field(32, 4);
+  return true;
+}
+
 bool ReadLun(LunFds& f, const std::string& hctl, LunRecord* out) {
   LunRecord& l = *out;
   if (!ParseHctl(hctl, &l)) return false;
   l.hctl = hctl;
   l.state = Attr(f.lun, kLunState, "state");
   if (auto t = IntAttr(f.lun, kType, "type")) l.type = static_cast<int32_t>(*t);
-  l.vendor = Attr(f.lun, kVendor, "vendor");
-  l.model = Attr(f.lun, kModel, "model");
-  l.revision = Attr(f.lun, kRev, "rev");
+  if (!InquiryStrings(f.lun, &l)) {
+    l.vendor = Attr(f.lun, kVendor, "vendor");
+    l.model = Attr(f.lun, kModel, "model");
+    l.revision = Attr(f.lun, kRev, "rev");
+  }
   l.wwid = Attr(f.lun, kWwid, "wwid");
   if (l.wwid.empty()) {
     std::string page;

@@ -141,21 +141,21 @@ describe('read path on a real kernel: sessions, devices, ifaces, nodes, transpor
     expect(list.map((s) => `${s.iface.transport}: [${s.sid}] ${s.address}:${s.port},${s.tpgt} ${s.targetName} (non-flash)`).sort()).toEqual(theirs);
   });
 
-  it("each device's size, vendor, model, type, state and WWID equal the kernel's sysfs", async () => {
+  it("each device's size, vendor, model, revision, type, state and WWID equal the kernel's sysfs", async () => {
     const devices = list.flatMap((s) => s.devices);
-    // One guest command for all of them: "<hctl>|state|vendor|model|type|wwid|sectors"
+    // One guest command for all of them: "<hctl>|state|vendor|model|type|wwid|sectors|rev"
     const script = devices
       .map((d) => {
         const dev = `/sys/bus/scsi/devices/${d.hctl}`;
         const attr = (a: string) => `$(head -1 ${dev}/${a} 2>/dev/null | sed 's/ *$//')`;
         const sectors = d.blockDevice ? `$(cat /sys/block/${d.blockDevice}/size)` : '';
-        return `echo "${d.hctl}|${attr('state')}|${attr('vendor')}|${attr('model')}|${attr('type')}|${attr('wwid')}|${sectors}"`;
+        return `echo "${d.hctl}|${attr('state')}|${attr('vendor')}|${attr('model')}|${attr('type')}|${attr('wwid')}|${sectors}|${attr('rev')}"`;
       })
       .join('\n');
     const sysfs = new Map((await lab.shOk(script)).trim().split('\n').map((l) => [l.split('|')[0]!, l.split('|').slice(1)]));
     for (const d of devices) {
-      const [state, vendor, model, type, wwid, sectors] = sysfs.get(d.hctl)!;
-      expect({ state: d.state, vendor: d.vendor, model: d.model, type: d.type, wwid: d.wwid ?? '' }).toEqual({ state, vendor, model, type: Number(type), wwid });
+      const [state, vendor, model, type, wwid, sectors, revision] = sysfs.get(d.hctl)!;
+      expect({ state: d.state, vendor: d.vendor, model: d.model, revision: d.revision, type: d.type, wwid: d.wwid ?? '' }).toEqual({ state, vendor, model, revision, type: Number(type), wwid });
       if (d.blockDevice) {
         expect(d.sizeBytes).toBe(Number(sectors) * 512);
         expect(d.sizeBytes).toBe(8 << 20);
