@@ -26,6 +26,13 @@ namespace openiscsi {
 struct LunFds {
   KeptDir lun, block_list, block_dev;
   std::string block_name;  // the block device whose size was last read, while it still reads
+  bool seen = false;       // by the current walk
+};
+
+struct TargetFds {
+  explicit TargetFds(std::string path) : dir(std::move(path)) {}
+  KeptDir dir;
+  bool seen = false;  // by the current walk
 };
 
 struct SessionFds {
@@ -36,7 +43,7 @@ struct SessionFds {
   // The kernel fixes these directories' attribute sets when it makes them: absences are remembered.
   KeptDir session{"", true}, conn{"", true}, iscsi_host{"", true}, scsi_host{"", true};
   KeptDir dev;
-  std::map<std::string, std::unique_ptr<KeptDir>> targets;  // by target directory name
+  std::map<std::string, std::unique_ptr<TargetFds>> targets;  // by target directory name
   std::map<std::string, std::unique_ptr<LunFds>> luns;      // by H:C:T:L
 };
 

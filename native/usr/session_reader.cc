@@ -97,6 +97,7 @@ SessionListing ReadSessions(const std::string& root, const SessionFilter& filter
   for (size_t t = 1; t < threads; ++t) pool.emplace_back(Drain, std::cref(root), source, &slots, &next);
   Drain(root, source, &slots, &next);
   for (auto& th : pool) th.join();
+  out.sessions.reserve(slots.size());
   for (Slot& slot : slots) {
     if (slot.rc == kSessionNotFound) continue;  // logged out while we listed
     if (slot.rc == 0 && !target_name.empty() && slot.record.target_name != target_name) continue;

@@ -6,7 +6,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <algorithm>
-#include <set>
 #include <unistd.h>
 
 #include "usr/records.h"
@@ -204,30 +203,33 @@ SessionSysfsRecord ReadSysfsPart(SessionFds& f) {
   if (auto v = IntAttr(f.session, kCreator, "creator")) r.creator = static_cast<int32_t>(*v);
   r.connection_state = Attr(f.conn, kConnState, "state");
   r.host_no = f.host_no;
-  std::set<std::string> seen_targets, seen_luns;
+  // Mark and sweep: what this walk does not see is gone, and its descriptors go too.
+  for (auto& [name, t] : f.targets) t->seen = false;
+  for (auto& [hctl, l] : f.luns) l->seen = false;
   for (const auto& t : f.dev.List()) {
     if (t.rfind("target", 0) != 0) continue;
-    seen_targets.insert(t);
     auto& tdir = f.targets[t];
-    if (!tdir) tdir = std::make_unique<KeptDir>(f.session_dev + "/" + t);
-    std::vector<LunRecord> luns;
-    for (const auto& hctl : tdir->List()) {
+    if (!tdir) tdir = std::make_unique<TargetFds>(f.session_dev + "/" + t);
+    tdir->seen = true;
+    const size_t first = r.devices.size();
+    for (const auto& hctl : tdir->dir.List()) {
       if (hctl.empty() || hctl[0] < '0' || hctl[0] > '9') continue;  // power, subsystem, uevent
       auto& lf = f.luns[hctl];
-      if (!lf) lf = std::make_unique<LunFds>();
-      lf->lun.Reset(tdir->path() + "/" + hctl);
-      lf->block_list.Reset(tdir->path() + "/" + hctl + "/block");
+      if (!lf) {
+        lf = std::make_unique<LunFds>();
+        const std::string lun_path = tdir->dir.path() + "/" + hctl;
+        lf->lun.Reset(lun_path);
+        lf->block_list.Reset(lun_path + "/block");
+      }
       LunRecord l;
       if (!ReadLun(*lf, hctl, &l)) continue;
-      seen_luns.insert(hctl);
-      luns.push_back(std::move(l));
+      lf->seen = true;
+      r.devices.push_back(std::move(l));
     }
-    std::sort(luns.begin(), luns.end(), [](const LunRecord& a, const LunRecord& b) { return a.lun < b.lun; });
-    for (auto& l : luns) r.devices.push_back(std::move(l));
+    std::sort(r.devices.begin() + static_cast<long>(first), r.devices.end(), [](const LunRecord& a, const LunRecord& b) { return a.lun < b.lun; });
   }
-  // LUNs and targets that are gone: their descriptors go too.
-  for (auto it = f.luns.begin(); it != f.luns.end();) it = seen_luns.count(it->first) ? std::next(it) : f.luns.erase(it);
-  for (auto it = f.targets.begin(); it != f.targets.end();) it = seen_targets.count(it->first) ? std::next(it) : f.targets.erase(it);
+  for (auto it = f.luns.begin(); it != f.luns.end();) it = it->second->seen ? std::next(it) : f.luns.erase(it);
+  for (auto it = f.targets.begin(); it != f.targets.end();) it = it->second->seen ? std::next(it) : f.targets.erase(it);
   return r;
 }
 
