@@ -93,6 +93,8 @@ describe('many sessions: the listing is split over threads and must equal readin
     const l = luns();
     // Characters the addon's JSON serialisation must escape.
     if (i === 3) l[0]!.model = 'Q"uo\\te\ttab\u0001';
+    // Kernels without the inquiry attribute, and inquiry data too short to hold the strings.
+    if (i === 4) Object.assign(l[0]!, { inquiry: 'absent', vendor: 'OLDKRNL', model: 'NO-INQUIRY' }), Object.assign(l[1]!, { inquiry: 'short', vendor: 'SHORT', model: 'SHORT-INQUIRY' });
     many.session({ hostNo: 10 + i, sid: i, targetName: `iqn.2026-11.org.example:many${i}`, address: '192.0.2.10', port: 3260, luns: l });
   }
   many.host({ hostNo: 40, procName: 'cxgb4i', parent: 'devices/pci0000:00/0000:00:03.0/0000:03:00.4', hwaddress: '00:07:43:aa:bb:cc', ipaddress: '198.51.100.5', netdev: 'eth2' });
@@ -121,6 +123,14 @@ describe('many sessions: the listing is split over threads and must equal readin
     expect(ok.all[2].devices[0].model).toBe('Q"uo\\te\ttab\u0001');
     const names = ok.all.flatMap((s: any) => s.devices.map((d: any) => d.blockDevice));
     expect(new Set(names).size).toBe(40);
+  });
+
+  it('vendor, model and revision come from the inquiry attribute, else from their own files', () => {
+    const { ok } = run('return (await m.sessions({ sids: [3, 4] })).map((s) => s.devices.map((d) => [d.vendor, d.model, d.revision]));');
+    expect(ok).toEqual([
+      [['IET', 'Q"uo\\te\ttab\u0001', '0001'], ['IET', 'VIRTUAL-DISK', '0001']],
+      [['OLDKRNL', 'NO-INQUIRY', '0001'], ['SHORT', 'SHORT-INQUIRY', '0001']],
+    ]);
   });
 
   it('keeps sysfs descriptors between reads, bounded, and closes them on release; OPENISCSI_SYSFS_FD_CACHE=0 keeps none', () => {
