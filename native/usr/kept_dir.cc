@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <sys/syscall.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -41,8 +40,8 @@ void Unhold() { g_held.fetch_sub(1); }
 
 // A directory's entries (without "."-names), sorted. getdents64 straight into one buffer: readdir() always
 // asks once more to learn that the listing ended, but when a call leaves room for the longest possible
-// entry, the file system (kernfs, tmpfs, ext4 all fill until an entry does not fit) had nothing more to
-// give. Sysfs directories here have a few dozen entries: usually one call instead of two.
+// entry, there was nothing more to give: kernfs, tmpfs and ext4 all fill the buffer until an entry does
+// not fit. Sysfs directories here have a few dozen entries: usually one call instead of two.
 std::vector<std::string> Names(int fd) {
   constexpr size_t kBuf = 16384;
   constexpr size_t kLongestEntry = 280;  // struct linux_dirent64 with a 255-byte name, 8-byte aligned
@@ -50,9 +49,9 @@ std::vector<std::string> Names(int fd) {
   std::vector<std::string> out;
   if (lseek(fd, 0, SEEK_SET) != 0) return out;
   for (;;) {
-    const long n = syscall(SYS_getdents64, fd, buf, kBuf);
+    const ssize_t n = getdents64(fd, buf, kBuf);
     if (n <= 0) break;
-    for (long off = 0; off < n;) {
+    for (ssize_t off = 0; off < n;) {
       const auto* e = reinterpret_cast<const dirent64*>(buf + off);
       if (e->d_name[0] != '.') out.emplace_back(e->d_name);
       off += e->d_reclen;
