@@ -7,6 +7,9 @@ import { repoRoot, startLab } from '../test/lab/lab';
 
 interface CaseResult {
   oursMs: { median: number; min: number; max: number };
+  /** The same call back to back after the interleaved rounds, and iscsiadm's median over it. */
+  steadyMs: { median: number; min: number; max: number };
+  steadyRatio: number;
   iscsiadmMs: { median: number; min: number; max: number };
   ratio: number;
   roundRatios: { median: number; min: number; max: number };
@@ -34,11 +37,12 @@ export async function benchEnumerate(sessionCounts: number[], rounds: number): P
 }
 
 export function printEnumerate(results: Record<string, Record<string, CaseResult>>): void {
-  console.log('\n  sessions  call        openiscsi (median)  iscsiadm (median)  ratio  (per-round min..max)');
+  console.log('\n  sessions  call        openiscsi (median)  iscsiadm (median)  ratio  (per-round min..max)   back to back: openiscsi  ratio');
   for (const [n, cases] of Object.entries(results)) {
     for (const [name, r] of Object.entries(cases)) {
       console.log(
-        `  ${n.padStart(8)}  ${name.padEnd(10)}  ${r.oursMs.median.toFixed(2).padStart(15)} ms  ${r.iscsiadmMs.median.toFixed(2).padStart(14)} ms  ${r.ratio.toFixed(1).padStart(5)}x  (${r.roundRatios.min.toFixed(1)}..${r.roundRatios.max.toFixed(1)})`,
+        `  ${n.padStart(8)}  ${name.padEnd(10)}  ${r.oursMs.median.toFixed(2).padStart(15)} ms  ${r.iscsiadmMs.median.toFixed(2).padStart(14)} ms  ${r.ratio.toFixed(1).padStart(5)}x  (${r.roundRatios.min.toFixed(1)}..${r.roundRatios.max.toFixed(1)})`.padEnd(92) +
+          `${r.steadyMs.median.toFixed(2).padStart(8)} ms  ${r.steadyRatio.toFixed(1).padStart(5)}x`,
       );
     }
   }

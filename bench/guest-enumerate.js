@@ -42,8 +42,15 @@ async function run(rounds = 15, names = Object.keys(cases)) {
       a.push(await time(c.ours));
       b.push(await time(async () => execFileSync(c.theirs[0], c.theirs.slice(1), { stdio: 'ignore' })));
     }
+    // The same call back to back, after the rounds: what it costs when it does not follow a process start
+    // (under emulation a spawn slows the next call of any kind; see the floor row).
+    const steady = [];
+    for (let i = 0; i < 5; i++) await c.ours();
+    for (let i = 0; i < 3 * rounds; i++) steady.push(await time(c.ours));
     out[name] = {
       oursMs: { median: median(a), min: Math.min(...a), max: Math.max(...a) },
+      steadyMs: spread(steady),
+      steadyRatio: median(b) / median(steady),
       iscsiadmMs: { median: median(b), min: Math.min(...b), max: Math.max(...b) },
       ratio: median(b) / median(a),
       // The spread: each round's own ratio (its iscsiadm time over its openiscsi time).
