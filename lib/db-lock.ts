@@ -1,10 +1,9 @@
 // open-iscsi's database lock, seen from the read path. libopeniscsiusr's ifaces and nodes listings take it
 // (link(lock, lock.write), retried every 10 ms for 30 s) on the thread that runs them: with a stale lock.write,
 // a libuv thread would spin for 30 s and the process could not exit before it ends. So the native listing
-// looks for lock.write first and answers DB_LOCK_HELD instead of calling in; the wait for the lock happens
-// here, on timers, within the caller's deadline and AbortSignal, and then the listing is asked again. With no
-// lock (the usual case) that is one trip to the thread pool.
-import { access } from 'node:fs/promises';
+// looks for lock.write first and answers DB_LOCK_HELD instead of calling in; the wait happens here, on
+// timers, within the caller's deadline and AbortSignal, asking the listing again each time. With no lock
+// (the usual case) that is one trip to the thread pool.
 import * as path from 'node:path';
 import { IscsiAbortError, IscsiError, IscsiTimeoutError } from './errors';
 import { withDeadline, type WaitOptions } from './deadline';
@@ -17,10 +16,11 @@ export interface DbLockWaitOptions {
   signal?: AbortSignal | undefined;
 }
 
-const held = (file: string) => access(file).then(
-  () => true,
-  () => false,
-);
+/** The native listing's answer when it found lock.write and did not call libopeniscsiusr. */
+export const DB_LOCK_HELD = 'DB_LOCK_HELD';
+
+const lockHeld = (e: unknown) => typeof e === 'object' && e !== null && (e as { code?: unknown }).code === DB_LOCK_HELD;
+
 /** Resolves after `ms`, or at once when the signal fires. */
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise<void>((resolve) => {
@@ -35,45 +35,30 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 }
 
 /**
- * Resolves as soon as nobody holds the lock; rejects with ISCSI_DB_LOCKED at `deadline` (a Date.now() value)
- * and with ABORTED when the signal fires. Never holds the lock itself: libopeniscsiusr takes it right after.
- */
-export async function waitForDbUnlock(what: string, deadline: number, o: DbLockWaitOptions = {}): Promise<void> {
-  const file = path.join(o.lockDir ?? DB_LOCK_DIR, 'lock.write');
-  if (o.signal?.aborted) throw new IscsiAbortError(`${what} was aborted`);
-  for (let delay = 5; await held(file); delay = Math.min(delay * 2, 100)) {
-    if (o.signal?.aborted) throw new IscsiAbortError(`${what} was aborted`);
-    const left = deadline - Date.now();
-    if (left <= 0) {
-      throw new IscsiTimeoutError('ISCSI_DB_LOCKED', `${what}: open-iscsi's database lock ${file} is held`, {
-        hint: 'another iscsiadm may be running, or a crashed one left the lock behind',
-        details: { lockFile: file },
-      });
-    }
-    await sleep(Math.min(delay, left), o.signal);
-  }
-}
-
-/** The native listing's answer when it found lock.write and did not call libopeniscsiusr. */
-export const DB_LOCK_HELD = 'DB_LOCK_HELD';
-
-const lockHeld = (e: unknown) => typeof e === 'object' && e !== null && (e as { code?: unknown }).code === DB_LOCK_HELD;
-
-/**
  * Runs a native call that takes the database lock. `work` gets the lock file to look at and rejects with
- * code DB_LOCK_HELD, without calling libopeniscsiusr, while it exists; then the lock is waited for here (see
- * above) and the call is made again. One deadline covers the waits and the calls.
+ * code DB_LOCK_HELD, without calling libopeniscsiusr, while it exists; it is then asked again after 5, 10,
+ * 20, ... 100 ms. One deadline covers the waits and the calls: ISCSI_DB_LOCKED when it passes with the
+ * lock still held, ABORTED when the signal fires.
  */
 export async function afterDbUnlock<T>(what: string, o: WaitOptions & DbLockWaitOptions, defaultTimeoutMs: number, work: (lockFile: string) => Promise<T>): Promise<T> {
   const deadline = Date.now() + (o.timeoutMs ?? defaultTimeoutMs);
   const lockFile = path.join(o.lockDir ?? DB_LOCK_DIR, 'lock.write');
-  for (;;) {
+  for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
+    if (o.signal?.aborted) throw new IscsiAbortError(`${what} was aborted`);
     try {
       return await withDeadline(work(lockFile), what, { signal: o.signal, timeoutMs: Math.max(1, deadline - Date.now()) }, 0);
     } catch (e) {
       if (!lockHeld(e)) throw e;
     }
-    await waitForDbUnlock(what, deadline, o);
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      throw new IscsiTimeoutError('ISCSI_DB_LOCKED', `${what}: open-iscsi's database lock ${lockFile} is held`, {
+        errno: 16,
+        hint: 'another iscsiadm may be running, or a crashed one left the lock behind',
+        details: { lockFile },
+      });
+    }
+    await sleep(Math.min(delay, left), o.signal);
   }
 }
 

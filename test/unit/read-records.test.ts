@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { checkRecord, parseRecordFile, recordLines } from '../../lib/record-file';
 import { fromNative, IscsiAbortError, IscsiError, IscsiPermissionError, IscsiTimeoutError } from '../../lib/errors';
-import { waitForDbUnlock } from '../../lib/db-lock';
+import { afterDbUnlock } from '../../lib/db-lock';
 import { ifaces } from '../../lib/iface';
 import { nodes } from '../../lib/nodes';
 
@@ -93,29 +93,57 @@ describe("waiting for open-iscsi's database lock", () => {
   const lockDir = fs.mkdtempSync(path.join(tmp, 'lock-'));
   const write = path.join(lockDir, 'lock.write');
 
-  it('returns at once when nobody holds it', async () => {
+  // Work that keeps the native contract: DB_LOCK_HELD, without doing anything, while the lock file exists.
+  function lockAwareWork() {
+    const seen = { calls: 0, done: 0 };
+    const work = async (lockFile: string) => {
+      seen.calls += 1;
+      if (fs.existsSync(lockFile)) throw Object.assign(new Error(`lock ${lockFile} is held`), { code: 'DB_LOCK_HELD', errno: 16 });
+      seen.done += 1;
+      return 'listed';
+    };
+    return { seen, work };
+  }
+
+  it('with no lock: one call, no wait', async () => {
+    const { seen, work } = lockAwareWork();
     const t0 = Date.now();
-    await waitForDbUnlock('x', Date.now() + 1000, { lockDir });
+    expect(await afterDbUnlock('x', { lockDir }, 1000, work)).toBe('listed');
     expect(Date.now() - t0).toBeLessThan(100);
+    expect(seen).toEqual({ calls: 1, done: 1 });
   });
 
-  it('waits while it is held, and goes on when it is released', async () => {
+  it('while it is held, asks again on timers (backing off) and goes on when it is released', async () => {
     fs.writeFileSync(write, '');
     setTimeout(() => fs.rmSync(write), 150);
+    const { seen, work } = lockAwareWork();
     const t0 = Date.now();
-    await waitForDbUnlock('x', Date.now() + 2000, { lockDir });
+    expect(await afterDbUnlock('x', { lockDir }, 2000, work)).toBe('listed');
     expect(Date.now() - t0).toBeGreaterThanOrEqual(140);
+    expect(seen.done).toBe(1);
+    // 5, 10, 20, 40, 80 ms apart: a handful of calls in 150 ms, not a busy loop
+    expect(seen.calls).toBeGreaterThanOrEqual(3);
+    expect(seen.calls).toBeLessThanOrEqual(8);
   });
 
-  it('gives ISCSI_DB_LOCKED at the deadline and ABORTED on the signal', async () => {
+  it('gives ISCSI_DB_LOCKED at the deadline and ABORTED on the signal, never doing the work', async () => {
     fs.writeFileSync(write, '');
-    await expect(waitForDbUnlock('listing nodes', Date.now() + 100, { lockDir })).rejects.toMatchObject({ code: 'ISCSI_DB_LOCKED' });
+    const { seen, work } = lockAwareWork();
+    await expect(afterDbUnlock('listing nodes', { lockDir, timeoutMs: 100 }, 1000, work)).rejects.toMatchObject({ code: 'ISCSI_DB_LOCKED', errno: 16, details: { lockFile: write } });
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 50);
     const t0 = Date.now();
-    await expect(waitForDbUnlock('x', Date.now() + 5000, { lockDir, signal: ac.signal })).rejects.toBeInstanceOf(IscsiAbortError);
+    await expect(afterDbUnlock('x', { lockDir, signal: ac.signal }, 5000, work)).rejects.toBeInstanceOf(IscsiAbortError);
     expect(Date.now() - t0).toBeLessThan(500);
+    expect(seen.done).toBe(0);
     fs.rmSync(write);
+  });
+
+  it('other errors from the work are not retried', async () => {
+    let calls = 0;
+    const boom = Object.assign(new Error('boom'), { code: 'USR_INVAL' });
+    await expect(afterDbUnlock('x', { lockDir }, 1000, async () => ((calls += 1), Promise.reject(boom)))).rejects.toBe(boom);
+    expect(calls).toBe(1);
   });
 
   // A binding that keeps the native contract: DB_LOCK_HELD, without listing, while the lock file exists.
