@@ -24,6 +24,7 @@ const lockHeld = (e: unknown) => typeof e === 'object' && e !== null && (e as { 
 /** Resolves after `ms`, or at once when the signal fires. */
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
     const done = () => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', done);
@@ -51,7 +52,7 @@ export async function afterDbUnlock<T>(what: string, o: WaitOptions & DbLockWait
       if (!lockHeld(e)) throw e;
     }
     const left = deadline - Date.now();
-    if (left <= 0) {
+    if (!(left > 0)) {
       throw new IscsiTimeoutError('ISCSI_DB_LOCKED', `${what}: open-iscsi's database lock ${lockFile} is held`, {
         errno: 16,
         hint: 'another iscsiadm may be running, or a crashed one left the lock behind',

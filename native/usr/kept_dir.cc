@@ -38,13 +38,10 @@ bool TryHold() {
 
 void Unhold() { g_held.fetch_sub(1); }
 
-// A directory's entries (without "."-names), sorted. getdents64 straight into one buffer: readdir() always
-// asks once more to learn that the listing ended, but when a call leaves room for the longest possible
-// entry, there was nothing more to give: kernfs, tmpfs and ext4 all fill the buffer until an entry does
-// not fit. Sysfs directories here have a few dozen entries: usually one call instead of two.
+// A directory's entries (without "."-names), sorted, read with getdents64 into one buffer until it
+// returns 0. (A short answer does not mean the end: the kernel stops early when a signal is pending.)
 std::vector<std::string> Names(int fd) {
   constexpr size_t kBuf = 16384;
-  constexpr size_t kLongestEntry = 280;  // struct linux_dirent64 with a 255-byte name, 8-byte aligned
   alignas(8) char buf[kBuf];
   std::vector<std::string> out;
   if (lseek(fd, 0, SEEK_SET) != 0) return out;
@@ -56,7 +53,6 @@ std::vector<std::string> Names(int fd) {
       if (e->d_name[0] != '.') out.emplace_back(e->d_name);
       off += e->d_reclen;
     }
-    if (static_cast<size_t>(n) + kLongestEntry <= kBuf) break;
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -106,8 +102,15 @@ void KeptDir::CloseAll() {
   }
 }
 
+// The O_PATH descriptor is only kept while an attribute of the same directory is: that attribute's ENODEV
+// is what tells a removed (and perhaps re-created) directory, and closes this descriptor with the rest.
 int KeptDir::OpenAt(const char* name, int flags) {
-  if (self_ < 0 && TryHold()) {
+  if (self_ >= 0 && !HasKeptFile()) {
+    close(self_);
+    Unhold();
+    self_ = -1;
+  }
+  if (self_ < 0 && HasKeptFile() && TryHold()) {
     self_ = open(path_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (self_ < 0) Unhold();
   }

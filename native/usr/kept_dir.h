@@ -8,8 +8,8 @@
 // nothing, so a failed read or an empty listing is retried once through a fresh open by path (a LUN
 // deleted and rescanned at the same H:C:T:L gets new descriptors).
 //
-// Missing attributes: a directory made with remember_missing (one whose set of attribute files the kernel
-// fixes when it creates it: a session's, its connection's, its host's) remembers which attributes it does
+// Missing attributes: a directory made with remember_missing (one whose attribute files all exist before
+// anyone can find it: a SCSI host's, reached through a session on it) remembers which attributes it does
 // not have, so a tcp host's absent port_state is not looked up by path on every read. What is remembered
 // is only absence, never a value, and it is forgotten with everything else when a kept descriptor shows
 // that the directory was removed (or when the directory is pointed elsewhere).

@@ -40,8 +40,10 @@ struct SessionFds {
   bool resolved = false;
   std::string class_dir, session_dev;  // from the class symlink, once
   std::optional<int32_t> host_no;      // the SCSI host in session_dev's path, once
-  // The kernel fixes these directories' attribute sets when it makes them: absences are remembered.
-  KeptDir session{"", true}, conn{"", true}, iscsi_host{"", true}, scsi_host{"", true};
+  // A host's attributes are all there before any session on it is: its absences are remembered. Not a
+  // session's or a connection's: the kernel adds their files one by one after the directory appears, so
+  // a read during login may miss some that are about to exist.
+  KeptDir session, conn, iscsi_host{"", true}, scsi_host{"", true};
   KeptDir dev;
   std::map<std::string, std::unique_ptr<TargetFds>> targets;  // by target directory name
   std::map<std::string, std::unique_ptr<LunFds>> luns;      // by H:C:T:L

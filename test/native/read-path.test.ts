@@ -93,6 +93,9 @@ describe('many sessions: the listing is split over threads and must equal readin
     const l = luns();
     // Characters the addon's JSON serialisation must escape.
     if (i === 3) l[0]!.model = 'Q"uo\\te\ttab\u0001';
+    // INQUIRY data that disagrees with the vendor/model/rev files (a kernel never shows that): which one
+    // the reader uses becomes visible.
+    if (i === 3) l[1]!.inquiry = { vendor: 'INQ', model: 'FROM-INQUIRY', rev: '0002' };
     // Kernels without the inquiry attribute, and inquiry data too short to hold the strings.
     if (i === 4) Object.assign(l[0]!, { inquiry: 'absent', vendor: 'OLDKRNL', model: 'NO-INQUIRY' }), Object.assign(l[1]!, { inquiry: 'short', vendor: 'SHORT', model: 'SHORT-INQUIRY' });
     many.session({ hostNo: 10 + i, sid: i, targetName: `iqn.2026-11.org.example:many${i}`, address: '192.0.2.10', port: 3260, luns: l });
@@ -128,7 +131,7 @@ describe('many sessions: the listing is split over threads and must equal readin
   it('vendor, model and revision come from the inquiry attribute, else from their own files', () => {
     const { ok } = run('return (await m.sessions({ sids: [3, 4] })).map((s) => s.devices.map((d) => [d.vendor, d.model, d.revision]));');
     expect(ok).toEqual([
-      [['IET', 'Q"uo\\te\ttab\u0001', '0001'], ['IET', 'VIRTUAL-DISK', '0001']],
+      [['IET', 'Q"uo\\te\ttab\u0001', '0001'], ['INQ', 'FROM-INQUIRY', '0002']],
       [['OLDKRNL', 'NO-INQUIRY', '0001'], ['SHORT', 'SHORT-INQUIRY', '0001']],
     ]);
   });
@@ -166,6 +169,26 @@ describe('many sessions: the listing is split over threads and must equal readin
     const off = runInMountNamespace({ sysfsRoot: many.root, script: script("process.env.OPENISCSI_SYSFS_FD_CACHE = '0';") });
     expect(off.status, off.stderr).toBe(0);
     expect(JSON.parse(off.stdout.trim().split('\n').pop()!).ok).toEqual({ before: 'unknown', kept: 'LINK UP', released: 'LINK UP' });
+  });
+
+  it("a LUN that is gone from its target's listing has its descriptors closed on the next read", () => {
+    const count = "fs.readdirSync('/proc/self/fd').filter((f) => { try { return fs.readlinkSync('/proc/self/fd/' + f).startsWith('/sys/'); } catch { return false; } }).length";
+    const addon = JSON.stringify(path.resolve(__dirname, '../../build/Release/openiscsi.node'));
+    const { ok } = run(
+      [
+        `const fs = require('node:fs'); const a = require(${addon});`,
+        "const dev = fs.realpathSync('/sys/class/iscsi_session/session5/device'); const t = fs.readdirSync(dev).find((n) => n.startsWith('target'));",
+        "const lun = dev + '/' + t + '/' + fs.readdirSync(dev + '/' + t).filter((n) => /^\\d/.test(n)).sort().pop(); const saved = lun + '.saved';",
+        `const luns = async () => (await a.getSessions({ sids: [5] })).sessions[0].sysfs.devices.map((d) => d.hctl);`,
+        `const before = await luns(); const kept = ${count}; fs.renameSync(lun, saved);`,
+        `const after = await luns(); const keptAfter = ${count}; fs.renameSync(saved, lun); a.releaseSysfsFds();`,
+        'return { before, after, kept, keptAfter };',
+      ].join(' '),
+    );
+    expect(ok.before).toHaveLength(2);
+    expect(ok.after).toEqual(ok.before.slice(0, 1));
+    // its attributes (state, type, inquiry, wwid), its block listing and its disk's size
+    expect(ok.kept - ok.keptAfter).toBeGreaterThanOrEqual(5);
   });
 
   it('equal to the libopeniscsiusr source, session by session', () => {

@@ -131,10 +131,12 @@ describe("waiting for open-iscsi's database lock", () => {
     const { seen, work } = lockAwareWork();
     await expect(afterDbUnlock('listing nodes', { lockDir, timeoutMs: 100 }, 1000, work)).rejects.toMatchObject({ code: 'ISCSI_DB_LOCKED', errno: 16, details: { lockFile: write } });
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 50);
+    let callsAtAbort = -1;
+    setTimeout(() => ((callsAtAbort = seen.calls), ac.abort()), 50);
     const t0 = Date.now();
     await expect(afterDbUnlock('x', { lockDir, signal: ac.signal }, 5000, work)).rejects.toBeInstanceOf(IscsiAbortError);
     expect(Date.now() - t0).toBeLessThan(500);
+    expect(seen.calls).toBe(callsAtAbort); // nothing is asked once the signal has fired
     expect(seen.done).toBe(0);
     fs.rmSync(write);
   });
