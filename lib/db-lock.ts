@@ -52,23 +52,23 @@ export async function afterDbUnlock<T>(what: string, o: WaitOptions & DbLockWait
       if (!lockHeld(e)) throw e;
     }
     const left = deadline - Date.now();
-    if (!(left > 0)) {
-      throw new IscsiTimeoutError('ISCSI_DB_LOCKED', `${what}: open-iscsi's database lock ${lockFile} is held`, {
-        errno: 16,
-        hint: 'another iscsiadm may be running, or a crashed one left the lock behind',
-        details: { lockFile },
-      });
-    }
+    if (!(left > 0)) throw dbLockedError(lockFile, { what, errno: 16 });
     await sleep(Math.min(delay, left), o.signal);
   }
+}
+
+/** ISCSI_DB_LOCKED: the lock was still held when a wait for it ended, whoever waited (us, libopeniscsiusr). */
+export function dbLockedError(lockFile: string, o: { what?: string; errno?: number | undefined; cause?: unknown } = {}): IscsiTimeoutError {
+  return new IscsiTimeoutError('ISCSI_DB_LOCKED', `${o.what ? `${o.what}: ` : ''}open-iscsi's database lock ${lockFile} is held`, {
+    ...(o.errno !== undefined ? { errno: o.errno } : {}),
+    ...(o.cause !== undefined ? { cause: o.cause } : {}),
+    hint: 'another iscsiadm may be running, or a crashed one left the lock behind',
+    details: { lockFile },
+  });
 }
 
 /** ISCSI_DB_LOCKED when libopeniscsiusr itself gave up on the lock (taken between our check and its call). */
 export function dbLockedFrom(err: IscsiError): IscsiTimeoutError | undefined {
   if (err.code !== 'USR_IDBM' || !/Could not lock/.test(err.message)) return undefined;
-  return new IscsiTimeoutError('ISCSI_DB_LOCKED', "open-iscsi's database lock (/run/lock/iscsi/lock.write) is held", {
-    ...(err.errno !== undefined ? { errno: err.errno } : {}),
-    cause: err,
-    hint: 'another iscsiadm may be running, or a crashed one left the lock behind',
-  });
+  return dbLockedError(path.join(DB_LOCK_DIR, 'lock.write'), { errno: err.errno, cause: err });
 }

@@ -2,11 +2,11 @@
 // logins see what persist: true wrote. Only written when a caller asks for it.
 import { promises as fs, constants as fsc } from 'node:fs';
 import * as path from 'node:path';
-import { IscsiError, IscsiTimeoutError } from './errors';
+import { IscsiError } from './errors';
+import { DB_LOCK_DIR, dbLockedError } from './db-lock';
 import type { LoginRecord } from './record';
 
 export const NODES_DIR = '/etc/iscsi/nodes';
-export const LOCK_DIR = '/run/lock/iscsi';
 
 const yesNo = (n: number) => (n ? 'Yes' : 'No');
 const startup = (n: number) => ['manual', 'automatic', 'onboot'][n] ?? 'manual';
@@ -107,7 +107,7 @@ export function nodeRecordPath(r: LoginRecord, nodesDir = NODES_DIR): string {
  * <lockDir>/lock named lock.write) while `fn` runs. Waits up to `timeoutMs` for another holder.
  */
 export async function withIscsiDbLock<T>(fn: () => Promise<T>, o: { lockDir?: string; timeoutMs?: number } = {}): Promise<T> {
-  const dir = o.lockDir ?? LOCK_DIR;
+  const dir = o.lockDir ?? DB_LOCK_DIR;
   await fs.mkdir(dir, { recursive: true, mode: 0o755 });
   const lock = path.join(dir, 'lock');
   const write = path.join(dir, 'lock.write');
@@ -120,7 +120,7 @@ export async function withIscsiDbLock<T>(fn: () => Promise<T>, o: { lockDir?: st
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       if (Date.now() > deadline) {
-        throw new IscsiTimeoutError('ISCSI_DB_LOCKED', `open-iscsi's database lock ${write} is held`, { hint: 'another iscsiadm may be running, or a crashed one left the lock behind' });
+        throw dbLockedError(write);
       }
       await new Promise((r) => setTimeout(r, 10));
     }
