@@ -38,6 +38,15 @@ bool TryHold() {
 
 void Unhold() { g_held.fetch_sub(1); }
 
+// Closes a kept descriptor (giving its place in the budget back) and marks the entry empty.
+void Drop(int& fd) {
+  if (fd >= 0) {
+    close(fd);
+    Unhold();
+  }
+  fd = -1;
+}
+
 // A directory's entries (without "."-names), sorted, read with getdents64 into one buffer until it
 // returns 0. (A short answer does not mean the end: the kernel stops early when a signal is pending.)
 std::vector<std::string> Names(int fd) {
@@ -83,33 +92,15 @@ std::string TrimAttr(const char* p, size_t n, bool* null) {
 KeptDir::~KeptDir() { CloseAll(); }
 
 void KeptDir::CloseAll() {
-  for (int& fd : fds_) {
-    if (fd >= 0) {
-      close(fd);
-      Unhold();
-    }
-    fd = -1;
-  }
-  if (dir_ >= 0) {
-    close(dir_);
-    Unhold();
-    dir_ = -1;
-  }
-  if (self_ >= 0) {
-    close(self_);
-    Unhold();
-    self_ = -1;
-  }
+  for (int& fd : fds_) Drop(fd);  // also forgets remembered absences
+  Drop(dir_);
+  Drop(self_);
 }
 
 // The O_PATH descriptor is only kept while an attribute of the same directory is: that attribute's ENODEV
 // is what tells a removed (and perhaps re-created) directory, and closes this descriptor with the rest.
 int KeptDir::OpenAt(const char* name, int flags) {
-  if (self_ >= 0 && !HasKeptFile()) {
-    close(self_);
-    Unhold();
-    self_ = -1;
-  }
+  if (!HasKeptFile()) Drop(self_);
   if (self_ < 0 && HasKeptFile() && TryHold()) {
     self_ = open(path_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (self_ < 0) Unhold();
@@ -147,9 +138,7 @@ int KeptDir::ReadInto(size_t slot, const char* name, char* buf, size_t cap, size
     if (errno == ENODEV) {
       CloseAll();
     } else {
-      close(fds_[slot]);
-      Unhold();
-      fds_[slot] = -1;
+      Drop(fds_[slot]);
     }
   }
   int& kept = fds_[slot];
@@ -206,9 +195,7 @@ bool KeptDir::ListKept(std::vector<std::string>* names) {
   if (dir_ < 0) return false;
   *names = Names(dir_);
   if (!names->empty()) return true;
-  close(dir_);
-  Unhold();
-  dir_ = -1;
+  Drop(dir_);
   return false;
 }
 

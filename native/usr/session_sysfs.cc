@@ -171,23 +171,18 @@ bool ReadLun(LunFds& f, const std::string& hctl, LunRecord* out) {
   }
   // A LUN has at most one block device (sd or sr). While its size still reads, it is still there, and the
   // block/ listing would say nothing new; when it does not, the listing is asked again.
-  if (!f.block_name.empty()) {
-    std::string sectors;
-    if (f.block_dev.Read(kSize, "size", &sectors) == 0) {
-      l.block_device = f.block_name;
-      if (auto v = ParseInt(sectors)) l.size_bytes = static_cast<double>(*v) * 512.0;
-      return true;
-    }
+  std::string sectors;
+  if (f.block_name.empty() || f.block_dev.Read(kSize, "size", &sectors) != 0) {
     f.block_name.clear();
-  }
-  auto blocks = f.block_list.List(f.lun, "block");
-  if (!blocks.empty()) {
+    auto blocks = f.block_list.List(f.lun, "block");
+    if (blocks.empty()) return true;
     l.block_device = blocks.front();
     f.block_dev.Reset(f.block_list.path() + "/" + l.block_device);
-    std::string sectors;
     if (f.block_dev.Read(kSize, "size", &sectors) == 0) f.block_name = l.block_device;
-    if (auto v = ParseInt(sectors)) l.size_bytes = static_cast<double>(*v) * 512.0;
+  } else {
+    l.block_device = f.block_name;
   }
+  if (auto v = ParseInt(sectors)) l.size_bytes = static_cast<double>(*v) * 512.0;
   return true;
 }
 
