@@ -40,7 +40,6 @@ export interface NativeSessionSysfs {
   ifaceName?: string;
   hostNo?: number;
   targetId?: number;
-  creator?: number;
   devices: NativeScsiDevice[];
 }
 

@@ -10,7 +10,6 @@ void WriteJson(JsonWriter& w, const SessionSysfsRecord& r) {
   w.NonEmpty("ifaceName", r.iface_name);
   if (r.host_no) w.Key("hostNo").Value(*r.host_no);
   if (r.target_id) w.Key("targetId").Value(*r.target_id);
-  if (r.creator) w.Key("creator").Value(*r.creator);
   w.Key("devices").BeginArray();
   for (const LunRecord& l : r.devices) {
     w.BeginObject();

@@ -16,7 +16,7 @@ namespace openiscsi {
 namespace {
 
 // Attribute slots of each kind of kept directory (kept_dir.h).
-enum SessionSlot : size_t { kTargetName, kUsername, kUsernameIn, kRecoveryTmo, kLuResetTmo, kTgtResetTmo, kAbortTmo, kTpgt, kSessionIname, kIfaceName, kSessionState, kTargetId, kCreator };
+enum SessionSlot : size_t { kTargetName, kUsername, kUsernameIn, kRecoveryTmo, kLuResetTmo, kTgtResetTmo, kAbortTmo, kTpgt, kSessionIname, kIfaceName, kSessionState, kTargetId };
 enum ConnSlot : size_t { kPersistentAddress, kPersistentPort, kAddress, kPort, kConnState };
 enum HostSlot : size_t { kHwaddress, kNetdev, kIpaddress, kHostIname, kPortState, kPortSpeed, kProcName };
 enum LunSlot : size_t { kLunState, kType, kVendor, kModel, kRev, kWwid, kVpd83, kInquiry };
@@ -153,6 +153,18 @@ bool InquiryStrings(KeptDir& lun, LunRecord* l) {
   return true;
 }
 
+// Only two SCSI drivers make block devices: sd (direct access, optical memory, RBC and zoned: peripheral
+// types 0x00, 0x07, 0x0e, 0x14) and sr (CD/DVD and WORM: 0x05, 0x04). Any other type (a controller LUN
+// 0x0c, an enclosure 0x0d, a tape 0x01, ...) never has a block/ directory, so it is not looked for;
+// a type that could not be read is.
+bool MayHaveBlockDevice(const std::optional<int32_t>& type) {
+  if (!type) return true;
+  switch (*type) {
+    case 0x00: case 0x04: case 0x05: case 0x07: case 0x0e: case 0x14: return true;
+    default: return false;
+  }
+}
+
 bool ReadLun(LunFds& f, const std::string& hctl, LunRecord* out) {
   LunRecord& l = *out;
   if (!ParseHctl(hctl, &l)) return false;
@@ -169,6 +181,7 @@ bool ReadLun(LunFds& f, const std::string& hctl, LunRecord* out) {
     std::string page;
     if (f.lun.ReadRaw(kVpd83, "vpd_pg83", &page, 8192) == 0) l.wwid = WwidFromVpdPage83(page);
   }
+  if (!MayHaveBlockDevice(l.type)) return true;
   // A LUN has at most one block device (sd or sr). While its size still reads, it is still there, and the
   // block/ listing would say nothing new; when it does not, the listing is asked again.
   std::string sectors;
@@ -195,7 +208,6 @@ SessionSysfsRecord ReadSysfsPart(SessionFds& f) {
   r.state = state;
   r.iface_name = Attr(f.session, kIfaceName, "ifacename");
   if (auto v = IntAttr(f.session, kTargetId, "target_id")) r.target_id = static_cast<int32_t>(*v);
-  if (auto v = IntAttr(f.session, kCreator, "creator")) r.creator = static_cast<int32_t>(*v);
   r.connection_state = Attr(f.conn, kConnState, "state");
   r.host_no = f.host_no;
   // Mark and sweep: what this walk does not see is gone, and its descriptors go too.

@@ -20,7 +20,7 @@ struct LunRecord {
 struct SessionSysfsRecord {
   bool present = false;
   std::string state, connection_state, iface_name;
-  std::optional<int32_t> host_no, target_id, creator;
+  std::optional<int32_t> host_no, target_id;
   std::vector<LunRecord> devices;
 };
 

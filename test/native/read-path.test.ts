@@ -98,6 +98,9 @@ describe('many sessions: the listing is split over threads and must equal readin
     if (i === 3) l[1]!.inquiry = { vendor: 'INQ', model: 'FROM-INQUIRY', rev: '0002' };
     // Kernels without the inquiry attribute, and inquiry data too short to hold the strings.
     if (i === 4) Object.assign(l[0]!, { inquiry: 'absent', vendor: 'OLDKRNL', model: 'NO-INQUIRY' }), Object.assign(l[1]!, { inquiry: 'short', vendor: 'SHORT', model: 'SHORT-INQUIRY' });
+    // A block device under a type no block driver binds (only a fake tree has that), and one under a LUN
+    // whose type cannot be read: which LUNs the reader looks in becomes visible.
+    if (i === 6) Object.assign(l[0]!, { type: 0x0c }), Object.assign(l[1]!, { type: 'absent' });
     many.session({ hostNo: 10 + i, sid: i, targetName: `iqn.2026-11.org.example:many${i}`, address: '192.0.2.10', port: 3260, luns: l });
   }
   many.host({ hostNo: 40, procName: 'cxgb4i', parent: 'devices/pci0000:00/0000:00:03.0/0000:03:00.4', hwaddress: '00:07:43:aa:bb:cc', ipaddress: '198.51.100.5', netdev: 'eth2' });
@@ -124,8 +127,8 @@ describe('many sessions: the listing is split over threads and must equal readin
       for (const d of s.devices) expect([d.host, d.target]).toEqual([s.hostNo, s.sid > 10 ? s.sid - 11 : 0]);
     }
     expect(ok.all[2].devices[0].model).toBe('Q"uo\\te\ttab\u0001');
-    const names = ok.all.flatMap((s: any) => s.devices.map((d: any) => d.blockDevice));
-    expect(new Set(names).size).toBe(40);
+    const names = ok.all.flatMap((s: any) => s.devices.map((d: any) => d.blockDevice)).filter(Boolean);
+    expect(new Set(names).size).toBe(39); // 40 disks, one under a controller LUN (not looked for)
   });
 
   it('vendor, model and revision come from the inquiry attribute, else from their own files', () => {
@@ -134,6 +137,12 @@ describe('many sessions: the listing is split over threads and must equal readin
       [['IET', 'Q"uo\\te\ttab\u0001', '0001'], ['INQ', 'FROM-INQUIRY', '0002']],
       [['OLDKRNL', 'NO-INQUIRY', '0001'], ['SHORT', 'SHORT-INQUIRY', '0001']],
     ]);
+  });
+
+  it('looks for a block device only under a LUN whose type sd or sr binds, or whose type is unknown', () => {
+    const { ok } = run('return (await m.sessions({ sids: [6, 7] })).map((s) => s.devices.map((d) => [d.type ?? null, d.blockDevice ?? null]));');
+    expect(ok[0]).toEqual([[12, null], [null, expect.stringMatching(/^sd/)]]);
+    expect(ok[1]).toEqual([[0, expect.stringMatching(/^sd/)], [0, expect.stringMatching(/^sd/)]]);
   });
 
   it('keeps sysfs descriptors between reads, bounded, and closes them on release; OPENISCSI_SYSFS_FD_CACHE=0 keeps none', () => {
