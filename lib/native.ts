@@ -133,7 +133,10 @@ export interface NativeBinding {
   /** Every session, or only `target`'s (the others are not read in full); from sysfs, or libopeniscsiusr. */
   getSessions(options?: NativeSessionReadOptions): Promise<NativeSessionList>;
   getSession(sid: number, options?: Omit<NativeSessionReadOptions, 'target' | 'sids'>): Promise<NativeSession>;
-  /** Closes the sysfs descriptors the session reader keeps for re-reading; returns how many it held. */
+  /**
+   * Closes the sysfs descriptors the session reader keeps for re-reading, and ends its idle helper
+   * threads (kept so that a listing need not start one); returns how many descriptors it held.
+   */
   releaseSysfsFds(): number;
   /**
    * The listings that take open-iscsi's database lock reject with code DB_LOCK_HELD, without calling

@@ -10,6 +10,7 @@
 
 #include "promise_worker.h"
 #include "usr/context.h"
+#include "usr/helper_threads.h"
 #include "usr/records.h"
 #include "usr/records_copy.h"
 #include "usr/session_fds.h"
@@ -265,9 +266,11 @@ Napi::Value GetSession(const Napi::CallbackInfo& info) {
   return (new SessionWorker(info.Env(), static_cast<uint32_t>(sid), a.source))->QueuePromise();
 }
 
-// Closes the sysfs descriptors kept for re-reading; returns how many there were. Synchronous: no I/O but close().
+// Closes the sysfs descriptors kept for re-reading and ends the reader's idle helper threads; returns how
+// many descriptors there were. Synchronous: no I/O but close().
 Napi::Value ReleaseSysfsFds(const Napi::CallbackInfo& info) {
   ExpectArgs(info, 0);
+  StopIdleHelpers();
   return Napi::Number::New(info.Env(), static_cast<double>(ReleaseSessionFds()));
 }
 

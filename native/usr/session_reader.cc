@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "usr/context.h"
+#include "usr/helper_threads.h"
 #include "usr/records_copy.h"
 #include "usr/session_sysfs.h"
 
@@ -93,10 +94,7 @@ SessionListing ReadSessions(const std::string& root, const SessionFilter& filter
   const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
   const size_t threads = std::min<size_t>({hw, kMaxThreads, (slots.size() + kSessionsPerThread - 1) / kSessionsPerThread});
   std::atomic<size_t> next{0};
-  std::vector<std::thread> pool;
-  for (size_t t = 1; t < threads; ++t) pool.emplace_back(Drain, std::cref(root), source, &slots, &next);
-  Drain(root, source, &slots, &next);
-  for (auto& th : pool) th.join();
+  RunShared(threads - 1, [&] { Drain(root, source, &slots, &next); });
   out.sessions.reserve(slots.size());
   for (Slot& slot : slots) {
     if (slot.rc == kSessionNotFound) continue;  // logged out while we listed

@@ -1,5 +1,6 @@
 // The whole read path (addon + libopeniscsiusr + sysfs joins) on a fake sysfs mounted over /sys.
 import { afterAll, describe, expect, it } from 'vitest';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { FakeSys, standardTree } from '../fixtures/fakesys';
 import { runInMountNamespace } from './namespace';
@@ -143,6 +144,32 @@ describe('many sessions: the listing is split over threads and must equal readin
     const { ok } = run('return (await m.sessions({ sids: [6, 7] })).map((s) => s.devices.map((d) => [d.type ?? null, d.blockDevice ?? null]));');
     expect(ok[0]).toEqual([[12, null], [null, expect.stringMatching(/^sd/)]]);
     expect(ok[1]).toEqual([[0, expect.stringMatching(/^sd/)], [0, expect.stringMatching(/^sd/)]]);
+  });
+
+  it('listings reuse one helper thread, concurrent listings agree, and release ends it', () => {
+    const addon = JSON.stringify(path.resolve(__dirname, '../../build/Release/openiscsi.node'));
+    const { ok, err } = run(
+      [
+        `const fs = require('node:fs'); const a = require(${addon}); const tasks = () => fs.readdirSync('/proc/self/task').length;`,
+        "await fs.promises.access('/'); const base = tasks();", // libuv's pool is started by the first queued work
+        'const first = await a.getSessions(); const afterOne = tasks();',
+        'for (let i = 0; i < 5; i++) await a.getSessions(); const afterSix = tasks();',
+        'const together = await Promise.all(Array.from({ length: 8 }, () => a.getSessions()));',
+        'a.releaseSysfsFds(); let released = tasks();',
+        'for (let i = 0; i < 100 && released > base; i++) { await new Promise((r) => setTimeout(r, 10)); released = tasks(); }',
+        'const again = await a.getSessions(); a.releaseSysfsFds();',
+        'return { base, afterOne, afterSix, released, same: together.every((t) => JSON.stringify(t) === JSON.stringify(first)) && JSON.stringify(again) === JSON.stringify(first), sids: first.sessions.length };',
+      ].join(' '),
+    );
+    expect(err).toBeUndefined();
+    expect(ok.sids).toBe(20);
+    // 20 sessions are read on min(CPUs, 3) threads: the caller's and the helpers
+    const helpers = Math.min(os.cpus().length, 3) - 1;
+    expect(helpers, 'this test needs a machine with at least 2 CPUs').toBeGreaterThan(0);
+    expect(ok.afterOne).toBe(ok.base + helpers);
+    expect(ok.afterSix).toBe(ok.afterOne);
+    expect(ok.released).toBe(ok.base);
+    expect(ok.same).toBe(true);
   });
 
   it('keeps sysfs descriptors between reads, bounded, and closes them on release; OPENISCSI_SYSFS_FD_CACHE=0 keeps none', () => {
