@@ -57,17 +57,30 @@ export interface SessionsOptions extends SessionReadOptions {
 const CAP_SYS_ADMIN = 21;
 const FD_IDLE_MS = 10_000;
 let idleTimer: NodeJS.Timeout | undefined;
+let lastRead = 0;
+let releaseLast: (() => void) | undefined;
 
-/** After the last read, the kept sysfs descriptors are closed: a monitoring loop keeps them, an attach path does not. */
+/**
+ * After the last read, the kept sysfs descriptors are closed: a monitoring loop keeps them, an attach path
+ * does not. One unref'd timer, not one per read: when it fires before the idle time is up, it waits out
+ * the rest.
+ */
 function releaseWhenIdle(binding: SessionReadOptions['binding'] & object): void {
   const release = binding.releaseSysfsFds;
   if (!release) return;
-  if (idleTimer) clearTimeout(idleTimer);
-  idleTimer = setTimeout(() => {
+  lastRead = Date.now();
+  releaseLast = () => release.call(binding);
+  if (idleTimer) return;
+  const check = () => {
+    const idle = Date.now() - lastRead;
+    if (idle < FD_IDLE_MS) {
+      idleTimer = setTimeout(check, FD_IDLE_MS - idle).unref();
+      return;
+    }
     idleTimer = undefined;
-    release.call(binding);
-  }, FD_IDLE_MS);
-  idleTimer.unref();
+    releaseLast?.();
+  };
+  idleTimer = setTimeout(check, FD_IDLE_MS).unref();
 }
 
 function sourceOption(o: SessionReadOptions): { libopeniscsiusr?: boolean } {
