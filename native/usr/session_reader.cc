@@ -94,7 +94,8 @@ SessionListing ReadSessions(const std::string& root, const SessionFilter& filter
   const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
   const size_t threads = std::min<size_t>({hw, kMaxThreads, (slots.size() + kSessionsPerThread - 1) / kSessionsPerThread});
   std::atomic<size_t> next{0};
-  RunShared(threads - 1, [&] { Drain(root, source, &slots, &next); });
+  // The helpers besides this thread; `threads` is 0 when no session matched.
+  RunShared(threads > 1 ? threads - 1 : 0, [&] { Drain(root, source, &slots, &next); });
   out.sessions.reserve(slots.size());
   for (Slot& slot : slots) {
     if (slot.rc == kSessionNotFound) continue;  // logged out while we listed

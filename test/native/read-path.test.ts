@@ -157,8 +157,9 @@ describe('many sessions: the listing is split over threads and must equal readin
         'const together = await Promise.all(Array.from({ length: 8 }, () => a.getSessions()));',
         'a.releaseSysfsFds(); let released = tasks();',
         'for (let i = 0; i < 100 && released > base; i++) { await new Promise((r) => setTimeout(r, 10)); released = tasks(); }',
+        "const t = Date.now(); const none = await a.getSessions({ target: 'iqn.2026-11.org.example:none' }); const noneMs = Date.now() - t; const afterNone = tasks();",
         'const again = await a.getSessions(); a.releaseSysfsFds();',
-        'return { base, afterOne, afterSix, released, same: together.every((t) => JSON.stringify(t) === JSON.stringify(first)) && JSON.stringify(again) === JSON.stringify(first), sids: first.sessions.length };',
+        'return { base, afterOne, afterSix, released, none: none.sessions.length, noneMs, afterNone, same: together.every((t) => JSON.stringify(t) === JSON.stringify(first)) && JSON.stringify(again) === JSON.stringify(first), sids: first.sessions.length };',
       ].join(' '),
     );
     expect(err).toBeUndefined();
@@ -169,6 +170,10 @@ describe('many sessions: the listing is split over threads and must equal readin
     expect(ok.afterOne).toBe(ok.base + helpers);
     expect(ok.afterSix).toBe(ok.afterOne);
     expect(ok.released).toBe(ok.base);
+    // a listing that matches nothing is read on this thread alone, and at once
+    expect(ok.none).toBe(0);
+    expect(ok.afterNone).toBe(ok.base);
+    expect(ok.noneMs).toBeLessThan(1000);
     expect(ok.same).toBe(true);
   });
 
