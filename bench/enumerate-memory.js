@@ -33,8 +33,11 @@ async function main() {
     sessions: await ratio(() => pkg.sessions(), ['iscsiadm', '-m', 'session']),
     ifaces: await ratio(() => pkg.ifaces(), ['iscsiadm', '-m', 'iface']),
   };
+  // RSS alone mixes a leak with V8 sizing its heap: under steady allocation it enlarges the young
+  // generation (heapTotal) in steps while what is live (heapUsed) stays flat. So the JS heap's reservation
+  // is reported too, and RSS outside it, where a native leak would show.
   global.gc?.();
-  const before = process.memoryUsage().rss;
+  const before = process.memoryUsage();
   const t0 = Date.now();
   const rssSamplesMiB = [];
   for (let i = 0; i < n; i++) {
@@ -43,8 +46,17 @@ async function main() {
   }
   const ms = Date.now() - t0;
   global.gc?.();
-  const after = process.memoryUsage().rss;
-  console.log(JSON.stringify({ ratios, calls: n, sessions: (await pkg.sessions()).length, perCallUs: (ms * 1000) / n, rssSamplesMiB, rssBeforeMiB: before / 2 ** 20, rssAfterMiB: after / 2 ** 20 }));
+  const after = process.memoryUsage();
+  const mib = (x) => x / 2 ** 20;
+  console.log(
+    JSON.stringify({
+      ratios, calls: n, sessions: (await pkg.sessions()).length, perCallUs: (ms * 1000) / n, rssSamplesMiB,
+      rssBeforeMiB: mib(before.rss), rssAfterMiB: mib(after.rss),
+      heapTotalBeforeMiB: mib(before.heapTotal), heapTotalAfterMiB: mib(after.heapTotal),
+      heapUsedBeforeMiB: mib(before.heapUsed), heapUsedAfterMiB: mib(after.heapUsed),
+      outsideHeapGrowthMiB: mib(after.rss - after.heapTotal - (before.rss - before.heapTotal)),
+    }),
+  );
 }
 main().catch((e) => {
   console.error(e);
