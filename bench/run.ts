@@ -39,15 +39,17 @@ async function main(): Promise<void> {
   }
   if (which.has('memory')) {
     const calls = Number(process.env.BENCH_CALLS ?? 100_000);
-    console.log(`\nenumeration on the host's real CPU (fake sysfs, 16 sessions × 3 LUNs): ratios, then RSS over ${calls} × (sessions() + ifaces())`);
+    console.log(`\nenumeration on the host's real CPU (fake sysfs, 16 sessions × 3 LUNs): ratios, then RSS over ${calls} × (sessions() + ifaces()) after a warm-up`);
     type Ratio = { oursMs: number; iscsiadmMs: number; ratio: number; roundRatios: { min: number; max: number }; iscsiadm: string };
     const r = memoryOnHost(calls, 16) as {
       ratios: Record<string, Ratio>; perCallUs: number; rssSamplesMiB: number[]; rssBeforeMiB: number; rssAfterMiB: number;
       heapTotalBeforeMiB: number; heapTotalAfterMiB: number; heapUsedBeforeMiB: number; heapUsedAfterMiB: number; outsideHeapGrowthMiB: number;
+      warmupPairs: number; heapTotalAtStartMiB: number;
     };
     for (const [name, x] of Object.entries(r.ratios)) {
       console.log(`  ${name.padEnd(9)} ${x.oursMs.toFixed(2)} ms vs ${x.iscsiadm} ${x.iscsiadmMs.toFixed(2)} ms: ${x.ratio.toFixed(0)}x (per round ${x.roundRatios.min.toFixed(0)}..${x.roundRatios.max.toFixed(0)})`);
     }
+    console.log(`  warm-up: ${r.warmupPairs} pairs, until V8's heap reservation (${r.heapTotalAtStartMiB.toFixed(1)} MiB at start) stopped changing`);
     console.log(`  ${r.perCallUs.toFixed(0)} µs per pair; RSS ${r.rssBeforeMiB.toFixed(1)} MiB → ${r.rssAfterMiB.toFixed(1)} MiB (every tenth: ${r.rssSamplesMiB.join(', ')})`);
     const f = (x: number) => x.toFixed(1);
     console.log(`  of which V8's heap: reserved ${f(r.heapTotalBeforeMiB)} → ${f(r.heapTotalAfterMiB)} MiB, live ${f(r.heapUsedBeforeMiB)} → ${f(r.heapUsedAfterMiB)} MiB; RSS outside it ${r.outsideHeapGrowthMiB >= 0 ? '+' : ''}${f(r.outsideHeapGrowthMiB)} MiB`);
