@@ -24,7 +24,7 @@ let timerAt = Infinity;
 
 function arm(at: number, now: number): void {
   if (timer) clearTimeout(timer);
-  timer = setTimeout(onTimer, Math.min(MAX_TIMER_MS, Math.max(0, at - now)));
+  timer = setTimeout(onTimer, Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil(at - now))));
   timerAt = at;
 }
 
@@ -47,8 +47,10 @@ function onTimer(): void {
 function track(p: Pending): void {
   pending.add(p);
   const now = performance.now();
-  // A timer that should have fired long ago is not going to (one made under a test's fake clock): replace it.
-  if (!timer || p.at < timerAt || now > timerAt + 1000) arm(p.at, now);
+  if (!timer || p.at < timerAt) arm(p.at, now);
+  // A timer long overdue may never fire (one made under a test's fake clock): replace it, still for the
+  // earliest deadline (timerAt is never later than any pending one), so nothing waits for this call's.
+  else if (now > timerAt + 1000) arm(timerAt, now);
   else if (!timer.hasRef()) timer.ref();
 }
 

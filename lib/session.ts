@@ -68,11 +68,11 @@ let releaseLast: (() => void) | undefined;
 function releaseWhenIdle(binding: SessionReadOptions['binding'] & object): void {
   const release = binding.releaseSysfsFds;
   if (!release) return;
-  lastRead = Date.now();
+  lastRead = performance.now();
   releaseLast = () => release.call(binding);
   if (idleTimer) return;
   const check = () => {
-    const idle = Date.now() - lastRead;
+    const idle = performance.now() - lastRead;
     if (idle < FD_IDLE_MS) {
       idleTimer = setTimeout(check, FD_IDLE_MS - idle).unref();
       return;

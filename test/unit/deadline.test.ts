@@ -25,6 +25,21 @@ describe('withDeadline', () => {
     for (const [name, at] of ended) expect(at, name).toBeGreaterThanOrEqual({ a: 79, b: 159, c: 239, d: 319 }[name]!);
   });
 
+  it('a deadline whose timer fell behind (the event loop was blocked) still ends then, not at a later call\'s', async () => {
+    const started = performance.now();
+    let endedAt = 0;
+    const short = withDeadline(never(), 'short', { timeoutMs: 100 }, 0).catch(() => (endedAt = performance.now() - started));
+    const spinUntil = performance.now() + 1500;
+    while (performance.now() < spinUntil); // the shared timer is now more than 1 s overdue
+    const ac = new AbortController();
+    const long = withDeadline(never(), 'long', { timeoutMs: 5000, signal: ac.signal }, 0).catch(() => {});
+    await short;
+    expect(endedAt).toBeGreaterThanOrEqual(1500);
+    expect(endedAt).toBeLessThan(3000);
+    ac.abort();
+    await long;
+  });
+
   it('work that settles first wins, and its deadline no longer fires', async () => {
     let resolveWork: (v: number) => void = () => {};
     const p = withDeadline(new Promise<number>((r) => (resolveWork = r)), 'x', { timeoutMs: 40 }, 0);
