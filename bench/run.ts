@@ -52,7 +52,7 @@ async function main(): Promise<void> {
     console.log(`  warm-up: ${r.warmupPairs} pairs, until V8's heap reservation (${r.heapTotalAtStartMiB.toFixed(1)} MiB at start) stopped changing`);
     console.log(`  ${r.perCallUs.toFixed(0)} µs per pair; RSS ${r.rssBeforeMiB.toFixed(1)} MiB → ${r.rssAfterMiB.toFixed(1)} MiB (every tenth: ${r.rssSamplesMiB.join(', ')})`);
     const f = (x: number) => x.toFixed(1);
-    console.log(`  of which V8's heap: reserved ${f(r.heapTotalBeforeMiB)} → ${f(r.heapTotalAfterMiB)} MiB, live ${f(r.heapUsedBeforeMiB)} → ${f(r.heapUsedAfterMiB)} MiB; RSS outside it ${r.outsideHeapGrowthMiB >= 0 ? '+' : ''}${f(r.outsideHeapGrowthMiB)} MiB`);
+    console.log(`  of which V8's heap: reserved ${f(r.heapTotalBeforeMiB)} → ${f(r.heapTotalAfterMiB)} MiB, live ${f(r.heapUsedBeforeMiB)} → ${f(r.heapUsedAfterMiB)} MiB; RSS outside it about ${r.outsideHeapGrowthMiB >= 0 ? '+' : ''}${f(r.outsideHeapGrowthMiB)} MiB (the reservation is not all resident)`);
     console.log(`  written: ${writeResult('memory', r)}`);
   }
 }

@@ -102,6 +102,9 @@ describe('many sessions: the listing is split over threads and must equal readin
     // A block device under a type no block driver binds (only a fake tree has that), and one under a LUN
     // whose type cannot be read: which LUNs the reader looks in becomes visible.
     if (i === 6) Object.assign(l[0]!, { type: 0x0c }), Object.assign(l[1]!, { type: 'absent' });
+    if (i === 7) Object.assign(l[1]!, { type: 0x05 }); // sr: CD/DVD
+    if (i === 8) Object.assign(l[1]!, { type: 0x14 }); // sd: zoned
+    if (i === 9) Object.assign(l[1]!, { type: 0x01 }); // a tape: st makes no block device
     many.session({ hostNo: 10 + i, sid: i, targetName: `iqn.2026-11.org.example:many${i}`, address: '192.0.2.10', port: 3260, luns: l });
   }
   many.host({ hostNo: 40, procName: 'cxgb4i', parent: 'devices/pci0000:00/0000:00:03.0/0000:03:00.4', hwaddress: '00:07:43:aa:bb:cc', ipaddress: '198.51.100.5', netdev: 'eth2' });
@@ -129,7 +132,7 @@ describe('many sessions: the listing is split over threads and must equal readin
     }
     expect(ok.all[2].devices[0].model).toBe('Q"uo\\te\ttab\u0001');
     const names = ok.all.flatMap((s: any) => s.devices.map((d: any) => d.blockDevice)).filter(Boolean);
-    expect(new Set(names).size).toBe(39); // 40 disks, one under a controller LUN (not looked for)
+    expect(new Set(names).size).toBe(38); // 40 block directories, one under a controller LUN and one under a tape (not looked for)
   });
 
   it('vendor, model and revision come from the inquiry attribute, else from their own files', () => {
@@ -141,9 +144,14 @@ describe('many sessions: the listing is split over threads and must equal readin
   });
 
   it('looks for a block device only under a LUN whose type sd or sr binds, or whose type is unknown', () => {
-    const { ok } = run('return (await m.sessions({ sids: [6, 7] })).map((s) => s.devices.map((d) => [d.type ?? null, d.blockDevice ?? null]));');
-    expect(ok[0]).toEqual([[12, null], [null, expect.stringMatching(/^sd/)]]);
-    expect(ok[1]).toEqual([[0, expect.stringMatching(/^sd/)], [0, expect.stringMatching(/^sd/)]]);
+    const { ok } = run('return (await m.sessions({ sids: [6, 7, 8, 9] })).map((s) => s.devices.map((d) => [d.type ?? null, d.blockDevice ?? null]));');
+    const disk = expect.stringMatching(/^sd/);
+    expect(ok).toEqual([
+      [[12, null], [null, disk]],
+      [[0, disk], [5, disk]],
+      [[0, disk], [20, disk]],
+      [[0, disk], [1, null]],
+    ]);
   });
 
   it('listings reuse one helper thread, concurrent listings agree, and release ends it', () => {
