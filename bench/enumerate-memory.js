@@ -1,6 +1,7 @@
 // Host side, in a private mount namespace over a fake sysfs (see bench/run.ts), on a real CPU:
 // the same facts through openiscsi and through a spawned iscsiadm (interleaved), then RSS growth over N
-// enumerations through the addon and libopeniscsiusr.
+// enumerations through the addon and libopeniscsiusr. `--no-ratios` measures memory only (bench/run.ts
+// runs it a second time with V8's young generation fixed at its default maximum size).
 'use strict';
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
@@ -26,6 +27,7 @@ async function ratio(ours, argv, rounds = 31) {
 
 async function main() {
   const n = Number(process.argv[2] || 100000);
+  const withRatios = !process.argv.includes('--no-ratios');
   // Warm up until V8 has sized its heap for this load (its reservation unchanged over 20,000 pairs), so
   // the measurement below is of a process in its steady state, as a monitoring loop runs.
   const heapAtStart = process.memoryUsage().heapTotal;
@@ -37,7 +39,7 @@ async function main() {
     steady = reserved === last ? steady + 1 : 0;
     last = reserved;
   }
-  const ratios = {
+  const ratios = withRatios && {
     // Not -P 3: without an iscsid (there is none on this host) it retries iscsid's socket for ~16 s per
     // call. Plain -m session prints fewer facts, so this ratio is a lower bound.
     sessions: await ratio(() => pkg.sessions(), ['iscsiadm', '-m', 'session']),
@@ -58,9 +60,10 @@ async function main() {
   global.gc?.();
   const after = process.memoryUsage();
   const mib = (x) => x / 2 ** 20;
+  const newSpace = () => require('node:v8').getHeapSpaceStatistics().find((sp) => sp.space_name === 'new_space').space_size;
   console.log(
     JSON.stringify({
-      ratios, calls: n, sessions: (await pkg.sessions()).length, perCallUs: (ms * 1000) / n, rssSamplesMiB,
+      ratios, execArgv: process.execArgv, newSpaceMiB: mib(newSpace()), calls: n, sessions: (await pkg.sessions()).length, perCallUs: (ms * 1000) / n, rssSamplesMiB,
       warmupPairs, heapTotalAtStartMiB: mib(heapAtStart),
       rssBeforeMiB: mib(before.rss), rssAfterMiB: mib(after.rss),
       heapTotalBeforeMiB: mib(before.heapTotal), heapTotalAfterMiB: mib(after.heapTotal),

@@ -7,7 +7,14 @@ import { benchAttach } from './attach';
 import { repoRoot } from '../test/lab/lab';
 import { FakeSys } from '../test/fixtures/fakesys';
 
-function memoryOnHost(calls: number, sessions: number): unknown {
+type Ratio = { oursMs: number; iscsiadmMs: number; ratio: number; roundRatios: { min: number; max: number }; iscsiadm: string };
+type MemoryRun = {
+  ratios: Record<string, Ratio> | false; execArgv: string[]; newSpaceMiB: number; perCallUs: number; rssSamplesMiB: number[];
+  rssBeforeMiB: number; rssAfterMiB: number; heapTotalBeforeMiB: number; heapTotalAfterMiB: number; heapUsedBeforeMiB: number;
+  heapUsedAfterMiB: number; outsideHeapGrowthMiB: number; warmupPairs: number; heapTotalAtStartMiB: number;
+};
+
+function memoryOnHost(calls: number, sessions: number, nodeFlags: string[], scriptArgs: string[]): MemoryRun {
   const tree = new FakeSys().transport('tcp', 0x39);
   for (let i = 1; i <= sessions; i++) {
     tree.host({ hostNo: i, procName: 'iscsi_tcp', ipaddress: '192.0.2.1' }).session({
@@ -15,11 +22,18 @@ function memoryOnHost(calls: number, sessions: number): unknown {
       luns: [{ lun: 0 }, { lun: 1, block: { name: `sd${String.fromCharCode(97 + (i % 26))}${i}`, dev: `8:${i}` } }, { lun: 2, block: { name: `sdz${i}`, dev: `65:${i}` } }],
     });
   }
-  const script = ['set -e', `mount --bind ${tree.root} /sys`, 'mount -t tmpfs tmpfs /run/lock', `exec ${process.execPath} --expose-gc ${path.join(repoRoot, 'bench', 'enumerate-memory.js')} ${calls}`].join('\n');
+  const script = ['set -e', `mount --bind ${tree.root} /sys`, 'mount -t tmpfs tmpfs /run/lock', `exec ${process.execPath} --expose-gc ${nodeFlags.join(' ')} ${path.join(repoRoot, 'bench', 'enumerate-memory.js')} ${calls} ${scriptArgs.join(' ')}`].join('\n');
   const out = spawnSync('unshare', ['-m', '--propagation', 'private', 'bash', '-c', script], { encoding: 'utf8' });
   tree.remove();
   if (out.status !== 0) throw new Error(`memory bench failed: ${out.stderr}`);
-  return JSON.parse(out.stdout.trim().split('\n').pop()!);
+  return JSON.parse(out.stdout.trim().split('\n').pop()!) as MemoryRun;
+}
+
+function printMemory(r: MemoryRun): void {
+  const f = (x: number) => x.toFixed(1);
+  console.log(`  warm-up: ${r.warmupPairs} pairs, until V8's heap reservation (${f(r.heapTotalAtStartMiB)} MiB at start) stopped changing`);
+  console.log(`  ${r.perCallUs.toFixed(0)} µs per pair; RSS ${f(r.rssBeforeMiB)} MiB → ${f(r.rssAfterMiB)} MiB (every tenth: ${r.rssSamplesMiB.join(', ')})`);
+  console.log(`  of which V8's heap: reserved ${f(r.heapTotalBeforeMiB)} → ${f(r.heapTotalAfterMiB)} MiB, live ${f(r.heapUsedBeforeMiB)} → ${f(r.heapUsedAfterMiB)} MiB, young generation ${f(r.newSpaceMiB)} MiB at the end; RSS outside it about ${r.outsideHeapGrowthMiB >= 0 ? '+' : ''}${f(r.outsideHeapGrowthMiB)} MiB (the reservation is not all resident)`);
 }
 
 async function main(): Promise<void> {
@@ -40,20 +54,19 @@ async function main(): Promise<void> {
   if (which.has('memory')) {
     const calls = Number(process.env.BENCH_CALLS ?? 100_000);
     console.log(`\nenumeration on the host's real CPU (fake sysfs, 16 sessions × 3 LUNs): ratios, then RSS over ${calls} × (sessions() + ifaces()) after a warm-up`);
-    type Ratio = { oursMs: number; iscsiadmMs: number; ratio: number; roundRatios: { min: number; max: number }; iscsiadm: string };
-    const r = memoryOnHost(calls, 16) as {
-      ratios: Record<string, Ratio>; perCallUs: number; rssSamplesMiB: number[]; rssBeforeMiB: number; rssAfterMiB: number;
-      heapTotalBeforeMiB: number; heapTotalAfterMiB: number; heapUsedBeforeMiB: number; heapUsedAfterMiB: number; outsideHeapGrowthMiB: number;
-      warmupPairs: number; heapTotalAtStartMiB: number;
-    };
-    for (const [name, x] of Object.entries(r.ratios)) {
+    const r = memoryOnHost(calls, 16, [], []);
+    for (const [name, x] of Object.entries(r.ratios || {})) {
       console.log(`  ${name.padEnd(9)} ${x.oursMs.toFixed(2)} ms vs ${x.iscsiadm} ${x.iscsiadmMs.toFixed(2)} ms: ${x.ratio.toFixed(0)}x (per round ${x.roundRatios.min.toFixed(0)}..${x.roundRatios.max.toFixed(0)})`);
     }
-    console.log(`  warm-up: ${r.warmupPairs} pairs, until V8's heap reservation (${r.heapTotalAtStartMiB.toFixed(1)} MiB at start) stopped changing`);
-    console.log(`  ${r.perCallUs.toFixed(0)} µs per pair; RSS ${r.rssBeforeMiB.toFixed(1)} MiB → ${r.rssAfterMiB.toFixed(1)} MiB (every tenth: ${r.rssSamplesMiB.join(', ')})`);
-    const f = (x: number) => x.toFixed(1);
-    console.log(`  of which V8's heap: reserved ${f(r.heapTotalBeforeMiB)} → ${f(r.heapTotalAfterMiB)} MiB, live ${f(r.heapUsedBeforeMiB)} → ${f(r.heapUsedAfterMiB)} MiB; RSS outside it about ${r.outsideHeapGrowthMiB >= 0 ? '+' : ''}${f(r.outsideHeapGrowthMiB)} MiB (the reservation is not all resident)`);
-    console.log(`  written: ${writeResult('memory', r)}`);
+    console.log('  V8 as it sizes its heap by default:');
+    printMemory(r);
+    // By default V8 enlarges its young generation in steps, as survivors accumulate, up to 16 MiB per
+    // semi-space; a long-running caller ends there whatever it calls. Started at that size, what is left
+    // of RSS growth is what the calls themselves hold.
+    const pinned = memoryOnHost(calls, 16, ['--min-semi-space-size=16'], ['--no-ratios']);
+    console.log("  V8's young generation at its default maximum from the start (--min-semi-space-size=16):");
+    printMemory(pinned);
+    console.log(`  written: ${writeResult('memory', { ...r, youngGenerationAtMaximum: pinned })}`);
   }
 }
 
