@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include <napi.h>
@@ -49,10 +50,15 @@ class JsonWriter {
     snprintf(buf, sizeof buf, "%.17g", v);
     return out_ += buf, *this;
   }
+  JsonWriter& Null() { return Separate(), out_ += "null", *this; }
   // A member only when the string is not empty (the JS types mark these optional).
   JsonWriter& NonEmpty(const char* k, const std::string& v) { return v.empty() ? *this : Key(k).Value(v); }
+  // In a positional row, null stands for what sysfs did not have.
+  JsonWriter& OrNull(const std::string& v) { return v.empty() ? Null() : Value(v); }
+  template <typename T>
+  JsonWriter& OrNull(const std::optional<T>& v) { return v ? Value(*v) : Null(); }
 
-  const std::string& str() const { return out_; }
+  std::string Take() { return std::move(out_); }
 
  private:
   JsonWriter& Open(char c) {

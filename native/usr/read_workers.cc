@@ -59,7 +59,7 @@ class JsonResultWorker : public PromiseWorker {
     if (!error_.ok()) return;
     JsonWriter w;
     Serialize(w);
-    json_ = w.str();
+    json_ = w.Take();
   }
   Napi::Value Result(Napi::Env env) final { return ParseJson(env, json_); }
 
@@ -87,8 +87,9 @@ class SessionsWorker : public JsonResultWorker {
     if (!listing_.error.ok()) error_ = listing_.error;
   }
   void Serialize(JsonWriter& w) const override {
-    w.BeginObject().Key("sessions");
-    WriteArray(w, listing_.sessions);
+    w.BeginObject().Key("sessions").BeginArray();
+    for (const SessionRecord& r : listing_.sessions) WriteRow(w, r);
+    w.EndArray();
     w.Key("sysfsSessionIds").BeginArray();
     for (uint32_t sid : listing_.listed) w.Value(sid);
     w.EndArray().EndObject();
@@ -105,7 +106,7 @@ class SessionWorker : public JsonResultWorker {
   SessionWorker(Napi::Env env, uint32_t sid, SessionSource source)
       : JsonResultWorker(env, "openiscsi:SessionWorker"), sid_(sid), source_(source) {}
   void Read() override { session_ = ReadSession(kSysfs, sid_, source_, &error_); }
-  void Serialize(JsonWriter& w) const override { WriteJson(w, session_); }
+  void Serialize(JsonWriter& w) const override { WriteRow(w, session_); }
 
  private:
   uint32_t sid_;

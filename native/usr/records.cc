@@ -2,36 +2,6 @@
 
 namespace openiscsi {
 
-void WriteJson(JsonWriter& w, const SessionSysfsRecord& r) {
-  w.BeginObject();
-  w.Key("present").Value(r.present);
-  w.NonEmpty("state", r.state);
-  w.NonEmpty("connectionState", r.connection_state);
-  w.NonEmpty("ifaceName", r.iface_name);
-  if (r.host_no) w.Key("hostNo").Value(*r.host_no);
-  if (r.target_id) w.Key("targetId").Value(*r.target_id);
-  w.Key("devices").BeginArray();
-  for (const LunRecord& l : r.devices) {
-    w.BeginObject();
-    w.Key("hctl").Value(l.hctl);
-    w.Key("host").Value(l.host);
-    w.Key("channel").Value(l.channel);
-    w.Key("target").Value(l.target);
-    w.Key("lun").Value(l.lun);
-    w.NonEmpty("state", l.state);
-    if (l.type) w.Key("type").Value(*l.type);
-    w.NonEmpty("vendor", l.vendor);
-    w.NonEmpty("model", l.model);
-    w.NonEmpty("revision", l.revision);
-    w.NonEmpty("blockDevice", l.block_device);
-    if (l.size_bytes) w.Key("sizeBytes").Value(*l.size_bytes);
-    w.NonEmpty("wwid", l.wwid);
-    w.EndObject();
-  }
-  w.EndArray();
-  w.EndObject();
-}
-
 void WriteJson(JsonWriter& w, const IfaceRecord& r) {
   w.BeginObject();
   w.Key("name").Value(r.name);
@@ -46,26 +16,30 @@ void WriteJson(JsonWriter& w, const IfaceRecord& r) {
   w.EndObject();
 }
 
-void WriteJson(JsonWriter& w, const SessionRecord& r) {
-  w.BeginObject();
-  w.Key("sid").Value(r.sid);
-  w.Key("targetName").Value(r.target_name);
-  w.Key("address").Value(r.address);
-  w.Key("port").Value(r.port);
-  w.Key("persistentAddress").Value(r.persistent_address);
-  w.Key("persistentPort").Value(r.persistent_port);
-  w.Key("tpgt").Value(r.tpgt);
-  w.Key("username").Value(r.username);
-  w.Key("usernameIn").Value(r.username_in);
-  w.Key("recoveryTmo").Value(r.recovery_tmo);
-  w.Key("luResetTmo").Value(r.lu_reset_tmo);
-  w.Key("tgtResetTmo").Value(r.tgt_reset_tmo);
-  w.Key("abortTmo").Value(r.abort_tmo);
-  w.Key("iface");
-  WriteJson(w, r.iface);
-  w.Key("sysfs");
-  WriteJson(w, r.sysfs);
-  w.EndObject();
+// The field order of NativeScsiDeviceRow in lib/native.ts.
+void WriteRow(JsonWriter& w, const LunRecord& l) {
+  w.BeginArray();
+  w.Value(l.hctl).Value(l.host).Value(l.channel).Value(l.target).Value(l.lun);
+  w.OrNull(l.state).OrNull(l.type).OrNull(l.vendor).OrNull(l.model).OrNull(l.revision);
+  w.OrNull(l.block_device).OrNull(l.size_bytes).OrNull(l.wwid);
+  w.EndArray();
+}
+
+// The field order of NativeSessionRow in lib/native.ts.
+void WriteRow(JsonWriter& w, const SessionRecord& r) {
+  w.BeginArray();
+  w.Value(r.sid).Value(r.target_name).Value(r.address).Value(r.port).Value(r.persistent_address).Value(r.persistent_port).Value(r.tpgt);
+  w.Value(r.username).Value(r.username_in);
+  w.Value(r.recovery_tmo).Value(r.lu_reset_tmo).Value(r.tgt_reset_tmo).Value(r.abort_tmo);
+  const IfaceRecord& i = r.iface;
+  w.Value(i.name).Value(i.transport).Value(i.hwaddress).Value(i.ipaddress).Value(i.netdev).Value(i.initiator_name);
+  w.Value(i.port_state).Value(i.port_speed).Value(i.is_default);
+  const SessionSysfsRecord& s = r.sysfs;
+  w.Value(s.present).OrNull(s.state).OrNull(s.connection_state).OrNull(s.iface_name).OrNull(s.host_no).OrNull(s.target_id);
+  w.BeginArray();
+  for (const LunRecord& l : s.devices) WriteRow(w, l);
+  w.EndArray();
+  w.EndArray();
 }
 
 void WriteJson(JsonWriter& w, const NodeRecord& r) {

@@ -207,7 +207,7 @@ describe('many sessions: the listing is split over threads and must equal readin
     const addon = JSON.stringify(path.resolve(__dirname, '../../build/Release/openiscsi.node'));
     const body = [
       `const a = require(${addon}); const fs = require('node:fs'); const file = '/sys/class/iscsi_host/host11/port_state';`,
-      'const state = async () => (await a.getSessions({ sids: [1] })).sessions[0].iface.portState;',
+      'const state = async () => (await a.getSessions({ sids: [1] })).sessions[0][19];', // a row's portState (lib/native.ts)
       "const before = await state(); fs.writeFileSync(file, 'LINK UP'); const kept = await state();",
       'a.releaseSysfsFds(); const released = await state(); fs.unlinkSync(file); return { before, kept, released };',
     ].join(' ');
@@ -228,7 +228,7 @@ describe('many sessions: the listing is split over threads and must equal readin
         `const fs = require('node:fs'); const a = require(${addon});`,
         "const dev = fs.realpathSync('/sys/class/iscsi_session/session5/device'); const t = fs.readdirSync(dev).find((n) => n.startsWith('target'));",
         "const lun = dev + '/' + t + '/' + fs.readdirSync(dev + '/' + t).filter((n) => /^\\d/.test(n)).sort().pop(); const saved = lun + '.saved';",
-        `const luns = async () => (await a.getSessions({ sids: [5] })).sessions[0].sysfs.devices.map((d) => d.hctl);`,
+        `const luns = async () => (await a.getSessions({ sids: [5] })).sessions[0][28].map((d) => d[0]);`, // a row's devices' hctl (lib/native.ts)
         `const before = await luns(); const kept = ${count}; fs.renameSync(lun, saved);`,
         `const after = await luns(); const keptAfter = ${count}; fs.renameSync(saved, lun); a.releaseSysfsFds();`,
         'return { before, after, kept, keptAfter };',

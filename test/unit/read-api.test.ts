@@ -7,12 +7,13 @@ import { session, sessions } from '../../lib/session';
 import { ifaces } from '../../lib/iface';
 import { nodes } from '../../lib/nodes';
 import { IscsiAbortError, IscsiError, IscsiPermissionError, IscsiTimeoutError, IscsiValidationError } from '../../lib/errors';
-import type { NativeIface, NativeNode, NativeSession } from '../../lib/native';
+import type { NativeIface, NativeNode, NativeSessionRow } from '../../lib/native';
+import { sessionRow, type FakeSession } from '../fixtures/session-rows';
 
 const iface = (name: string, transport = 'tcp'): NativeIface => ({
   name, transport, hwaddress: '', ipaddress: '', netdev: '', initiatorName: 'iqn.2026-11.org.openiscsi:fixture', portState: '', portSpeed: '', isDefault: name === 'default',
 });
-const nativeSession = (sid: number, targetName: string, username = '', sysfs: Partial<NativeSession['sysfs']> = {}): NativeSession => ({
+const nativeSession = (sid: number, targetName: string, username = '', sysfs: Partial<FakeSession['sysfs']> = {}): NativeSessionRow => sessionRow({
   sid, targetName, address: '192.0.2.10', port: 3260, persistentAddress: '192.0.2.10', persistentPort: 3260, tpgt: 1,
   username, usernameIn: '', recoveryTmo: 120, luResetTmo: 30, tgtResetTmo: 30, abortTmo: 15, iface: iface('default'),
   sysfs: { present: true, devices: [], ...sysfs },
@@ -34,8 +35,8 @@ describe('sessions()', () => {
     nativeSession(2, 'iqn.2026-11.org.example:tcp2', 'chapuser', { state: 'FAILED', connectionState: 'failed', hostNo: 4 }),
     nativeSession(6, 'b', '', { hostNo: 7, targetId: 1, ifaceName: 'cxgb4i.00:07:43:aa:bb:cc', devices: [dev] }),
   ];
-  const listing = (sessions: NativeSession[], ids = [1, 2, 6]) => async () => ({ sessions, sysfsSessionIds: ids });
-  const binding = { getSessions: listing(all), getSession: async (sid: number) => all.find((s) => s.sid === sid)! };
+  const listing = (sessions: NativeSessionRow[], ids = [1, 2, 6]) => async () => ({ sessions, sysfsSessionIds: ids });
+  const binding = { getSessions: listing(all), getSession: async (sid: number) => all.find((s) => s[0] === sid)! };
 
   it("passes target and source to the addon; closes the kept sysfs descriptors 10 s after the last read, not before", async () => {
     vi.useFakeTimers();

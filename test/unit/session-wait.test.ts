@@ -4,9 +4,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { waitForSession } from '../../lib/session-wait';
-import type { NativeSession } from '../../lib/native';
+import type { NativeSessionRow } from '../../lib/native';
+import { sessionRow } from '../fixtures/session-rows';
 
-const nativeSession = (sid: number, disks: number): NativeSession => ({
+const nativeSession = (sid: number, disks: number): NativeSessionRow => sessionRow({
   sid, targetName: `iqn.2026-11.org.example:w${sid}`, address: '192.0.2.10', port: 3260, persistentAddress: '192.0.2.10', persistentPort: 3260, tpgt: 1,
   username: '', usernameIn: '', recoveryTmo: 120, luResetTmo: 30, tgtResetTmo: 30, abortTmo: 15,
   iface: { name: 'default', transport: 'tcp', hwaddress: '', ipaddress: '', netdev: '', initiatorName: '', portState: '', portSpeed: '', isDefault: true },
@@ -21,8 +22,8 @@ function fakeBinding(n: number) {
       calls.push(o?.sids);
       const poll = calls.length;
       const all = Array.from({ length: n }, (_, i) => nativeSession(i + 1, poll >= i + 1 ? 1 : 0));
-      const sessions = all.filter((s) => !o?.sids || o.sids.includes(s.sid));
-      return { sessions, sysfsSessionIds: sessions.map((s) => s.sid) };
+      const sessions = all.filter((s) => !o?.sids || o.sids.includes(s[0]));
+      return { sessions, sysfsSessionIds: sessions.map((s) => s[0]) };
     },
     getSession: async () => Promise.reject(new Error('not used')),
   };

@@ -22,7 +22,8 @@ async function main() {
   const nodes = (await addon.getNodes()).map((n) => n.targetName);
   console.log('rounds', rounds);
   const { sessions } = await addon.getSessions();
-  const luns = sessions.reduce((n, s) => n + s.sysfs.devices.length, 0);
-  console.log('summary', JSON.stringify({ ifaces, nodes, sessions: sessions.map((s) => s.sid), luns }));
+  // Rows (lib/native.ts): [0] is the sid, [28] the devices.
+  const luns = sessions.reduce((n, s) => n + s[28].length, 0);
+  console.log('summary', JSON.stringify({ ifaces, nodes, sessions: sessions.map((s) => s[0]), luns }));
 }
 main().catch((e) => { console.error(e); process.exit(1); });
