@@ -122,6 +122,7 @@ void KeptDir::Reset(const std::string& path) {
 }
 
 int KeptDir::ReadInto(size_t slot, const char* name, char* buf, size_t cap, size_t* len) {
+  last_read_kept_ = false;
   if (slot >= fds_.size()) fds_.resize(slot + 1, -1);
   if (fds_[slot] == kMissing) {
     *len = 0;
@@ -131,6 +132,7 @@ int KeptDir::ReadInto(size_t slot, const char* name, char* buf, size_t cap, size
     ssize_t n = pread(fds_[slot], buf, cap, 0);
     if (n >= 0) {
       *len = static_cast<size_t>(n);
+      last_read_kept_ = true;
       return 0;
     }
     // Stale (ENODEV: the directory was removed, and may be back) or unreadable: forget what this directory

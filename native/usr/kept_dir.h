@@ -1,7 +1,7 @@
 // A sysfs directory whose attribute files are kept open for re-reading. A sysfs attribute re-read with
 // pread(fd, 0) is generated afresh by the kernel, but costs one syscall instead of open+read+close and no
-// path walk (in the emulated lab an open of a sysfs file costs several reads). Values are never cached,
-// only descriptors. Attributes are addressed by slot (a small fixed index per kind of directory), so a
+// path walk (in the emulated lab an open of a sysfs file costs several reads). Values are not cached
+// here, only descriptors (session_fds.h keeps the few the kernel fixes for an object's lifetime). Attributes are addressed by slot (a small fixed index per kind of directory), so a
 // re-read does no hashing or allocation beyond the value itself.
 //
 // Staleness: a descriptor of a removed kernfs node fails with ENODEV, and a removed directory lists
@@ -39,6 +39,10 @@ class KeptDir {
   int Read(size_t slot, const char* name, std::string* out, bool* null = nullptr);
   // Raw bytes (binary attributes such as vpd_pg83), at most `max`.
   int ReadRaw(size_t slot, const char* name, std::string* out, size_t max);
+  // Whether the last Read() was answered by a descriptor kept from before it: then the directory is still
+  // the object it was when that descriptor was opened (a removed one answers ENODEV), and so is every
+  // value read from the directory since then.
+  bool LastReadKept() const { return last_read_kept_; }
   // Entries (without "."-names), sorted; empty when it cannot be listed.
   std::vector<std::string> List();
   // The same, for a subdirectory `name` of `parent` that is often absent (a LUN's block/): a fresh open is
@@ -59,6 +63,7 @@ class KeptDir {
   std::vector<int> fds_;  // by slot; -1 when not kept, kMissing when known to be absent
   int dir_ = -1;   // the directory itself, for listing
   int self_ = -1;  // O_PATH descriptor of path_, for OpenAt
+  bool last_read_kept_ = false;
 };
 
 size_t FdBudget();

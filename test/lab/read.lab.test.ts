@@ -231,6 +231,28 @@ describe('read path on a real kernel: sessions, devices, ifaces, nodes, transpor
     expect(await lab.call(packageEntry, 'sessions')).toEqual(await lab.call(packageEntry, 'sessions', [{ source: 'libopeniscsiusr' }]));
   });
 
+  it("a LUN replaced at the same H:C:T:L by one of another type shows the new type (the old one's kept type is not reused)", async () => {
+    const s = (await lab.call<Session[]>(packageEntry, 'sessions')).find((x) => x.targetName === targets[0])!;
+    const lun = s.devices.find((d) => d.lun === 3)!;
+    expect(lun.type).toBe(0);
+    const read = async () => (await lab.call<Session>(packageEntry, 'session', [s.sid])).devices.find((d) => d.hctl === lun.hctl);
+    expect((await read())?.type).toBe(0);
+    // tgtd gives LUN 3 to a CD-ROM (type 5); the guest drops its disk and scans it again, with no read in between.
+    const adm = '/usr/sbin/tgtadm --lld iscsi';
+    await lab.shOk(
+      [
+        `tid=$(${adm} --op show --mode target | sed -n 's/^Target \\([0-9]*\\): ${targets[0]}$/\\1/p')`,
+        `${adm} --op delete --mode logicalunit --tid $tid --lun 3`,
+        `${adm} --op new --mode logicalunit --tid $tid --lun 3 -b /tmp/tgt/t$tid-lun3.img --device-type cd`,
+        `echo 1 > /sys/class/scsi_device/${lun.hctl}/device/delete`,
+        `echo '${lun.channel} ${lun.target} ${lun.lun}' > /sys/class/scsi_host/host${s.hostNo}/scan`,
+        `for i in $(seq 100); do [ -e /sys/class/scsi_device/${lun.hctl}/device/type ] && exit 0; sleep 0.1; done; exit 1`,
+      ].join(' && '),
+    );
+    expect((await lab.shOk(`cat /sys/class/scsi_device/${lun.hctl}/device/type`)).trim()).toBe('5');
+    expect(await read()).toMatchObject({ hctl: lun.hctl, type: 5, state: 'running' });
+  });
+
   it('a disk unbound from sd (its LUN stays) has no block device; bound again, it has one', async () => {
     const s = (await lab.call<Session[]>(packageEntry, 'sessions')).find((x) => x.targetName === targets[0])!;
     const lun = s.devices.find((d) => d.lun === 1)!;
