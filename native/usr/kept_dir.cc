@@ -2,12 +2,15 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sys/resource.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <climits>
 #include <cstdlib>
 #include <cstring>
 
@@ -49,7 +52,10 @@ void Drop(int& fd) {
 
 // A directory's entries (without "."-names), sorted, read with getdents64 into one buffer until it
 // returns 0. (A short answer does not mean the end: the kernel stops early when a signal is pending.)
-std::vector<std::string> Names(int fd) {
+// On sysfs the call that returns 0 is not needed: kernfs ends a listing by setting the position to
+// INT_MAX, which it never gives an entry (fs/kernfs/dir.c reserves it), and getdents64 reports the final
+// position as the last entry's d_off.
+std::vector<std::string> Names(int fd, bool sysfs) {
   constexpr size_t kBuf = 16384;
   alignas(8) char buf[kBuf];
   std::vector<std::string> out;
@@ -57,14 +63,22 @@ std::vector<std::string> Names(int fd) {
   for (;;) {
     const ssize_t n = getdents64(fd, buf, kBuf);
     if (n <= 0) break;
+    int64_t end = 0;
     for (ssize_t off = 0; off < n;) {
       const auto* e = reinterpret_cast<const dirent64*>(buf + off);
       if (e->d_name[0] != '.') out.emplace_back(e->d_name);
+      end = e->d_off;
       off += e->d_reclen;
     }
+    if (sysfs && end == INT_MAX) break;
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+bool OnSysfs(int fd) {
+  struct statfs s {};
+  return fstatfs(fd, &s) == 0 && s.f_type == SYSFS_MAGIC;
 }
 
 }  // namespace
@@ -182,9 +196,10 @@ int KeptDir::ReadRaw(size_t slot, const char* name, std::string* out, size_t max
 }
 
 std::vector<std::string> KeptDir::KeepListing(int fd) {
-  std::vector<std::string> names = Names(fd);
+  std::vector<std::string> names = Names(fd, false);
   if (!names.empty() && TryHold()) {
     dir_ = fd;
+    dir_on_sysfs_ = OnSysfs(fd);
   } else {
     close(fd);
   }
@@ -195,7 +210,7 @@ std::vector<std::string> KeptDir::KeepListing(int fd) {
 // is confirmed through a fresh open.
 bool KeptDir::ListKept(std::vector<std::string>* names) {
   if (dir_ < 0) return false;
-  *names = Names(dir_);
+  *names = Names(dir_, dir_on_sysfs_);
   if (!names->empty()) return true;
   Drop(dir_);
   return false;

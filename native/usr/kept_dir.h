@@ -62,6 +62,7 @@ class KeptDir {
   bool remember_missing_ = false;
   std::vector<int> fds_;  // by slot; -1 when not kept, kMissing when known to be absent
   int dir_ = -1;   // the directory itself, for listing
+  bool dir_on_sysfs_ = false;
   int self_ = -1;  // O_PATH descriptor of path_, for OpenAt
   bool last_read_kept_ = false;
 };
