@@ -91,7 +91,9 @@ SessionListing ReadSessions(const std::string& root, const SessionFilter& filter
     }
     slots.push_back(Slot{sid, 0, {}, {}});
   }
-  const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
+  // Once per process: glibc answers by opening and parsing /sys/devices/system/cpu/online, three syscalls
+  // and a path walk that cost more than reading an attribute. A CPU brought online later is not used.
+  static const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
   const size_t threads = std::min<size_t>({hw, kMaxThreads, (slots.size() + kSessionsPerThread - 1) / kSessionsPerThread});
   std::atomic<size_t> next{0};
   // The helpers besides this thread; `threads` is 0 when no session matched.
