@@ -57,7 +57,8 @@ export interface SessionReadOptions extends WaitOptions {
   /**
    * `sysfs` (default): the addon's own reader, which keeps the attribute files it read open for
    * re-reading (closed after 10 s without a read; OPENISCSI_SYSFS_FD_CACHE=0 turns that off).
-   * `libopeniscsiusr`: its iscsi_session_get(), opening every file anew; the same fields.
+   * `libopeniscsiusr`: its iscsi_session_get(), opening every file anew, completed by the addon's reader
+   * for what only sysfs has (states, host, devices); the same fields.
    */
   source?: 'sysfs' | 'libopeniscsiusr' | undefined;
   /** Test seam: the native binding. */

@@ -106,6 +106,7 @@ std::string TrimAttr(const char* p, size_t n, bool* null) {
 KeptDir::~KeptDir() { CloseAll(); }
 
 void KeptDir::CloseAll() {
+  ++epoch_;
   for (int& fd : fds_) Drop(fd);  // also forgets remembered absences
   Drop(dir_);
   Drop(self_);
@@ -170,6 +171,7 @@ int KeptDir::ReadInto(size_t slot, const char* name, char* buf, size_t cap, size
   int err = n < 0 ? errno : 0;
   if (err == 0 && TryHold()) {
     kept = fd;
+    ++epoch_;
   } else {
     close(fd);
   }

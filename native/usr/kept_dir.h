@@ -1,8 +1,9 @@
 // A sysfs directory whose attribute files are kept open for re-reading. A sysfs attribute re-read with
 // pread(fd, 0) is generated afresh by the kernel, but costs one syscall instead of open+read+close and no
 // path walk (in the emulated lab an open of a sysfs file costs several reads). Values are not cached
-// here, only descriptors (session_fds.h keeps the few the kernel fixes for an object's lifetime). Attributes are addressed by slot (a small fixed index per kind of directory), so a
-// re-read does no hashing or allocation beyond the value itself.
+// here, only descriptors (session_fds.h keeps two that the kernel fixes for an object's lifetime).
+// Attributes are addressed by slot (a small fixed index per kind of directory), so a re-read does no
+// hashing or allocation beyond the value itself.
 //
 // Staleness: a descriptor of a removed kernfs node fails with ENODEV, and a removed directory lists
 // nothing, so a failed read or an empty listing is retried once through a fresh open by path (a LUN
@@ -18,6 +19,7 @@
 // 2048); past that, reads open and close as usual. Not thread-safe: its owner (session_fds.h) locks.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -40,9 +42,11 @@ class KeptDir {
   // Raw bytes (binary attributes such as vpd_pg83), at most `max`.
   int ReadRaw(size_t slot, const char* name, std::string* out, size_t max);
   // Whether the last Read() was answered by a descriptor kept from before it: then the directory is still
-  // the object it was when that descriptor was opened (a removed one answers ENODEV), and so is every
-  // value read from the directory since then.
+  // the object it was when that descriptor was opened (a removed one answers ENODEV).
   bool LastReadKept() const { return last_read_kept_; }
+  // Changes whenever a descriptor is newly kept or all are dropped: while it is unchanged and reads are
+  // answered by kept descriptors, the directory is the object it was (session_fds.h's FixedValue).
+  uint64_t Epoch() const { return epoch_; }
   // Entries (without "."-names), sorted; empty when it cannot be listed.
   std::vector<std::string> List();
   // The same, for a subdirectory `name` of `parent` that is often absent (a LUN's block/): a fresh open is
@@ -65,6 +69,7 @@ class KeptDir {
   bool dir_on_sysfs_ = false;
   int self_ = -1;  // O_PATH descriptor of path_, for OpenAt
   bool last_read_kept_ = false;
+  uint64_t epoch_ = 0;
 };
 
 size_t FdBudget();

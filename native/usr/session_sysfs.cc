@@ -38,21 +38,22 @@ std::optional<int64_t> ParseInt(const std::string& v) {
 
 std::optional<int64_t> IntAttr(KeptDir& dir, size_t slot, const char* name) { return ParseInt(Attr(dir, slot, name)); }
 
-// A FixedValue (session_fds.h), read again unless `same` (the object is the one it was read from). Only a
-// value that was read is remembered: an error or a missing file is looked up again next time.
-std::optional<int32_t> FixedInt(FixedValue<int32_t>& fixed, bool same, KeptDir& dir, size_t slot, const char* name) {
-  if (same && fixed.known) return fixed.value;
+// A FixedValue (session_fds.h) of an object whose directory `probe` was just read, itself read from `dir`.
+// Only a value that was read is remembered: an error or a missing file is looked up again next time.
+std::optional<int32_t> FixedInt(FixedValue<int32_t>& fixed, const KeptDir& probe, KeptDir& dir, size_t slot, const char* name) {
+  if (fixed.Holds(probe)) return fixed.value;
   fixed.known = false;
   auto v = IntAttr(dir, slot, name);
   if (!v || *v < INT32_MIN || *v > INT32_MAX) return std::nullopt;
-  fixed = {true, static_cast<int32_t>(*v)};
+  fixed = {true, probe.Epoch(), static_cast<int32_t>(*v)};
   return fixed.value;
 }
 
-std::string FixedString(FixedValue<std::string>& fixed, bool same, KeptDir& dir, size_t slot, const char* name) {
-  if (same && fixed.known) return fixed.value;
+std::string FixedString(FixedValue<std::string>& fixed, const KeptDir& probe, KeptDir& dir, size_t slot, const char* name) {
+  if (fixed.Holds(probe)) return fixed.value;
   std::string v;
   fixed.known = dir.Read(slot, name, &v) == 0;
+  fixed.epoch = probe.Epoch();
   if (fixed.known) fixed.value = v;
   return v;
 }
@@ -189,7 +190,7 @@ bool ReadLun(LunFds& f, const std::string& hctl, LunRecord* out) {
   if (!ParseHctl(hctl, &l)) return false;
   l.hctl = hctl;
   l.state = Attr(f.lun, kLunState, "state");
-  l.type = FixedInt(f.type, f.lun.LastReadKept(), f.lun, kType, "type");
+  l.type = FixedInt(f.type, f.lun, f.lun, kType, "type");
   if (!InquiryStrings(f.lun, &l)) {
     l.vendor = Attr(f.lun, kVendor, "vendor");
     l.model = Attr(f.lun, kModel, "model");
@@ -223,11 +224,10 @@ SessionSysfsRecord ReadSysfsPart(SessionFds& f) {
   SessionSysfsRecord r;
   std::string state;
   if (f.session.Read(kSessionState, "state", &state) == ENOENT) return r;
-  const bool same_session = f.session.LastReadKept();
   r.present = true;
   r.state = state;
   r.iface_name = Attr(f.session, kIfaceName, "ifacename");
-  r.target_id = FixedInt(f.target_id, same_session, f.session, kTargetId, "target_id");
+  if (auto v = IntAttr(f.session, kTargetId, "target_id")) r.target_id = static_cast<int32_t>(*v);
   r.connection_state = Attr(f.conn, kConnState, "state");
   r.host_no = f.host_no;
   // Mark and sweep: what this walk does not see is gone, and its descriptors go too.
@@ -300,7 +300,6 @@ int ReadSessionRecordOnce(const std::string& root, uint32_t sid, SessionRecord* 
   }
   std::string name, user, user_in;
   int name_err = f.session.Read(kTargetName, "targetname", &name);
-  const bool same_session = f.session.LastReadKept();
   if (name_err == ENOENT || name_err == ENODEV) {
     ForgetSessionFds(root, sid);
     *why = "session " + id + " does not exist";
@@ -352,7 +351,7 @@ int ReadSessionRecordOnce(const std::string& root, uint32_t sid, SessionRecord* 
     return kSessionLookup;
   }
   IfaceRecord& i = s.iface;
-  const std::string proc = FixedString(f.proc_name, same_session, f.scsi_host, kProcName, "proc_name");
+  const std::string proc = FixedString(f.proc_name, f.session, f.scsi_host, kProcName, "proc_name");
   i.transport = proc.rfind("iscsi_", 0) == 0 ? proc.substr(6) : proc;
   i.hwaddress = AttrOr(f.iscsi_host, kHwaddress, "hwaddress", "default");
   i.netdev = AttrOr(f.iscsi_host, kNetdev, "netdev", "default");

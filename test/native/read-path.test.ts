@@ -220,10 +220,11 @@ describe('many sessions: the listing is split over threads and must equal readin
     expect(JSON.parse(off.stdout.trim().split('\n').pop()!).ok).toEqual({ before: 'unknown', kept: 'LINK UP', released: 'LINK UP' });
   });
 
-  it("a LUN's type, a session's target id and its host's driver are read once while the session's descriptors are kept, and again after release", () => {
-    // The kernel fixes these when it makes the object; a real removal is seen through the other kept
-    // descriptors (ENODEV, which the lab test covers). Here the files change in place, which only a fake
-    // tree can do, to show when the reader reads them.
+  it("a LUN's type and its host's driver are read once while the descriptors are kept, and again after release; a session's target id every time", () => {
+    // The kernel fixes the first two when it makes the object; a real removal is seen through the other
+    // kept descriptors (ENODEV, which the lab test covers). A target id reads -1 while a logout unbinds
+    // the session. Here the files change in place, which only a fake tree can do, to show when the reader
+    // reads them.
     const addon = JSON.stringify(path.resolve(__dirname, '../../build/Release/openiscsi.node'));
     const body = [
       `const a = require(${addon}); const fs = require('node:fs');`,
@@ -233,21 +234,28 @@ describe('many sessions: the listing is split over threads and must equal readin
       "const saved = Object.fromEntries(Object.entries(files).map(([k, f]) => [k, fs.readFileSync(f, 'utf8')]));",
       // a row: [27] the target id, [14] the transport (from the driver's name), [28] the devices, whose [6] is the type
       'const read = async () => { const r = (await a.getSessions({ sids: [1] })).sessions[0]; return [r[28][0][6], r[27], r[14]]; };',
-      "const before = await read(); fs.writeFileSync(files.type, '5'); fs.writeFileSync(files.targetId, '9'); fs.writeFileSync(files.proc, 'iscsi_other');",
-      'const kept = await read(); a.releaseSysfsFds(); const released = await read();',
-      'for (const [k, f] of Object.entries(files)) fs.writeFileSync(f, saved[k]); a.releaseSysfsFds(); return { before, kept, released };',
+      // the first listing opens the directories' descriptors one by one, so the values hold from the third
+      "await read(); await read(); const before = await read(); fs.writeFileSync(files.type, '5'); fs.writeFileSync(files.targetId, '9'); fs.writeFileSync(files.proc, 'iscsi_other');",
+      'const kept = await read();',
+      // a LUN attribute that appears (this LUN has no wwid file) is a descriptor kept after the type was
+      // read: it could belong to a replacement, so the type is read again on the next listing
+      "const wwid = dev + '/' + t + '/' + lun + '/wwid'; fs.writeFileSync(wwid, 'naa.6001405aabbccdd'); const newDescriptor = await read(); const next = await read();",
+      'a.releaseSysfsFds(); const released = await read(); fs.unlinkSync(wwid);',
+      'for (const [k, f] of Object.entries(files)) fs.writeFileSync(f, saved[k]); a.releaseSysfsFds(); return { before, kept, newDescriptor, next, released };',
     ].join(' ');
     const script = (env: string) => `${env} (async () => { ${body} })().then((r) => console.log(JSON.stringify({ ok: r })))`;
     const on = runInMountNamespace({ sysfsRoot: many.root, script: script('') });
     expect(on.status, on.stderr).toBe(0);
-    const { before, kept, released } = JSON.parse(on.stdout.trim().split('\n').pop()!).ok;
+    const { before, kept, newDescriptor, next, released } = JSON.parse(on.stdout.trim().split('\n').pop()!).ok;
     expect(before).toEqual([expect.any(Number), expect.any(Number), 'tcp']);
     expect(before[0]).not.toBe(5);
-    expect(kept).toEqual(before);
+    expect(kept).toEqual([before[0], 9, 'tcp']);
+    expect(newDescriptor).toEqual([before[0], 9, 'tcp']);
+    expect(next).toEqual([5, 9, 'tcp']);
     expect(released).toEqual([5, 9, 'other']);
     const off = runInMountNamespace({ sysfsRoot: many.root, script: script("process.env.OPENISCSI_SYSFS_FD_CACHE = '0';") });
     expect(off.status, off.stderr).toBe(0);
-    expect(JSON.parse(off.stdout.trim().split('\n').pop()!).ok).toMatchObject({ kept: [5, 9, 'other'], released: [5, 9, 'other'] });
+    expect(JSON.parse(off.stdout.trim().split('\n').pop()!).ok).toMatchObject({ kept: [5, 9, 'other'], newDescriptor: [5, 9, 'other'], released: [5, 9, 'other'] });
   });
 
   it("a LUN that is gone from its target's listing has its descriptors closed on the next read", () => {
