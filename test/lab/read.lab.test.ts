@@ -4,40 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as path from 'node:path';
 import { packageEntry, repoRoot, startLab, type Lab } from './lab';
+import type { Session } from '../../lib/session';
 
-interface Device {
-  hctl: string;
-  host: number;
-  channel: number;
-  target: number;
-  lun: number;
-  state?: string;
-  type?: number;
-  vendor?: string;
-  model?: string;
-  blockDevice?: string;
-  sizeBytes?: number;
-  wwid?: string;
-}
-
-interface Session {
-  sid: number;
-  targetName: string;
-  tpgt: number;
-  address: string;
-  port: number;
-  persistentAddress: string;
-  persistentPort: number;
-  iface: { name: string; transport: string; hwaddress: string; ipaddress: string; netdev: string; initiatorName: string };
-  initiatorName: string;
-  username?: string;
-  timeouts: { recovery: number; luReset: number; tgtReset: number; abort: number };
-  state?: string;
-  connectionState?: string;
-  hostNo?: number;
-  targetId?: number;
-  devices: Device[];
-}
 
 const targets = ['r1', 'r2', 'r3'].map((t) => `iqn.2026-11.org.openiscsi:lab.${t}`);
 

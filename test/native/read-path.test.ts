@@ -120,6 +120,16 @@ describe('many sessions: the listing is split over threads and must equal readin
     return JSON.parse(out.stdout.trim().split('\n').pop()!);
   }
 
+  /** `body` against the raw addon (as `a`, with `fs`), with kept descriptors or with them switched off; its result. */
+  function runAddon(body: string, keptFds: boolean): any {
+    const addon = JSON.stringify(path.resolve(__dirname, '../../build/Release/openiscsi.node'));
+    const env = keptFds ? '' : "process.env.OPENISCSI_SYSFS_FD_CACHE = '0';";
+    const script = `${env} const a = require(${addon}); const fs = require('node:fs'); (async () => { ${body} })().then((r) => console.log(JSON.stringify({ ok: r })))`;
+    const out = runInMountNamespace({ sysfsRoot: many.root, script });
+    expect(out.status, out.stderr).toBe(0);
+    return JSON.parse(out.stdout.trim().split('\n').pop()!).ok;
+  }
+
   it('sessions() lists all 20 in sid order, each equal to session(sid), each LUN under its own host and target id', () => {
     const { ok, err } = run('const all = await m.sessions(); const one = []; for (const s of all) one.push(await m.session(s.sid)); return { all, one };');
     expect(err).toBeUndefined();
@@ -204,20 +214,14 @@ describe('many sessions: the listing is split over threads and must equal readin
   it("an attribute a session's host lacks is remembered as missing while its descriptors are kept, and looked up again after release", () => {
     // The kernel fixes a host directory's attributes when it makes it; a tcp host has no port_state. Here
     // the file appears anyway (only a fake tree can do that) to show when the reader looks for it.
-    const addon = JSON.stringify(path.resolve(__dirname, '../../build/Release/openiscsi.node'));
     const body = [
-      `const a = require(${addon}); const fs = require('node:fs'); const file = '/sys/class/iscsi_host/host11/port_state';`,
+      "const file = '/sys/class/iscsi_host/host11/port_state';",
       'const state = async () => (await a.getSessions({ sids: [1] })).sessions[0][19];', // a row's portState (lib/native.ts)
       "const before = await state(); fs.writeFileSync(file, 'LINK UP'); const kept = await state();",
       'a.releaseSysfsFds(); const released = await state(); fs.unlinkSync(file); return { before, kept, released };',
     ].join(' ');
-    const script = (env: string) => `${env} (async () => { ${body} })().then((r) => console.log(JSON.stringify({ ok: r })))`;
-    const on = runInMountNamespace({ sysfsRoot: many.root, script: script('') });
-    expect(on.status, on.stderr).toBe(0);
-    expect(JSON.parse(on.stdout.trim().split('\n').pop()!).ok).toEqual({ before: 'unknown', kept: 'unknown', released: 'LINK UP' });
-    const off = runInMountNamespace({ sysfsRoot: many.root, script: script("process.env.OPENISCSI_SYSFS_FD_CACHE = '0';") });
-    expect(off.status, off.stderr).toBe(0);
-    expect(JSON.parse(off.stdout.trim().split('\n').pop()!).ok).toEqual({ before: 'unknown', kept: 'LINK UP', released: 'LINK UP' });
+    expect(runAddon(body, true)).toEqual({ before: 'unknown', kept: 'unknown', released: 'LINK UP' });
+    expect(runAddon(body, false)).toEqual({ before: 'unknown', kept: 'LINK UP', released: 'LINK UP' });
   });
 
   it("a LUN's type and its host's driver are read once while the descriptors are kept, and again after release; a session's target id every time", () => {
@@ -225,9 +229,7 @@ describe('many sessions: the listing is split over threads and must equal readin
     // kept descriptors (ENODEV, which the lab test covers). A target id reads -1 while a logout unbinds
     // the session. Here the files change in place, which only a fake tree can do, to show when the reader
     // reads them.
-    const addon = JSON.stringify(path.resolve(__dirname, '../../build/Release/openiscsi.node'));
     const body = [
-      `const a = require(${addon}); const fs = require('node:fs');`,
       "const dev = fs.realpathSync('/sys/class/iscsi_session/session1/device'); const t = fs.readdirSync(dev).find((n) => n.startsWith('target'));",
       "const lun = fs.readdirSync(dev + '/' + t).filter((n) => /^\\d/.test(n)).sort()[0];",
       "const files = { type: dev + '/' + t + '/' + lun + '/type', targetId: '/sys/class/iscsi_session/session1/target_id', proc: '/sys/class/scsi_host/host11/proc_name' };",
@@ -243,19 +245,14 @@ describe('many sessions: the listing is split over threads and must equal readin
       'a.releaseSysfsFds(); const released = await read(); fs.unlinkSync(wwid);',
       'for (const [k, f] of Object.entries(files)) fs.writeFileSync(f, saved[k]); a.releaseSysfsFds(); return { before, kept, newDescriptor, next, released };',
     ].join(' ');
-    const script = (env: string) => `${env} (async () => { ${body} })().then((r) => console.log(JSON.stringify({ ok: r })))`;
-    const on = runInMountNamespace({ sysfsRoot: many.root, script: script('') });
-    expect(on.status, on.stderr).toBe(0);
-    const { before, kept, newDescriptor, next, released } = JSON.parse(on.stdout.trim().split('\n').pop()!).ok;
+    const { before, kept, newDescriptor, next, released } = runAddon(body, true);
     expect(before).toEqual([expect.any(Number), expect.any(Number), 'tcp']);
     expect(before[0]).not.toBe(5);
     expect(kept).toEqual([before[0], 9, 'tcp']);
     expect(newDescriptor).toEqual([before[0], 9, 'tcp']);
     expect(next).toEqual([5, 9, 'tcp']);
     expect(released).toEqual([5, 9, 'other']);
-    const off = runInMountNamespace({ sysfsRoot: many.root, script: script("process.env.OPENISCSI_SYSFS_FD_CACHE = '0';") });
-    expect(off.status, off.stderr).toBe(0);
-    expect(JSON.parse(off.stdout.trim().split('\n').pop()!).ok).toMatchObject({ kept: [5, 9, 'other'], newDescriptor: [5, 9, 'other'], released: [5, 9, 'other'] });
+    expect(runAddon(body, false)).toMatchObject({ kept: [5, 9, 'other'], newDescriptor: [5, 9, 'other'], released: [5, 9, 'other'] });
   });
 
   it("a LUN that is gone from its target's listing has its descriptors closed on the next read", () => {
