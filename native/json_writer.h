@@ -51,8 +51,6 @@ class JsonWriter {
     return out_ += buf, *this;
   }
   JsonWriter& Null() { return Separate(), out_ += "null", *this; }
-  // A member only when the string is not empty (the JS types mark these optional).
-  JsonWriter& NonEmpty(const char* k, const std::string& v) { return v.empty() ? *this : Key(k).Value(v); }
   // In a positional row, null stands for what sysfs did not have.
   JsonWriter& OrNull(const std::string& v) { return v.empty() ? Null() : Value(v); }
   template <typename T>

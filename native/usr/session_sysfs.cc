@@ -38,29 +38,30 @@ std::optional<int64_t> ParseInt(const std::string& v) {
 
 std::optional<int64_t> IntAttr(KeptDir& dir, size_t slot, const char* name) { return ParseInt(Attr(dir, slot, name)); }
 
-// A FixedValue (session_fds.h) of an object whose directory `probe` was just read, itself read from `dir`.
-// Only a value that was read is remembered: an error or a missing file is looked up again next time.
-std::optional<int32_t> FixedInt(FixedValue<int32_t>& fixed, const KeptDir& probe, KeptDir& dir, size_t slot, const char* name) {
-  if (fixed.Holds(probe)) return fixed.value;
-  fixed.known = false;
+// An integer attribute that fits in 32 bits.
+std::optional<int32_t> Int32Attr(KeptDir& dir, size_t slot, const char* name) {
   auto v = IntAttr(dir, slot, name);
   if (!v || *v < INT32_MIN || *v > INT32_MAX) return std::nullopt;
-  fixed = {true, probe.Epoch(), static_cast<int32_t>(*v)};
-  return fixed.value;
+  return static_cast<int32_t>(*v);
 }
 
-std::string FixedString(FixedValue<std::string>& fixed, const KeptDir& probe, KeptDir& dir, size_t slot, const char* name) {
-  if (fixed.Holds(probe)) return fixed.value;
+int32_t IntOr(KeptDir& dir, size_t slot, const char* name, int32_t fallback) { return Int32Attr(dir, slot, name).value_or(fallback); }
+
+// An attribute, or nothing when it cannot be read.
+std::optional<std::string> ReadableAttr(KeptDir& dir, size_t slot, const char* name) {
   std::string v;
-  fixed.known = dir.Read(slot, name, &v) == 0;
-  fixed.epoch = probe.Epoch();
-  if (fixed.known) fixed.value = v;
+  if (dir.Read(slot, name, &v) != 0) return std::nullopt;
   return v;
 }
 
-int32_t IntOr(KeptDir& dir, size_t slot, const char* name, int32_t fallback) {
-  auto v = IntAttr(dir, slot, name);
-  return v && *v >= INT32_MIN && *v <= INT32_MAX ? static_cast<int32_t>(*v) : fallback;
+// A FixedValue (session_fds.h) of an object whose directory `probe` was just read; `read` reads it
+// afresh. Only a value that was read is remembered: an error or a missing file is looked up again next time.
+template <typename T, typename Read>
+std::optional<T> Fixed(FixedValue<T>& fixed, const KeptDir& probe, Read read) {
+  if (fixed.Holds(probe)) return fixed.value;
+  std::optional<T> v = read();
+  fixed = {v.has_value(), probe.Epoch(), v.value_or(T{})};
+  return v;
 }
 
 // libopeniscsiusr's rule (2.1.8) for an attribute with a default: a missing file or "(null)" gives the default.
@@ -190,7 +191,7 @@ bool ReadLun(LunFds& f, const std::string& hctl, LunRecord* out) {
   if (!ParseHctl(hctl, &l)) return false;
   l.hctl = hctl;
   l.state = Attr(f.lun, kLunState, "state");
-  l.type = FixedInt(f.type, f.lun, f.lun, kType, "type");
+  l.type = Fixed(f.type, f.lun, [&] { return Int32Attr(f.lun, kType, "type"); });
   if (!InquiryStrings(f.lun, &l)) {
     l.vendor = Attr(f.lun, kVendor, "vendor");
     l.model = Attr(f.lun, kModel, "model");
@@ -351,7 +352,7 @@ int ReadSessionRecordOnce(const std::string& root, uint32_t sid, SessionRecord* 
     return kSessionLookup;
   }
   IfaceRecord& i = s.iface;
-  const std::string proc = FixedString(f.proc_name, f.session, f.scsi_host, kProcName, "proc_name");
+  const std::string proc = Fixed(f.proc_name, f.session, [&] { return ReadableAttr(f.scsi_host, kProcName, "proc_name"); }).value_or("");
   i.transport = proc.rfind("iscsi_", 0) == 0 ? proc.substr(6) : proc;
   i.hwaddress = AttrOr(f.iscsi_host, kHwaddress, "hwaddress", "default");
   i.netdev = AttrOr(f.iscsi_host, kNetdev, "netdev", "default");
