@@ -56,6 +56,13 @@ class JsonWriter {
   template <typename T>
   JsonWriter& OrNull(const std::optional<T>& v) { return v ? Value(*v) : Null(); }
 
+  // Several values one after another with no separator (each row of a listing on its own, session_row_cache.h).
+  JsonWriter& Restart() {
+    first_ = true;
+    after_key_ = false;
+    return *this;
+  }
+  size_t size() const { return out_.size(); }
   std::string Take() { return std::move(out_); }
 
  private:

@@ -4,10 +4,12 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 #include <algorithm>
 #include <unistd.h>
 
+#include "addon_data.h"
 #include "promise_worker.h"
 #include "usr/context.h"
 #include "usr/helper_threads.h"
@@ -78,27 +80,50 @@ void WriteArray(JsonWriter& w, const std::vector<Record>& records) {
   w.EndArray();
 }
 
-class SessionsWorker : public JsonResultWorker {
+// Each session's row is serialised on its own, so that the JS thread can reuse the rows it parsed from
+// the same bytes last time (session_row_cache.h).
+class SessionsWorker : public PromiseWorker {
  public:
   SessionsWorker(Napi::Env env, SessionFilter filter, SessionSource source)
-      : JsonResultWorker(env, "openiscsi:SessionsWorker"), filter_(std::move(filter)), source_(source) {}
-  void Read() override {
+      : PromiseWorker(env, "openiscsi:SessionsWorker"), filter_(std::move(filter)), source_(source) {}
+  void Execute() override {
     listing_ = ReadSessions(kSysfs, filter_, source_);
-    if (!listing_.error.ok()) error_ = listing_.error;
+    if (!listing_.error.ok()) {
+      error_ = listing_.error;
+      return;
+    }
+    JsonWriter w;
+    for (const SessionRecord& r : listing_.sessions) {
+      WriteRow(w.Restart(), r);
+      row_ends_.push_back(w.size());
+    }
+    rows_json_ = w.Take();
   }
-  void Serialize(JsonWriter& w) const override {
-    w.BeginObject().Key("sessions").BeginArray();
-    for (const SessionRecord& r : listing_.sessions) WriteRow(w, r);
-    w.EndArray();
-    w.Key("sysfsSessionIds").BeginArray();
-    for (uint32_t sid : listing_.listed) w.Value(sid);
-    w.EndArray().EndObject();
+  Napi::Value Result(Napi::Env env) override {
+    std::vector<uint32_t> sids;
+    std::vector<std::string_view> rows;
+    size_t begin = 0;
+    for (size_t i = 0; i < listing_.sessions.size(); ++i) {
+      sids.push_back(listing_.sessions[i].sid);
+      rows.emplace_back(rows_json_.data() + begin, row_ends_[i] - begin);
+      begin = row_ends_[i];
+    }
+    SessionRowCache& cache = DataOf(env).session_rows;
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("sessions", cache.Rows(env, sids, rows));
+    Napi::Array ids = Napi::Array::New(env, listing_.listed.size());
+    for (uint32_t i = 0; i < listing_.listed.size(); ++i) ids.Set(i, Napi::Number::New(env, listing_.listed[i]));
+    out.Set("sysfsSessionIds", ids);
+    cache.KeepOnly(listing_.existing);
+    return out;
   }
 
  private:
   SessionFilter filter_;
   SessionSource source_;
   SessionListing listing_;
+  std::string rows_json_;
+  std::vector<size_t> row_ends_;
 };
 
 class SessionWorker : public JsonResultWorker {
@@ -267,11 +292,12 @@ Napi::Value GetSession(const Napi::CallbackInfo& info) {
   return (new SessionWorker(info.Env(), static_cast<uint32_t>(sid), a.source))->QueuePromise();
 }
 
-// Closes the sysfs descriptors kept for re-reading and ends the reader's idle helper threads; returns how
-// many descriptors there were. Synchronous: no I/O but close().
+// Closes the sysfs descriptors kept for re-reading, ends the reader's idle helper threads and forgets the
+// parsed rows kept for reuse; returns how many descriptors there were. Synchronous: no I/O but close().
 Napi::Value ReleaseSysfsFds(const Napi::CallbackInfo& info) {
   ExpectArgs(info, 0);
   StopIdleHelpers();
+  DataOf(info.Env()).session_rows.Clear();
   return Napi::Number::New(info.Env(), static_cast<double>(ReleaseSessionFds()));
 }
 

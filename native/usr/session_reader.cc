@@ -82,7 +82,8 @@ SessionListing ReadSessions(const std::string& root, const SessionFilter& filter
   }
 #endif
   std::vector<Slot> slots;
-  for (uint32_t sid : ListSessionIds(root)) {
+  out.existing = ListSessionIds(root);
+  for (uint32_t sid : out.existing) {
     if (filter.by_sid && !std::binary_search(filter.sids.begin(), filter.sids.end(), sid)) continue;
     if (!target_name.empty()) {
       // An unreadable name is read in full anyway, so the permission check still sees the session.

@@ -18,6 +18,7 @@ struct SessionListing {
   // The sids sysfs listed (and that matched the filter): a sid here but not in `sessions` was dropped
   // for lack of privilege (as libopeniscsiusr does), which the caller turns into a permission error.
   std::vector<uint32_t> listed;
+  std::vector<uint32_t> existing;  // every sid sysfs listed, sorted
   NativeError error;
 };
 
