@@ -20,7 +20,7 @@ class JsonWriter {
   JsonWriter& BeginArray() { return Open('['); }
   JsonWriter& EndArray() { return Close(']'); }
 
-  JsonWriter() { out_.reserve(16384); }
+  explicit JsonWriter(size_t reserve = 16384) { out_.reserve(reserve); }
 
   // Keys are our own literals: plain ASCII, nothing to escape.
   JsonWriter& Key(const char* k) {
@@ -56,13 +56,6 @@ class JsonWriter {
   template <typename T>
   JsonWriter& OrNull(const std::optional<T>& v) { return v ? Value(*v) : Null(); }
 
-  // Several values one after another with no separator (each row of a listing on its own, session_row_cache.h).
-  JsonWriter& Restart() {
-    first_ = true;
-    after_key_ = false;
-    return *this;
-  }
-  size_t size() const { return out_.size(); }
   std::string Take() { return std::move(out_); }
 
  private:

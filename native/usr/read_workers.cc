@@ -4,7 +4,6 @@
 #include <cstring>
 #include <memory>
 #include <string>
-#include <string_view>
 #include <vector>
 #include <algorithm>
 #include <unistd.h>
@@ -80,37 +79,22 @@ void WriteArray(JsonWriter& w, const std::vector<Record>& records) {
   w.EndArray();
 }
 
-// Each session's row is serialised on its own, so that the JS thread can reuse the rows it parsed from
-// the same bytes last time (session_row_cache.h).
+// Each session's row is serialised on its own (by the thread that read it), so that the JS thread can
+// reuse the rows it parsed from the same bytes last time (session_row_cache.h).
 class SessionsWorker : public PromiseWorker {
  public:
   SessionsWorker(Napi::Env env, SessionFilter filter, SessionSource source)
       : PromiseWorker(env, "openiscsi:SessionsWorker"), filter_(std::move(filter)), source_(source) {}
   void Execute() override {
-    listing_ = ReadSessions(kSysfs, filter_, source_);
-    if (!listing_.error.ok()) {
-      error_ = listing_.error;
-      return;
-    }
-    JsonWriter w;
-    for (const SessionRecord& r : listing_.sessions) {
-      WriteRow(w.Restart(), r);
-      row_ends_.push_back(w.size());
-    }
-    rows_json_ = w.Take();
+    listing_ = ReadSessions(kSysfs, filter_, source_, true);
+    if (!listing_.error.ok()) error_ = listing_.error;
   }
   Napi::Value Result(Napi::Env env) override {
     std::vector<uint32_t> sids;
-    std::vector<std::string_view> rows;
-    size_t begin = 0;
-    for (size_t i = 0; i < listing_.sessions.size(); ++i) {
-      sids.push_back(listing_.sessions[i].sid);
-      rows.emplace_back(rows_json_.data() + begin, row_ends_[i] - begin);
-      begin = row_ends_[i];
-    }
+    for (const SessionRecord& r : listing_.sessions) sids.push_back(r.sid);
     SessionRowCache& cache = DataOf(env).session_rows;
     Napi::Object out = Napi::Object::New(env);
-    out.Set("sessions", cache.Rows(env, sids, rows));
+    out.Set("sessions", cache.Rows(env, sids, listing_.rows));
     Napi::Array ids = Napi::Array::New(env, listing_.listed.size());
     for (uint32_t i = 0; i < listing_.listed.size(); ++i) ids.Set(i, Napi::Number::New(env, listing_.listed[i]));
     out.Set("sysfsSessionIds", ids);
@@ -122,8 +106,6 @@ class SessionsWorker : public PromiseWorker {
   SessionFilter filter_;
   SessionSource source_;
   SessionListing listing_;
-  std::string rows_json_;
-  std::vector<size_t> row_ends_;
 };
 
 class SessionWorker : public JsonResultWorker {

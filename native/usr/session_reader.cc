@@ -5,6 +5,7 @@
 #include <memory>
 #include <thread>
 
+#include "json_writer.h"
 #include "usr/context.h"
 #include "usr/helper_threads.h"
 #include "usr/records_copy.h"
@@ -22,6 +23,7 @@ struct Slot {
   int rc = 0;
   SessionRecord record;
   NativeError error;
+  std::string row;
 };
 
 NativeError UsrStyleError(int rc, const std::string& message) { return NativeError{rc, UsrErrorCode(rc), message}; }
@@ -48,7 +50,7 @@ int ReadWithUsr(UsrContext& ctx, const std::string& root, uint32_t sid, SessionR
 #endif
 
 // Reads slots[next++] until none are left: the threads share the work, whatever each session costs.
-void Drain(const std::string& root, SessionSource source, std::vector<Slot>* slots, std::atomic<size_t>* next) {
+void Drain(const std::string& root, SessionSource source, bool rows, std::vector<Slot>* slots, std::atomic<size_t>* next) {
 #ifdef HAVE_LIBOPENISCSIUSR
   std::unique_ptr<UsrContext> ctx;
   if (source == SessionSource::kLibopeniscsiusr) ctx = std::make_unique<UsrContext>();
@@ -59,20 +61,25 @@ void Drain(const std::string& root, SessionSource source, std::vector<Slot>* slo
       std::string why;
       slot.rc = ReadSessionRecord(root, slot.sid, &slot.record, &why);
       if (slot.rc != 0) slot.error = UsrStyleError(slot.rc, why);
-      continue;
-    }
+    } else {
 #ifdef HAVE_LIBOPENISCSIUSR
-    slot.rc = ReadWithUsr(*ctx, root, slot.sid, &slot.record, &slot.error);
+      slot.rc = ReadWithUsr(*ctx, root, slot.sid, &slot.record, &slot.error);
 #else
-    slot.rc = 1;
-    slot.error = UsrUnavailable();
+      slot.rc = 1;
+      slot.error = UsrUnavailable();
 #endif
+    }
+    if (rows && slot.rc == 0) {
+      JsonWriter w(1024);
+      WriteRow(w, slot.record);
+      slot.row = w.Take();
+    }
   }
 }
 
 }  // namespace
 
-SessionListing ReadSessions(const std::string& root, const SessionFilter& filter, SessionSource source) {
+SessionListing ReadSessions(const std::string& root, const SessionFilter& filter, SessionSource source, bool rows) {
   const std::string& target_name = filter.target;
   SessionListing out;
 #ifndef HAVE_LIBOPENISCSIUSR
@@ -90,7 +97,7 @@ SessionListing ReadSessions(const std::string& root, const SessionFilter& filter
       const std::string name = ReadSessionTargetName(root, sid);
       if (!name.empty() && name != target_name) continue;
     }
-    slots.push_back(Slot{sid, 0, {}, {}});
+    slots.push_back(Slot{sid, 0, {}, {}, {}});
   }
   // Once per process: glibc answers by opening and parsing /sys/devices/system/cpu/online, three syscalls
   // and a path walk that cost more than reading an attribute. A CPU brought online later is not used.
@@ -98,7 +105,7 @@ SessionListing ReadSessions(const std::string& root, const SessionFilter& filter
   const size_t threads = std::min<size_t>({hw, kMaxThreads, (slots.size() + kSessionsPerThread - 1) / kSessionsPerThread});
   std::atomic<size_t> next{0};
   // The helpers besides this thread; `threads` is 0 when no session matched.
-  RunShared(threads > 1 ? threads - 1 : 0, [&] { Drain(root, source, &slots, &next); });
+  RunShared(threads > 1 ? threads - 1 : 0, [&] { Drain(root, source, rows, &slots, &next); });
   out.sessions.reserve(slots.size());
   for (Slot& slot : slots) {
     if (slot.rc == kSessionNotFound) continue;  // logged out while we listed
@@ -108,17 +115,19 @@ SessionListing ReadSessions(const std::string& root, const SessionFilter& filter
     if (slot.rc != 0) {
       out.error = std::move(slot.error);
       out.sessions.clear();
+      out.rows.clear();
       return out;
     }
     out.sessions.push_back(std::move(slot.record));
+    if (rows) out.rows.push_back(std::move(slot.row));
   }
   return out;
 }
 
 SessionRecord ReadSession(const std::string& root, uint32_t sid, SessionSource source, NativeError* error) {
-  std::vector<Slot> one{Slot{sid, 0, {}, {}}};
+  std::vector<Slot> one{Slot{sid, 0, {}, {}, {}}};
   std::atomic<size_t> next{0};
-  Drain(root, source, &one, &next);
+  Drain(root, source, false, &one, &next);
   if (one[0].rc != 0) *error = std::move(one[0].error);
   return std::move(one[0].record);
 }

@@ -15,6 +15,9 @@ enum class SessionSource { kSysfs, kLibopeniscsiusr };
 
 struct SessionListing {
   std::vector<SessionRecord> sessions;
+  // With `rows`, each session's row (records.h WriteRow) in the same order, serialised by the thread that
+  // read it, so that serialising adds nothing to the listing's wall time.
+  std::vector<std::string> rows;
   // The sids sysfs listed (and that matched the filter): a sid here but not in `sessions` was dropped
   // for lack of privilege (as libopeniscsiusr does), which the caller turns into a permission error.
   std::vector<uint32_t> listed;
@@ -29,7 +32,7 @@ struct SessionFilter {
   std::vector<uint32_t> sids;
 };
 
-SessionListing ReadSessions(const std::string& sysfs_root, const SessionFilter& filter, SessionSource source);
+SessionListing ReadSessions(const std::string& sysfs_root, const SessionFilter& filter, SessionSource source, bool rows = false);
 
 // One session by sid; `error` is USR_SESS_NOT_FOUND when there is none.
 SessionRecord ReadSession(const std::string& sysfs_root, uint32_t sid, SessionSource source, NativeError* error);

@@ -24,7 +24,7 @@ void FreezeRow(Napi::Array row, uint32_t devices_index) {
 
 }  // namespace
 
-Napi::Array SessionRowCache::Rows(Napi::Env env, const std::vector<uint32_t>& sids, const std::vector<std::string_view>& rows) {
+Napi::Array SessionRowCache::Rows(Napi::Env env, const std::vector<uint32_t>& sids, const std::vector<std::string>& rows) {
   Napi::Array out = Napi::Array::New(env, rows.size());
   std::vector<uint32_t> missed;
   std::string batch = "[";

@@ -11,7 +11,6 @@
 
 #include <cstdint>
 #include <string>
-#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -21,7 +20,7 @@ class SessionRowCache {
  public:
   // The parsed rows for `rows` (session `sids[i]`'s row serialised as JSON): the kept one where the bytes
   // are the same, the others parsed together with one JSON.parse.
-  Napi::Array Rows(Napi::Env env, const std::vector<uint32_t>& sids, const std::vector<std::string_view>& rows);
+  Napi::Array Rows(Napi::Env env, const std::vector<uint32_t>& sids, const std::vector<std::string>& rows);
   // Forgets the sessions that no longer exist (`existing` sorted).
   void KeepOnly(const std::vector<uint32_t>& existing);
   void Clear() { rows_.clear(); }
