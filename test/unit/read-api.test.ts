@@ -38,6 +38,25 @@ describe('sessions()', () => {
   const listing = (sessions: NativeSessionRow[], ids = [1, 2, 6]) => async () => ({ sessions, sysfsSessionIds: ids });
   const binding = { getSessions: listing(all), getSession: async (sid: number) => all.find((s) => s[0] === sid)! };
 
+  it('the same frozen rows from the addon (reused, native/usr/session_row_cache.h) give each call its own objects', async () => {
+    const deepFreeze = (x: unknown): unknown => (Array.isArray(x) && x.forEach(deepFreeze), Object.freeze(x));
+    const frozen = all.map((r) => deepFreeze(structuredClone(r)) as NativeSessionRow);
+    const reused = { ...binding, getSessions: listing(frozen) };
+    const first = await sessions({ binding: reused, procStatusPath: ROOT_CAPS });
+    const second = await sessions({ binding: reused, procStatusPath: ROOT_CAPS });
+    expect(second).toEqual(first);
+    expect(second[2]!.devices[0]).toMatchObject({ hctl: '7:0:1:0', blockDevice: 'sdf' });
+    for (const [i, s] of first.entries()) {
+      expect(s).not.toBe(second[i]);
+      expect(s.iface).not.toBe(second[i]!.iface);
+      expect(s.devices).not.toBe(second[i]!.devices);
+    }
+    first[2]!.devices[0]!.state = 'changed by a caller';
+    first[0]!.timeouts.recovery = -5;
+    const third = await sessions({ binding: reused, procStatusPath: ROOT_CAPS });
+    expect(third).toEqual(second);
+  });
+
   it("passes target and source to the addon; closes the kept sysfs descriptors 10 s after the last read, not before", async () => {
     vi.useFakeTimers();
     try {
