@@ -21,7 +21,7 @@ export interface NativeIface {
 // loops. The order is native/usr/records.cc's; lib/session.ts names the fields. null: sysfs did not have it.
 
 /** A LUN, in the order of NativeLunField. */
-export type NativeScsiDeviceRow = [
+export type NativeScsiDeviceRow = readonly [
   hctl: string, host: number, channel: number, target: number, lun: number,
   state: string | null, type: number | null, vendor: string | null, model: string | null, revision: string | null,
   blockDevice: string | null, sizeBytes: number | null, wwid: string | null,
@@ -36,13 +36,13 @@ export const enum NativeLunField {
  * files) gives, then the iface it derives, then what the addon read from sysfs (`present`: the session's
  * sysfs directory was there; `kernelIfaceName`: the kernel's own ifacename attribute).
  */
-export type NativeSessionRow = [
+export type NativeSessionRow = readonly [
   sid: number, targetName: string, address: string, port: number, persistentAddress: string, persistentPort: number, tpgt: number,
   username: string, usernameIn: string, recoveryTmo: number, luResetTmo: number, tgtResetTmo: number, abortTmo: number,
   ifaceName: string, transport: string, hwaddress: string, ipaddress: string, netdev: string, initiatorName: string,
   portState: string, portSpeed: string, isDefault: boolean,
   present: boolean, state: string | null, connectionState: string | null, kernelIfaceName: string | null,
-  hostNo: number | null, targetId: number | null, devices: NativeScsiDeviceRow[],
+  hostNo: number | null, targetId: number | null, devices: readonly NativeScsiDeviceRow[],
 ];
 
 export const enum NativeSessionField {
@@ -61,7 +61,7 @@ export interface NativeSessionReadOptions {
 }
 
 export interface NativeSessionList {
-  sessions: NativeSessionRow[];
+  sessions: readonly NativeSessionRow[];
   /** Every sid in /sys/class/iscsi_session at the time of the listing (that matched the target filter). */
   sysfsSessionIds: number[];
 }
@@ -121,12 +121,16 @@ export interface NativeBinding {
   readonly addonVersion: string;
   readonly napiVersion: number;
   readonly hasLibopeniscsiusr: boolean;
-  /** Every session, or only `target`'s (the others are not read in full); from sysfs, or libopeniscsiusr. */
+  /**
+   * Every session, or only `target`'s (the others are not read in full); from sysfs, or libopeniscsiusr.
+   * Rows are frozen, and a row whose bytes did not change is the same object as in the last listing.
+   */
   getSessions(options?: NativeSessionReadOptions): Promise<NativeSessionList>;
   getSession(sid: number, options?: Omit<NativeSessionReadOptions, 'target' | 'sids'>): Promise<NativeSessionRow>;
   /**
    * Closes the sysfs descriptors the session reader keeps for re-reading, and ends its idle helper
-   * threads (kept so that a listing need not start one); returns how many descriptors it held.
+   * threads (kept so that a listing need not start one); returns how many descriptors it held. The
+   * parsed rows kept for reuse stay (native/usr/session_row_cache.h).
    */
   releaseSysfsFds(): number;
   /**

@@ -274,12 +274,12 @@ Napi::Value GetSession(const Napi::CallbackInfo& info) {
   return (new SessionWorker(info.Env(), static_cast<uint32_t>(sid), a.source))->QueuePromise();
 }
 
-// Closes the sysfs descriptors kept for re-reading, ends the reader's idle helper threads and forgets the
-// parsed rows kept for reuse; returns how many descriptors there were. Synchronous: no I/O but close().
+// Closes the sysfs descriptors kept for re-reading and ends the reader's idle helper threads; returns how
+// many descriptors there were. Synchronous: no I/O but close(). The parsed rows kept for reuse stay: they
+// hold no descriptor, and a loop that polls less often than the idle release still reuses them.
 Napi::Value ReleaseSysfsFds(const Napi::CallbackInfo& info) {
   ExpectArgs(info, 0);
   StopIdleHelpers();
-  DataOf(info.Env()).session_rows.Clear();
   return Napi::Number::New(info.Env(), static_cast<double>(ReleaseSessionFds()));
 }
 

@@ -16,7 +16,7 @@ enum class SessionSource { kSysfs, kLibopeniscsiusr };
 struct SessionListing {
   std::vector<SessionRecord> sessions;
   // With `rows`, each session's row (records.h WriteRow) in the same order, serialised by the thread that
-  // read it, so that serialising adds nothing to the listing's wall time.
+  // read it: when a listing is shared between threads (from nine sessions), so is the serialising.
   std::vector<std::string> rows;
   // The sids sysfs listed (and that matched the filter): a sid here but not in `sessions` was dropped
   // for lack of privilege (as libopeniscsiusr does), which the caller turns into a permission error.

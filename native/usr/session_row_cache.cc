@@ -46,9 +46,10 @@ Napi::Array SessionRowCache::Rows(Napi::Env env, const std::vector<uint32_t>& si
     Napi::Array row = parsed.Get(k).As<Napi::Array>();
     FreezeRow(row, row.Length() - 1);  // a session row ends with its devices (lib/native.ts)
     out.Set(i, row);
+    // The reference first: the bytes must never name a row they were not parsed from.
     Entry& e = rows_[sids[i]];
-    e.json.assign(rows[i]);
     e.row = Napi::Persistent(static_cast<Napi::Value>(row));
+    e.json.assign(rows[i]);
   }
   return out;
 }

@@ -4,8 +4,9 @@
 // reused only when the worker serialised exactly the bytes it was parsed from, so a reused row is what
 // parsing would have given. Rows are frozen: the JS side only reads them to build its own objects.
 //
-// Bounded: a listing forgets the sessions sysfs no longer lists, and releaseSysfsFds() forgets all. Only
-// touched on the JS thread (one cache per Node environment, addon_data.h).
+// Bounded by the sessions sysfs listed at the last listing: each listing forgets the others. Kept when the
+// sysfs descriptors are released (a row holds none), freed with the Node environment. Only touched on the
+// JS thread (one cache per environment, addon_data.h).
 #pragma once
 #include <napi.h>
 
@@ -23,8 +24,6 @@ class SessionRowCache {
   Napi::Array Rows(Napi::Env env, const std::vector<uint32_t>& sids, const std::vector<std::string>& rows);
   // Forgets the sessions that no longer exist (`existing` sorted).
   void KeepOnly(const std::vector<uint32_t>& existing);
-  void Clear() { rows_.clear(); }
-  size_t size() const { return rows_.size(); }
 
  private:
   struct Entry {

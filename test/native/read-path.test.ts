@@ -275,7 +275,7 @@ describe('many sessions: the listing is split over threads and must equal readin
     expect(ok.kept - ok.keptAfter).toBeGreaterThanOrEqual(5);
   });
 
-  it('a row whose bytes did not change is the same frozen row as last time; a changed, a vanished or a released one is parsed anew', () => {
+  it('a row whose bytes did not change is the same frozen row as last time, also after the descriptors are released; a changed or a vanished one is parsed anew', () => {
     const body = [
       "const state = '/sys/class/iscsi_session/session1/state'; const link = '/sys/class/iscsi_session/session20';",
       'const rows = async (o) => { const r = {}; for (const row of (await a.getSessions(o)).sessions) r[row[0]] = row; return r; };',
@@ -283,15 +283,16 @@ describe('many sessions: the listing is split over threads and must equal readin
       'const frozen = [second[2], second[2][28], second[2][28][0]].every((x) => Object.isFrozen(x));',
       "const saved = fs.readFileSync(state, 'utf8'); fs.writeFileSync(state, 'FAILED'); const changed = await rows(); fs.writeFileSync(state, saved);",
       "const target = fs.readlinkSync(link); fs.unlinkSync(link); await rows({ target: 'iqn.2026-11.org.example:many3' }); fs.symlinkSync(target, link);",
-      'const back = await rows(); a.releaseSysfsFds(); const released = await rows(); a.releaseSysfsFds();',
+      'const back = await rows(); a.releaseSysfsFds(); const released = await rows();',
+      "fs.writeFileSync(state, 'FAILED'); a.releaseSysfsFds(); const changedReleased = await rows(); fs.writeFileSync(state, saved); a.releaseSysfsFds();",
       'return {',
       '  reused: first[2] === second[2] && first[20] === second[20], frozen,',
       '  changed: [changed[1] !== second[1], changed[1][23], changed[2] === second[2]],', // a row's state (lib/native.ts)
       '  vanished: [back[20] !== second[20], JSON.stringify(back[20]) === JSON.stringify(second[20]), back[19] === second[19]],',
-      '  released: released[2] !== back[2],',
+      '  released: [released[2] === back[2], changedReleased[1] !== released[1], changedReleased[1][23]],',
       '};',
     ].join(' ');
-    expect(runAddon(body, true)).toEqual({ reused: true, frozen: true, changed: [true, 'FAILED', true], vanished: [true, true, true], released: true });
+    expect(runAddon(body, true)).toEqual({ reused: true, frozen: true, changed: [true, 'FAILED', true], vanished: [true, true, true], released: [true, true, 'FAILED'] });
   });
 
   it('equal to the libopeniscsiusr source, session by session', () => {
