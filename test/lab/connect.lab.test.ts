@@ -10,7 +10,7 @@ interface Result {
   session: { sid: number; targetName: string };
   device: { blockDevice: string; path: string; lun: number; sizeBytes: number };
   transport: { requested: string; used: string; iface: string; fallbackReason?: string };
-  timings: Record<string, number> & { iscsidMs: number; loginMs: number };
+  timings: Record<string, number> & { iscsidMs: number; loginMs: number; deviceWaitMs: number; totalMs: number };
 }
 
 describe('connect() with fallback (real kernel, offload modules without hardware)', () => {

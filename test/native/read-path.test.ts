@@ -2,7 +2,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { FakeSys, standardTree } from '../fixtures/fakesys';
+import { FakeSys, standardTree, type LunSpec } from '../fixtures/fakesys';
 import { runInMountNamespace } from './namespace';
 
 const pkg = path.resolve(__dirname, '../../dist/index.js');
@@ -88,7 +88,7 @@ describe('many sessions: the listing is split over threads and must equal readin
   // 10 software sessions (one host each) and 10 on one offload host (target ids 0..9), two disks each.
   const many = new FakeSys().transport('tcp', 0x39).transport('cxgb4i', 0x30b9);
   let disk = 0;
-  const luns = () => [0, 1].map((lun) => ({ lun, block: { name: `sd${String.fromCharCode(97 + Math.floor(disk / 26))}${String.fromCharCode(97 + (disk++ % 26))}`, dev: `8:${disk}`, sectors: 2048 * (disk + 1) } }));
+  const luns = () => [0, 1].map((lun): LunSpec => ({ lun, block: { name: `sd${String.fromCharCode(97 + Math.floor(disk / 26))}${String.fromCharCode(97 + (disk++ % 26))}`, dev: `8:${disk}`, sectors: 2048 * (disk + 1) } }));
   for (let i = 1; i <= 10; i++) {
     many.host({ hostNo: 10 + i, procName: 'iscsi_tcp', ipaddress: '192.0.2.1' });
     const l = luns();

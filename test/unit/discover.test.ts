@@ -6,8 +6,10 @@ import { encodePdu, OP } from '../../lib/discovery/pdu';
 import { decodeKeys, encodeKeys } from '../../lib/discovery/keys';
 
 /** A tiny in-process target that answers a discovery session and records what it saw. */
-async function target(): Promise<{ portal: string; seen: { initiator?: string; remote?: string }; close: () => void }> {
-  const seen: { initiator?: string; remote?: string } = {};
+type Seen = { initiator?: string | undefined; remote?: string | undefined };
+
+async function target(): Promise<{ portal: string; seen: Seen; close: () => void }> {
+  const seen: Seen = {};
   const server = net.createServer((sock) => {
     seen.remote = sock.remoteAddress;
     let step = 0;
