@@ -86,7 +86,7 @@ class SessionsWorker : public PromiseWorker {
   SessionsWorker(Napi::Env env, SessionFilter filter, SessionSource source)
       : PromiseWorker(env, "openiscsi:SessionsWorker"), filter_(std::move(filter)), source_(source) {}
   void Execute() override {
-    listing_ = ReadSessions(kSysfs, filter_, source_, true);
+    listing_ = ReadSessions(kSysfs, filter_, source_);
     if (!listing_.error.ok()) error_ = listing_.error;
   }
   Napi::Value Result(Napi::Env env) override {

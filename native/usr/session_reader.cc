@@ -50,6 +50,7 @@ int ReadWithUsr(UsrContext& ctx, const std::string& root, uint32_t sid, SessionR
 #endif
 
 // Reads slots[next++] until none are left: the threads share the work, whatever each session costs.
+// With `rows` (a listing), each session read is also serialised as its row on the same thread.
 void Drain(const std::string& root, SessionSource source, bool rows, std::vector<Slot>* slots, std::atomic<size_t>* next) {
 #ifdef HAVE_LIBOPENISCSIUSR
   std::unique_ptr<UsrContext> ctx;
@@ -79,7 +80,7 @@ void Drain(const std::string& root, SessionSource source, bool rows, std::vector
 
 }  // namespace
 
-SessionListing ReadSessions(const std::string& root, const SessionFilter& filter, SessionSource source, bool rows) {
+SessionListing ReadSessions(const std::string& root, const SessionFilter& filter, SessionSource source) {
   const std::string& target_name = filter.target;
   SessionListing out;
 #ifndef HAVE_LIBOPENISCSIUSR
@@ -105,7 +106,7 @@ SessionListing ReadSessions(const std::string& root, const SessionFilter& filter
   const size_t threads = std::min<size_t>({hw, kMaxThreads, (slots.size() + kSessionsPerThread - 1) / kSessionsPerThread});
   std::atomic<size_t> next{0};
   // The helpers besides this thread; `threads` is 0 when no session matched.
-  RunShared(threads > 1 ? threads - 1 : 0, [&] { Drain(root, source, rows, &slots, &next); });
+  RunShared(threads > 1 ? threads - 1 : 0, [&] { Drain(root, source, true, &slots, &next); });
   out.sessions.reserve(slots.size());
   for (Slot& slot : slots) {
     if (slot.rc == kSessionNotFound) continue;  // logged out while we listed
@@ -119,7 +120,7 @@ SessionListing ReadSessions(const std::string& root, const SessionFilter& filter
       return out;
     }
     out.sessions.push_back(std::move(slot.record));
-    if (rows) out.rows.push_back(std::move(slot.row));
+    out.rows.push_back(std::move(slot.row));
   }
   return out;
 }

@@ -15,8 +15,8 @@ enum class SessionSource { kSysfs, kLibopeniscsiusr };
 
 struct SessionListing {
   std::vector<SessionRecord> sessions;
-  // With `rows`, each session's row (records.h WriteRow) in the same order, serialised by the thread that
-  // read it: when a listing is shared between threads (from nine sessions), so is the serialising.
+  // Each session's row (records.h WriteRow) in the same order, serialised by the thread that read it:
+  // when a listing is shared between threads (from nine sessions), so is the serialising.
   std::vector<std::string> rows;
   // The sids sysfs listed (and that matched the filter): a sid here but not in `sessions` was dropped
   // for lack of privilege (as libopeniscsiusr does), which the caller turns into a permission error.
@@ -32,7 +32,7 @@ struct SessionFilter {
   std::vector<uint32_t> sids;
 };
 
-SessionListing ReadSessions(const std::string& sysfs_root, const SessionFilter& filter, SessionSource source, bool rows = false);
+SessionListing ReadSessions(const std::string& sysfs_root, const SessionFilter& filter, SessionSource source);
 
 // One session by sid; `error` is USR_SESS_NOT_FOUND when there is none.
 SessionRecord ReadSession(const std::string& sysfs_root, uint32_t sid, SessionSource source, NativeError* error);
