@@ -6,12 +6,8 @@ import { IscsiError, IscsiPermissionError, IscsiTimeoutError, IscsiUnsupportedEr
 import { transports, hosts } from './sysfs';
 import { ifaces } from './iface';
 import { sessions } from './session';
-import { checkHardware } from './hardware';
-import { createIface, deleteIface } from './iface-admin';
-import { resolveIface } from './resolve';
-import { discover } from './discovery';
-import { connect, disconnect, type ConnectEvent } from './connect';
-import { login, logout } from './login';
+import type { ConnectEvent } from './connect';
+import { checkHardware, connect, createIface, deleteIface, discover, disconnect, login, logout, resolveIface } from './on-demand';
 
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, PERMISSION: 3, UNSUPPORTED: 4, TIMEOUT: 5 } as const;
 

@@ -4,14 +4,16 @@ export { sessions, session, type Session, type SessionIface, type ScsiDevice, ty
 export { ifaces, setupDefaultIfaces, type Iface, type IfaceReadOptions } from './iface';
 export { nodes, type NodeRecord, type NodeReadOptions } from './nodes';
 export { transports, hosts, decodeCaps, CAPS, type KernelTransport, type IscsiHost, type HostIfaceEntry, type CapName } from './sysfs';
-export { login, logout, sessionState, sessionStats, initiatorName, type LoginOptions, type ChapAuth, type LogoutTarget, type SessionCallOptions } from './login';
+export type { LoginOptions, ChapAuth, LogoutTarget, SessionCallOptions } from './login';
 export { ISCSID_ERRORS, iscsidErrorInfo, isTransportRelated, isAuthRelated, type IscsidErrorInfo } from './iscsid-errors';
 export { detectIscsidVersion, familyOf, ABI_FAMILIES, VERIFIED_FAMILIES, type AbiFamily, type IscsidVersion } from './version';
 export { validateIscsiName, parsePortal, type Portal } from './validate';
-export { discover, discoverSendTargets, type DiscoverOptions, type DiscoverResult, type SendTargetsOptions, type SendTargetsResult, type DiscoveredTarget, type DiscoveredPortal, type DiscoveryAuth } from './discovery';
+export type { DiscoverOptions, DiscoverResult, SendTargetsOptions, SendTargetsResult, DiscoveredTarget, DiscoveredPortal, DiscoveryAuth } from './discovery';
 export { TRANSPORTS, TRANSPORT_INFO, parseTransport, isTransport, transportForDriver, type Transport, type TransportInfo } from './transport';
-export { checkHardware, type HardwareReport, type HardwareProblem, type HardwareProblemCode, type HardwareSubject, type HardwareOptions, type IfaceBinding } from './hardware';
-export { createIface, deleteIface, type CreateIfaceOptions, type CreatedIface, type DeleteIfaceOptions } from './iface-admin';
+export type { HardwareReport, HardwareProblem, HardwareProblemCode, HardwareSubject, HardwareOptions, IfaceBinding } from './hardware';
+export type { CreateIfaceOptions, CreatedIface, DeleteIfaceOptions } from './iface-admin';
 export { readIfaceFile, listIfaceFiles, parseIfaceFile, formatIfaceFile, type IfaceFile, type IfaceFields } from './iface-file';
-export { resolveIface, routeTo, type ResolvedIface, type ResolvedHost, type ResolveStep, type ResolveOptions } from './resolve';
-export { connect, disconnect, type ConnectOptions, type ConnectResult, type ConnectEvent, type DisconnectOptions } from './connect';
+export type { ResolvedIface, ResolvedHost, ResolveStep, ResolveOptions } from './resolve';
+export type { ConnectOptions, ConnectResult, ConnectEvent, DisconnectOptions } from './connect';
+// Loaded on their first call (on-demand.ts): a process that only reads does not load them.
+export { login, logout, sessionState, sessionStats, initiatorName, discover, discoverSendTargets, checkHardware, createIface, deleteIface, resolveIface, routeTo, connect, disconnect } from './on-demand';
