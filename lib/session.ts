@@ -56,7 +56,8 @@ export interface Session {
 export interface SessionReadOptions extends WaitOptions {
   /**
    * `sysfs` (default): the addon's own reader, which keeps the attribute files it read open for
-   * re-reading (closed after 10 s without a read; OPENISCSI_SYSFS_FD_CACHE=0 turns that off).
+   * re-reading (closed after 10 s without a read, or OPENISCSI_SYSFS_FD_IDLE_MS; OPENISCSI_SYSFS_FD_CACHE=0
+   * turns keeping off).
    * `libopeniscsiusr`: its iscsi_session_get(), opening every file anew, completed by the addon's reader
    * for what only sysfs has (states, host, devices); the same fields.
    */
@@ -76,31 +77,55 @@ export interface SessionsOptions extends SessionReadOptions {
 
 const CAP_SYS_ADMIN = 21;
 const FD_IDLE_MS = 10_000;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 let idleTimer: NodeJS.Timeout | undefined;
+let timerAt = 0; // performance.now() at which idleTimer fires
 let lastRead = 0;
+let keepFor = FD_IDLE_MS;
 let releaseLast: (() => void) | undefined;
+
+/**
+ * How long the kept descriptors outlive the last read: OPENISCSI_SYSFS_FD_IDLE_MS, in milliseconds
+ * (default 10 s; 0 closes them after every read). A loop that polls less often than that reads cold
+ * every time (README, "Calls that are not warm"). Checked before anything is read, so a bad value fails
+ * the call and changes nothing.
+ */
+function descriptorIdleMs(): number {
+  const v = process.env.OPENISCSI_SYSFS_FD_IDLE_MS;
+  if (v === undefined || v === '') return FD_IDLE_MS;
+  if (!/^[0-9]{1,10}$/.test(v) || Number(v) > MAX_TIMER_MS) {
+    throw new IscsiValidationError('INVALID_OPTION', `OPENISCSI_SYSFS_FD_IDLE_MS must be a whole number of milliseconds from 0 to ${MAX_TIMER_MS}, got ${JSON.stringify(v)}`, {
+      hint: 'unset it for the default (10000), or set e.g. 120000 for a loop that polls every minute',
+    });
+  }
+  return Number(v);
+}
 
 /**
  * After the last read, the kept sysfs descriptors are closed: a monitoring loop keeps them, an attach path
  * does not. One unref'd timer, not one per read: when it fires before the idle time is up, it waits out
  * the rest.
  */
-function releaseWhenIdle(binding: SessionReadOptions['binding'] & object): void {
+function releaseWhenIdle(binding: SessionReadOptions['binding'] & object, idleMs: number): void {
   const release = binding.releaseSysfsFds;
   if (!release) return;
   lastRead = performance.now();
+  keepFor = idleMs;
   releaseLast = () => release.call(binding);
-  if (idleTimer) return;
-  const check = () => {
-    const idle = performance.now() - lastRead;
-    if (idle < FD_IDLE_MS) {
-      idleTimer = setTimeout(check, FD_IDLE_MS - idle).unref();
-      return;
-    }
+  const due = lastRead + keepFor;
+  if (idleTimer && timerAt <= due) return;
+  if (idleTimer) clearTimeout(idleTimer); // a shorter idle time than the pending timer's
+  armIdleTimer(due);
+}
+
+function armIdleTimer(at: number): void {
+  timerAt = at;
+  idleTimer = setTimeout(() => {
     idleTimer = undefined;
-    releaseLast?.();
-  };
-  idleTimer = setTimeout(check, FD_IDLE_MS).unref();
+    const due = lastRead + keepFor;
+    if (performance.now() < due) armIdleTimer(due);
+    else releaseLast?.();
+  }, Math.max(0, at - performance.now())).unref();
 }
 
 function sourceOption(o: SessionReadOptions): { libopeniscsiusr?: boolean } {
@@ -185,6 +210,7 @@ export async function sessions(o: SessionsOptions = {}): Promise<Session[]> {
   const target = o.target === undefined ? undefined : validateIscsiName(o.target, 'target');
   const sids = o.sids === undefined ? undefined : checkSids(o.sids);
   const source = sourceOption(o);
+  const idleMs = descriptorIdleMs();
   const binding = o.binding ?? native();
   const run = async () => {
     let listing;
@@ -193,7 +219,7 @@ export async function sessions(o: SessionsOptions = {}): Promise<Session[]> {
     } catch (e) {
       throw fromNative(e, 'listing sessions');
     } finally {
-      releaseWhenIdle(binding);
+      releaseWhenIdle(binding, idleMs);
     }
     const seen = new Set(listing.sessions.map((s) => s[F.Sid]));
     const missing = listing.sysfsSessionIds.filter((sid) => !seen.has(sid));
@@ -227,6 +253,7 @@ function checkSids(sids: unknown): number[] {
 export async function session(sid: number, o: SessionReadOptions = {}): Promise<Session> {
   checkSid(sid);
   const source = sourceOption(o);
+  const idleMs = descriptorIdleMs();
   const binding = o.binding ?? native();
   const run = async () => {
     let s: NativeSessionRow;
@@ -248,7 +275,7 @@ export async function session(sid: number, o: SessionReadOptions = {}): Promise<
       }
       throw err;
     } finally {
-      releaseWhenIdle(binding);
+      releaseWhenIdle(binding, idleMs);
     }
     return toSession(s);
   };

@@ -78,6 +78,44 @@ describe('sessions()', () => {
     }
   });
 
+  it('OPENISCSI_SYSFS_FD_IDLE_MS sets how long the descriptors outlive the last read; a bad value fails before any read', async () => {
+    vi.useFakeTimers();
+    const saved = process.env.OPENISCSI_SYSFS_FD_IDLE_MS;
+    try {
+      let calls = 0;
+      let released = 0;
+      const spy = { ...binding, getSessions: async () => (++calls, { sessions: all, sysfsSessionIds: [1, 2, 6] }), getSession: async () => (++calls, all[0]!), releaseSysfsFds: () => ++released };
+      process.env.OPENISCSI_SYSFS_FD_IDLE_MS = '30000';
+      await sessions({ binding: spy, procStatusPath: ROOT_CAPS });
+      await vi.advanceTimersByTimeAsync(29_500);
+      expect(released).toBe(0);
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(released).toBe(1);
+      // A shorter idle time takes effect at once, not when the longer one's timer would have fired.
+      process.env.OPENISCSI_SYSFS_FD_IDLE_MS = '60000';
+      await sessions({ binding: spy, procStatusPath: ROOT_CAPS });
+      process.env.OPENISCSI_SYSFS_FD_IDLE_MS = '1000';
+      await session(1, { binding: spy, procStatusPath: ROOT_CAPS });
+      await vi.advanceTimersByTimeAsync(1_100);
+      expect(released).toBe(2);
+      process.env.OPENISCSI_SYSFS_FD_IDLE_MS = '0';
+      await sessions({ binding: spy, procStatusPath: ROOT_CAPS });
+      await vi.advanceTimersByTimeAsync(1);
+      expect(released).toBe(3);
+      const before = calls;
+      for (const bad of ['ten', '-1', '1.5', '99999999999', ' 5']) {
+        process.env.OPENISCSI_SYSFS_FD_IDLE_MS = bad;
+        await expect(sessions({ binding: spy, procStatusPath: ROOT_CAPS })).rejects.toMatchObject({ code: 'INVALID_OPTION', message: expect.stringContaining('OPENISCSI_SYSFS_FD_IDLE_MS') });
+        await expect(session(1, { binding: spy, procStatusPath: ROOT_CAPS })).rejects.toMatchObject({ code: 'INVALID_OPTION' });
+      }
+      expect(calls).toBe(before);
+    } finally {
+      if (saved === undefined) delete process.env.OPENISCSI_SYSFS_FD_IDLE_MS;
+      else process.env.OPENISCSI_SYSFS_FD_IDLE_MS = saved;
+      vi.useRealTimers();
+    }
+  });
+
   it('sessions({ target }) keeps only that target even when the addon returns more', async () => {
     expect((await sessions({ binding, target: 'iqn.2026-11.org.example:tcp2', procStatusPath: ROOT_CAPS })).map((s) => s.sid)).toEqual([2]);
     await expect(sessions({ binding, target: 'not an iqn' })).rejects.toMatchObject({ code: 'INVALID_IQN' });
