@@ -1,5 +1,5 @@
 // The read API against a fake binding and a fake sysfs: joins, the permission trap, bad files, deadlines.
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -29,6 +29,15 @@ const ROOT_CAPS = status('000001ffffffffff');
 const NO_CAPS = status('0000000000000000');
 
 describe('sessions()', () => {
+  // The idle time of the kept descriptors comes from the environment: these tests set their own.
+  const idleEnv = process.env.OPENISCSI_SYSFS_FD_IDLE_MS;
+  beforeEach(() => {
+    delete process.env.OPENISCSI_SYSFS_FD_IDLE_MS;
+  });
+  afterEach(() => {
+    if (idleEnv === undefined) delete process.env.OPENISCSI_SYSFS_FD_IDLE_MS;
+    else process.env.OPENISCSI_SYSFS_FD_IDLE_MS = idleEnv;
+  });
   const dev = { hctl: '7:0:1:0', host: 7, channel: 0, target: 1, lun: 0, blockDevice: 'sdf' };
   const all = [
     nativeSession(1, 'iqn.2026-11.org.example:tcp1'),
@@ -80,7 +89,6 @@ describe('sessions()', () => {
 
   it('OPENISCSI_SYSFS_FD_IDLE_MS sets how long the descriptors outlive the last read; a bad value fails before any read', async () => {
     vi.useFakeTimers();
-    const saved = process.env.OPENISCSI_SYSFS_FD_IDLE_MS;
     try {
       let calls = 0;
       let released = 0;
@@ -110,8 +118,6 @@ describe('sessions()', () => {
       }
       expect(calls).toBe(before);
     } finally {
-      if (saved === undefined) delete process.env.OPENISCSI_SYSFS_FD_IDLE_MS;
-      else process.env.OPENISCSI_SYSFS_FD_IDLE_MS = saved;
       vi.useRealTimers();
     }
   });
