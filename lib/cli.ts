@@ -27,6 +27,7 @@ const USAGE = `usage: openiscsi <command> [options] [--json]
   connect --portal HOST[:PORT] [--target IQN] [--transport T | --iface NAME] [--lun N] [--no-fallback]
   disconnect --sid N [--lun N]
 
+  --timeout-ms N                     deadline for a command that waits (iscsid, a target, open-iscsi's database lock)
   CHAP: --chap-user NAME --chap-secret-env VAR (the secret is read from that environment variable)
   exit codes: 0 ok, 1 failed, 2 usage or invalid input, 3 permission, 4 unsupported or hardware unavailable, 5 timeout or aborted`;
 
@@ -129,12 +130,12 @@ export async function main(argv: string[], io: CliIo = { out: (s) => process.std
         return EXIT.OK;
       }
       case 'ifaces': {
-        const l = await ifaces();
+        const l = await ifaces({ timeoutMs });
         print(l, () => table(l.map((i) => ({ name: i.name, transport: i.transport, hwaddress: i.hwaddress, ipaddress: i.ipaddress, netdev: i.netdev, initiator: i.initiatorName }))));
         return EXIT.OK;
       }
       case 'sessions': {
-        const l = await sessions();
+        const l = await sessions({ timeoutMs });
         print(l, () =>
           table(
             l.flatMap((s) => {
@@ -162,12 +163,12 @@ export async function main(argv: string[], io: CliIo = { out: (s) => process.std
         return r.ok ? EXIT.OK : EXIT.UNSUPPORTED;
       }
       case 'create-iface': {
-        const r = await createIface({ transport: str(v.transport) ?? '', hwaddress: str(v.hwaddress), ipaddress: str(v.ipaddress), netdev: str(v.netdev), name: str(v.name), checkHardware: v['no-check'] !== true });
+        const r = await createIface({ transport: str(v.transport) ?? '', hwaddress: str(v.hwaddress), ipaddress: str(v.ipaddress), netdev: str(v.netdev), name: str(v.name), checkHardware: v['no-check'] !== true, timeoutMs });
         print(r, () => `${r.created ? 'created' : 'already present'}: ${r.name} (${r.file})`);
         return EXIT.OK;
       }
       case 'delete-iface': {
-        const r = await deleteIface(rest[0] ?? '', { force: v.force === true });
+        const r = await deleteIface(rest[0] ?? '', { force: v.force === true, timeoutMs });
         print(r, () => (r.deleted ? `deleted ${rest[0]}` : `${rest[0]} did not exist`));
         return EXIT.OK;
       }

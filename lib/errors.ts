@@ -57,8 +57,8 @@ export function isIscsiError(e: unknown): e is IscsiError {
 }
 
 /** Throws IscsiAbortError when the signal has already fired. */
-export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new IscsiAbortError();
+export function throwIfAborted(signal: AbortSignal | undefined, what?: string): void {
+  if (signal?.aborted) throw new IscsiAbortError(what === undefined ? undefined : `${what} was aborted`);
 }
 
 /** libopeniscsiusr codes that mean "you lack a privilege". */

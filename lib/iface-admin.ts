@@ -27,6 +27,8 @@ export interface CreateIfaceOptions extends HardwareOptions {
   checkHardware?: boolean | undefined;
   ifacesDir?: string | undefined;
   lockDir?: string | undefined;
+  /** How long to wait for open-iscsi's database lock while another process holds it (default 30 s). */
+  timeoutMs?: number | undefined;
 }
 
 export interface CreatedIface {
@@ -60,10 +62,17 @@ function entryFor(entries: HostIfaceEntry[], ipaddress: string | undefined): Hos
   return entries.find((e) => e.ipaddress === ipaddress) ?? entries.find((e) => e.family === family);
 }
 
+function checkLockTimeout(ms: unknown): void {
+  if (ms !== undefined && (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 1)) {
+    throw new IscsiValidationError('INVALID_TIMEOUT', `timeoutMs must be a positive integer, got ${JSON.stringify(ms)}`);
+  }
+}
+
 /** The on-the-fly iface from (transport, hwaddress, ipaddress): validated, hardware-checked, written atomically. */
 export async function createIface(o: CreateIfaceOptions): Promise<CreatedIface> {
   throwIfAborted(o.signal);
   // 1. Every field, before anything is read or written.
+  checkLockTimeout(o.timeoutMs);
   const transport: Transport = parseTransport(o.transport);
   const info = TRANSPORT_INFO[transport];
   const hwaddress = o.hwaddress === undefined ? undefined : normaliseMac(o.hwaddress);
@@ -129,7 +138,7 @@ export async function createIface(o: CreateIfaceOptions): Promise<CreatedIface> 
       return;
     }
     await writeFileAtomic(file, content, 0o600);
-  }, o.lockDir ? { lockDir: o.lockDir } : {});
+  }, { lockDir: o.lockDir, timeoutMs: o.timeoutMs, signal: o.signal });
   return { name, file, created, ...(hardware ? { hardware } : {}) };
 }
 
@@ -143,11 +152,16 @@ export interface DeleteIfaceOptions {
   ifacesDir?: string | undefined;
   lockDir?: string | undefined;
   sysfsRoot?: string | undefined;
+  /** How long to wait for open-iscsi's database lock while another process holds it (default 30 s). */
+  timeoutMs?: number | undefined;
+  signal?: AbortSignal | undefined;
 }
 
 /** Removes an iface file: only ones this library created unless forced, never one a session uses. Idempotent. */
 export async function deleteIface(name: string, o: DeleteIfaceOptions = {}): Promise<{ deleted: boolean }> {
+  throwIfAborted(o.signal);
   validateOwnIfaceName(name);
+  checkLockTimeout(o.timeoutMs);
   const dir = o.ifacesDir ?? IFACES_DIR;
   const file = path.join(dir, name);
   const inUse = async () => {
@@ -167,6 +181,6 @@ export async function deleteIface(name: string, o: DeleteIfaceOptions = {}): Pro
       if (e.code !== 'ENOENT') throw e;
     });
     deleted = true;
-  }, o.lockDir ? { lockDir: o.lockDir } : {});
+  }, { lockDir: o.lockDir, timeoutMs: o.timeoutMs, signal: o.signal });
   return { deleted };
 }

@@ -2,7 +2,7 @@
 // logins see what persist: true wrote. Only written when a caller asks for it.
 import { promises as fs, constants as fsc } from 'node:fs';
 import * as path from 'node:path';
-import { IscsiError } from './errors';
+import { IscsiError, throwIfAborted } from './errors';
 import { DB_LOCK_DIR, dbLockedError } from './db-lock';
 import type { LoginRecord } from './record';
 
@@ -104,9 +104,12 @@ export function nodeRecordPath(r: LoginRecord, nodesDir = NODES_DIR): string {
 
 /**
  * Holds open-iscsi's database write lock (shared with iscsiadm and libopeniscsiusr: a hard link of
- * <lockDir>/lock named lock.write) while `fn` runs. Waits up to `timeoutMs` for another holder.
+ * <lockDir>/lock named lock.write) while `fn` runs. Waits up to `timeoutMs` (default 30 s) for another
+ * holder; an abort while waiting gives up without running `fn`.
  */
-export async function withIscsiDbLock<T>(fn: () => Promise<T>, o: { lockDir?: string; timeoutMs?: number } = {}): Promise<T> {
+export async function withIscsiDbLock<T>(fn: () => Promise<T>, o: { lockDir?: string | undefined; timeoutMs?: number | undefined; signal?: AbortSignal | undefined } = {}): Promise<T> {
+  const what = "waiting for open-iscsi's database lock";
+  throwIfAborted(o.signal, what);
   const dir = o.lockDir ?? DB_LOCK_DIR;
   await fs.mkdir(dir, { recursive: true, mode: 0o755 });
   const lock = path.join(dir, 'lock');
@@ -123,6 +126,7 @@ export async function withIscsiDbLock<T>(fn: () => Promise<T>, o: { lockDir?: st
         throw dbLockedError(write);
       }
       await new Promise((r) => setTimeout(r, 10));
+      throwIfAborted(o.signal, what);
     }
   }
   try {

@@ -193,6 +193,37 @@ describe('deleteIface', () => {
   });
 });
 
+describe('waiting for open-iscsi\'s database lock', () => {
+  it('createIface and deleteIface give up at timeoutMs or on abort, and change nothing', async () => {
+    const d = dirs();
+    const { name, file } = await createIface({ transport: 'cxgb4i', hwaddress: MAC.eth3, ...d });
+    // Another process holds the lock: <lockDir>/lock.write exists.
+    const held = path.join(d.lockDir, 'lock.write');
+    fs.linkSync(path.join(d.lockDir, 'lock'), held);
+    const other = { transport: 'cxgb4i', hwaddress: MAC.eth2, ...d };
+    const started = Date.now();
+    await expect(createIface({ ...other, timeoutMs: 150 })).rejects.toMatchObject({ code: 'ISCSI_DB_LOCKED' });
+    await expect(deleteIface(name, { ...d, timeoutMs: 150 })).rejects.toMatchObject({ code: 'ISCSI_DB_LOCKED' });
+    expect(Date.now() - started).toBeLessThan(10_000); // not the default 30 s
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 100);
+    await expect(createIface({ ...other, signal: ac.signal })).rejects.toMatchObject({ code: 'ABORTED', message: expect.stringContaining('database lock') });
+    await expect(deleteIface(name, { ...d, signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ABORTED' });
+    const late = new AbortController();
+    setTimeout(() => late.abort(), 100);
+    await expect(deleteIface(name, { ...d, signal: late.signal })).rejects.toMatchObject({ code: 'ABORTED' });
+    for (const timeoutMs of [0, 1.5, -1, Number.NaN]) {
+      await expect(createIface({ ...other, timeoutMs })).rejects.toMatchObject({ code: 'INVALID_TIMEOUT' });
+      await expect(deleteIface(name, { ...d, timeoutMs })).rejects.toMatchObject({ code: 'INVALID_TIMEOUT' });
+    }
+    expect(ls(d.ifacesDir)).toEqual([name]);
+    expect(fs.existsSync(file)).toBe(true);
+    expect(fs.existsSync(held)).toBe(true); // the other holder's lock is left alone
+    fs.unlinkSync(held);
+    expect(await deleteIface(name, { ...d, timeoutMs: 1000 })).toEqual({ deleted: true });
+  });
+});
+
 describe('normaliseMac', () => {
   it('lower-cases and accepts - as separator', () => {
     expect(normaliseMac('00-0E-1E-AA-BB-CC')).toBe('00:0e:1e:aa:bb:cc');
