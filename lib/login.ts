@@ -211,7 +211,7 @@ export async function login(o: LoginOptions): Promise<Session> {
     crossProcess(p.key, deps.lockDir ?? '/run/lock/openiscsi', deadline, o.signal, async () => {
       const existing = await findSession(deps, target, address, port, ifaceName);
       if (existing) return existing;
-      if (o.persist) await writeNodeRecord(p.record, { ...(deps.nodesDir ? { nodesDir: deps.nodesDir } : {}) });
+      if (o.persist) await writeNodeRecord(p.record, { ...(deps.nodesDir ? { nodesDir: deps.nodesDir } : {}), timeoutMs: Math.max(1, deadline - Date.now()), signal: o.signal });
       const remaining = Math.max(1, deadline - Date.now());
       const sent = process.hrtime.bigint();
       try {

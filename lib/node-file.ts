@@ -137,7 +137,7 @@ export async function withIscsiDbLock<T>(fn: () => Promise<T>, o: { lockDir?: st
 }
 
 /** Writes the node record atomically (temp file + rename, mode 0600: it may hold CHAP secrets). */
-export async function writeNodeRecord(r: LoginRecord, o: { nodesDir?: string; lockDir?: string } = {}): Promise<string> {
+export async function writeNodeRecord(r: LoginRecord, o: { nodesDir?: string; lockDir?: string; timeoutMs?: number; signal?: AbortSignal | undefined } = {}): Promise<string> {
   const file = nodeRecordPath(r, o.nodesDir);
   await withIscsiDbLock(async () => {
     await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o770 });

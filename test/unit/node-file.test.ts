@@ -53,4 +53,19 @@ describe('node records in iscsiadm format', () => {
     setTimeout(() => fs.unlinkSync(path.join(dir, 'lock.write')), 50);
     await expect(withIscsiDbLock(async () => 2, { lockDir: dir, timeoutMs: 2000 })).resolves.toBe(2);
   });
+
+  it("a record write (login's persist) gives up at its deadline or on abort, writing nothing", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'openiscsi-lock-'));
+    const lockDir = path.join(dir, 'lock');
+    const nodesDir = path.join(dir, 'nodes');
+    fs.mkdirSync(lockDir);
+    fs.writeFileSync(path.join(lockDir, 'lock'), '');
+    fs.linkSync(path.join(lockDir, 'lock'), path.join(lockDir, 'lock.write'));
+    const r = record(1, { name: 'default', transport: 'tcp' });
+    await expect(writeNodeRecord(r, { nodesDir, lockDir, timeoutMs: 100 })).rejects.toMatchObject({ code: 'ISCSI_DB_LOCKED' });
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 100);
+    await expect(writeNodeRecord(r, { nodesDir, lockDir, signal: ac.signal })).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(fs.existsSync(nodesDir)).toBe(false);
+  });
 });
