@@ -17,7 +17,8 @@ interface Pending {
   expire: () => void;
 }
 
-const MAX_TIMER_MS = 2 ** 31 - 1;
+/** The longest delay setTimeout takes as given. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 const pending = new Set<Pending>();
 let timer: NodeJS.Timeout | undefined;
 let timerAt = Infinity;

@@ -8,7 +8,7 @@ import { checkHardware, matchHost, type HardwareOptions, type HardwareReport } f
 import { formatIfaceFile, IFACES_DIR, parseIfaceFile, readIfaceFile, sameIfaceSettings, writeFileAtomic } from './iface-file';
 import { hosts, sessionIfaceNames, type HostIfaceEntry } from './sysfs';
 import { parseTransport, TRANSPORT_INFO, type Transport } from './transport';
-import { validateIfaceName, validateIscsiName } from './validate';
+import { validateIfaceName, validateIscsiName, validateTimeoutMs } from './validate';
 import { withIscsiDbLock } from './node-file';
 
 export { IFACES_DIR } from './iface-file';
@@ -62,17 +62,11 @@ function entryFor(entries: HostIfaceEntry[], ipaddress: string | undefined): Hos
   return entries.find((e) => e.ipaddress === ipaddress) ?? entries.find((e) => e.family === family);
 }
 
-function checkLockTimeout(ms: unknown): void {
-  if (ms !== undefined && (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 1)) {
-    throw new IscsiValidationError('INVALID_TIMEOUT', `timeoutMs must be a positive integer, got ${JSON.stringify(ms)}`);
-  }
-}
-
 /** The on-the-fly iface from (transport, hwaddress, ipaddress): validated, hardware-checked, written atomically. */
 export async function createIface(o: CreateIfaceOptions): Promise<CreatedIface> {
   throwIfAborted(o.signal);
   // 1. Every field, before anything is read or written.
-  checkLockTimeout(o.timeoutMs);
+  validateTimeoutMs(o.timeoutMs);
   const transport: Transport = parseTransport(o.transport);
   const info = TRANSPORT_INFO[transport];
   const hwaddress = o.hwaddress === undefined ? undefined : normaliseMac(o.hwaddress);
@@ -161,7 +155,7 @@ export interface DeleteIfaceOptions {
 export async function deleteIface(name: string, o: DeleteIfaceOptions = {}): Promise<{ deleted: boolean }> {
   throwIfAborted(o.signal);
   validateOwnIfaceName(name);
-  checkLockTimeout(o.timeoutMs);
+  validateTimeoutMs(o.timeoutMs);
   const dir = o.ifacesDir ?? IFACES_DIR;
   const file = path.join(dir, name);
   const inUse = async () => {

@@ -10,7 +10,7 @@ import { iscsidRequest } from './ipc';
 import { readIscsidConf, readInitiatorNameFile, ISCSID_CONF, INITIATOR_NAME_FILE } from './config';
 import { applyConf, applyIface, applyOptions, CHAP_ALGORITHMS, defaultRecord, type ChapAlgorithm, type IfaceValues, type LoginRecord } from './record';
 import { requireVerifiedFamily, type AbiFamily, type VersionOptions } from './version';
-import { parsePortal, validateChapCredentials, validateIfaceName, validateIscsiName } from './validate';
+import { parsePortal, validateChapCredentials, validateIfaceName, validateIscsiName, validateTimeoutMs } from './validate';
 import { sessions as listSessions, type Session } from './session';
 import { waitForSession } from './session-wait';
 import { writeNodeRecord } from './node-file';
@@ -94,9 +94,7 @@ async function prepare(o: LoginOptions): Promise<Prepared> {
   const portal = parsePortal(o.portal);
   const ifaceName = validateIfaceName(o.iface ?? 'default');
   checkAuth(o.auth);
-  if (o.timeoutMs !== undefined && (!Number.isInteger(o.timeoutMs) || o.timeoutMs < 1)) {
-    throw new IscsiValidationError('INVALID_TIMEOUT', 'timeoutMs must be a positive integer');
-  }
+  validateTimeoutMs(o.timeoutMs);
   const record = defaultRecord();
   applyConf(record, await readIscsidConf(deps.iscsidConfPath ?? ISCSID_CONF));
   let iface: IfaceValues = { name: ifaceName, transport: ifaceName === 'iser' ? 'iser' : 'tcp' };

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { native, NativeLunField as L, NativeSessionField as F, type NativeBinding, type NativeIface, type NativeScsiDeviceRow, type NativeSessionRow } from './native';
 import { fromNative, IscsiError, IscsiPermissionError, IscsiValidationError } from './errors';
 import { validateIscsiName } from './validate';
-import { withDeadline, type WaitOptions } from './deadline';
+import { MAX_TIMER_MS, withDeadline, type WaitOptions } from './deadline';
 
 /** A LUN of a session; the optional fields are absent when sysfs does not have them. */
 export interface ScsiDevice {
@@ -77,7 +77,6 @@ export interface SessionsOptions extends SessionReadOptions {
 
 const CAP_SYS_ADMIN = 21;
 const FD_IDLE_MS = 10_000;
-const MAX_TIMER_MS = 2 ** 31 - 1;
 let idleTimer: NodeJS.Timeout | undefined;
 let timerAt = 0; // performance.now() at which idleTimer fires
 let lastRead = 0;

@@ -83,6 +83,13 @@ export function validateChapUser(user: unknown, what: string): string {
 }
 
 /** iface names become file names under /etc/iscsi/ifaces: letters, digits, . _ : - only, no "..". */
+/** A caller's `timeoutMs`: absent, or a positive whole number of milliseconds. */
+export function validateTimeoutMs(ms: unknown): void {
+  if (ms !== undefined && (!Number.isInteger(ms) || (ms as number) < 1)) {
+    throw new IscsiValidationError('INVALID_TIMEOUT', `timeoutMs must be a positive integer, got ${JSON.stringify(ms)}`);
+  }
+}
+
 export function validateIfaceName(name: unknown): string {
   if (typeof name !== 'string' || name.length === 0 || name.length > 64 || !/^[A-Za-z0-9._:-]+$/.test(name) || name.includes('..') || name === '.') {
     throw new IscsiValidationError('INVALID_IFACE_NAME', `iface name ${JSON.stringify(name)} must be 1..64 characters of letters, digits, . _ : - and contain no ".."`);
