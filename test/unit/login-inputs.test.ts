@@ -59,6 +59,8 @@ describe('validation', () => {
       [{ target: 'iqn.2003-01.org.x:t', portal: '1.2.3.4', iface: 'a/b' }, 'INVALID_IFACE_NAME'],
       [{ target: 'iqn.2003-01.org.x:t', portal: '1.2.3.4', auth: { username: 'u', password: 'p' } }, 'INVALID_CHAP_SECRET'],
       [{ target: 'iqn.2003-01.org.x:t', portal: '1.2.3.4', auth: { username: 'u', password: 'password-long', usernameIn: 'x' } }, 'INVALID_CHAP_USER'],
+      [{ target: 'iqn.2003-01.org.x:t', portal: '1.2.3.4', timeoutMs: 0 }, 'INVALID_TIMEOUT'],
+      [{ target: 'iqn.2003-01.org.x:t', portal: '1.2.3.4', timeoutMs: 2.5 }, 'INVALID_TIMEOUT'],
     ] as const) {
       await expect(login({ ...o, deps: { binding, iscsidConfPath: '/nonexistent' } })).rejects.toMatchObject({ code });
     }
