@@ -3,10 +3,10 @@
 // the environment (--chap-secret-env NAME), never from argv, and never printed.
 import { parseArgs } from 'node:util';
 import { IscsiError, IscsiPermissionError, IscsiTimeoutError, IscsiUnsupportedError, IscsiValidationError } from './errors';
-import { transports, hosts } from './sysfs';
-import { ifaces } from './iface';
-import { sessions } from './session';
-import type { ConnectEvent } from './connect';
+import { transports, hosts } from './read/sysfs';
+import { ifaces } from './read/ifaces';
+import { sessions } from './read/sessions';
+import type { ConnectEvent } from './attach/connect';
 import { checkHardware, connect, createIface, deleteIface, discover, disconnect, login, logout, resolveIface } from './on-demand';
 
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, PERMISSION: 3, UNSUPPORTED: 4, TIMEOUT: 5 } as const;

@@ -18,7 +18,7 @@ export interface NativeIface {
 
 // Sessions and their LUNs cross from the addon as positional rows, not objects: JSON.parse reads 16
 // sessions' rows in about half the time (measured in the lab), and sessions() is called by monitoring
-// loops. The order is native/usr/records.cc's; lib/session.ts names the fields. null: sysfs did not have it.
+// loops. The order is native/usr/records.cc's; lib/read/sessions.ts names the fields. null: sysfs did not have it.
 
 /** A LUN, in the order of NativeLunField. */
 export type NativeScsiDeviceRow = readonly [
@@ -141,7 +141,7 @@ export interface NativeBinding {
   getIface(name: string): Promise<NativeIface>;
   setupDefaultIfaces(lockFile?: string): Promise<NativeIface[]>;
   getNodes(lockFile?: string): Promise<NativeNode[]>;
-  /** iscsiadm request bytes for an ABI family; `record` is a LoginRecord (lib/record.ts). */
+  /** iscsiadm request bytes for an ABI family; `record` is a LoginRecord (lib/iscsid/record.ts). */
   buildRequest(family: string, command: number, sid: number, record?: object): Buffer;
   requestSize(family: string): number;
   /** One exchange with iscsid on its own thread; cancel() aborts the wait. */

@@ -4,66 +4,66 @@
 // `openiscsi sessions`, never loads them: every module costs its load, and under the lab's emulation a
 // small one costs 30-60 ms (README, "Calls that are not warm"). All of these return promises, so loading
 // on demand adds one turn and changes no signature or error.
-import type * as Connect from './connect';
-import type * as Discovery from './discovery';
-import type * as Hardware from './hardware';
-import type * as IfaceAdmin from './iface-admin';
-import type * as Login from './login';
-import type * as Resolve from './resolve';
+import type * as Connect from './attach/connect';
+import type * as Discovery from './discovery/discover';
+import type * as Hardware from './attach/hardware';
+import type * as IfaceAdmin from './attach/iface-admin';
+import type * as Login from './iscsid/login';
+import type * as Resolve from './attach/resolve';
 
-/** Logs in and returns the session, or the existing one for the same (target, portal, iface). See lib/login.ts. */
+/** Logs in and returns the session, or the existing one for the same (target, portal, iface). See lib/iscsid/login.ts. */
 export async function login(...a: Parameters<typeof Login.login>): ReturnType<typeof Login.login> {
-  return (await import('./login')).login(...a);
+  return (await import('./iscsid/login')).login(...a);
 }
 /** Logs out one session by sid, or every session of (target, portal, iface); returns the sids logged out. */
 export async function logout(...a: Parameters<typeof Login.logout>): ReturnType<typeof Login.logout> {
-  return (await import('./login')).logout(...a);
+  return (await import('./iscsid/login')).logout(...a);
 }
 /** iscsid's view of a session: its connection state and recovery stage. */
 export async function sessionState(...a: Parameters<typeof Login.sessionState>): ReturnType<typeof Login.sessionState> {
-  return (await import('./login')).sessionState(...a);
+  return (await import('./iscsid/login')).sessionState(...a);
 }
 /** The kernel's counters for a session, through iscsid. */
 export async function sessionStats(...a: Parameters<typeof Login.sessionStats>): ReturnType<typeof Login.sessionStats> {
-  return (await import('./login')).sessionStats(...a);
+  return (await import('./iscsid/login')).sessionStats(...a);
 }
 /** iscsid's initiator name, else the one in initiatorname.iscsi. */
 export async function initiatorName(...a: Parameters<typeof Login.initiatorName>): ReturnType<typeof Login.initiatorName> {
-  return (await import('./login')).initiatorName(...a);
+  return (await import('./iscsid/login')).initiatorName(...a);
 }
 /** Lists a portal's targets through an iface (its initiator name and source address), over software TCP. */
 export async function discover(...a: Parameters<typeof Discovery.discover>): ReturnType<typeof Discovery.discover> {
-  return (await import('./discovery')).discover(...a);
+  return (await import('./discovery/discover')).discover(...a);
 }
 /** Lists the targets a portal offers (SendTargets), writing nothing. */
 export async function discoverSendTargets(...a: Parameters<typeof Discovery.discoverSendTargets>): ReturnType<typeof Discovery.discoverSendTargets> {
-  return (await import('./discovery')).discoverSendTargets(...a);
+  return (await import('./discovery/discover')).discoverSendTargets(...a);
 }
 /** Checks a transport, an iface binding or a named iface against the hardware present. */
 export async function checkHardware(...a: Parameters<typeof Hardware.checkHardware>): ReturnType<typeof Hardware.checkHardware> {
-  return (await import('./hardware')).checkHardware(...a);
+  return (await import('./attach/hardware')).checkHardware(...a);
 }
 /** Creates an iface from (transport, hwaddress, ipaddress): validated, hardware-checked, written atomically. */
 export async function createIface(...a: Parameters<typeof IfaceAdmin.createIface>): ReturnType<typeof IfaceAdmin.createIface> {
-  return (await import('./iface-admin')).createIface(...a);
+  return (await import('./attach/iface-admin')).createIface(...a);
 }
 /** Removes an iface file this library created (any, when forced), never one a session uses. */
 export async function deleteIface(...a: Parameters<typeof IfaceAdmin.deleteIface>): ReturnType<typeof IfaceAdmin.deleteIface> {
-  return (await import('./iface-admin')).deleteIface(...a);
+  return (await import('./attach/iface-admin')).deleteIface(...a);
 }
-/** The iface and host to use for a source or target IP address. See lib/resolve.ts. */
+/** The iface and host to use for a source or target IP address. See lib/attach/resolve.ts. */
 export async function resolveIface(...a: Parameters<typeof Resolve.resolveIface>): ReturnType<typeof Resolve.resolveIface> {
-  return (await import('./resolve')).resolveIface(...a);
+  return (await import('./attach/resolve')).resolveIface(...a);
 }
 /** The route the kernel would take to an address: its netdev and gateway. */
 export async function routeTo(...a: Parameters<typeof Resolve.routeTo>): ReturnType<typeof Resolve.routeTo> {
-  return (await import('./resolve')).routeTo(...a);
+  return (await import('./attach/resolve')).routeTo(...a);
 }
-/** Attaches a volume: transport or iface choice, hardware check, fallback to tcp, login, device wait. See lib/connect.ts. */
+/** Attaches a volume: transport or iface choice, hardware check, fallback to tcp, login, device wait. See lib/attach/connect.ts. */
 export async function connect(...a: Parameters<typeof Connect.connect>): ReturnType<typeof Connect.connect> {
-  return (await import('./connect')).connect(...a);
+  return (await import('./attach/connect')).connect(...a);
 }
 /** Detaches what connect() attached; logs the session out when none of its LUNs is still in use. */
 export async function disconnect(...a: Parameters<typeof Connect.disconnect>): ReturnType<typeof Connect.disconnect> {
-  return (await import('./connect')).disconnect(...a);
+  return (await import('./attach/connect')).disconnect(...a);
 }

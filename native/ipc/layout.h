@@ -9,7 +9,7 @@
 //   "2.1.11"          2.1.11                           16112    layout_2_1_11.h
 //   "2.1.11-git"      git after 2.1.11 (82ebd51 on)    16128    layout_2_1_11_git.h
 //
-// Only "2.1.1" has been checked against a running iscsid; lib/version.ts refuses the others unless the caller
+// Only "2.1.1" has been checked against a running iscsid; lib/iscsid/version.ts refuses the others unless the caller
 // overrides the detection. The response (2464 bytes) is the same in all of them (layout_common.h).
 #pragma once
 #include "ipc/layout_2_0_874.h"

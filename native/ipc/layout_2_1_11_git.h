@@ -1,6 +1,6 @@
 // open-iscsi from git after 2.1.11, from commit 82ebd51 on (checked up to bc23614): conn_rec.tcp gains
 // congestion_control[16]. Such builds still call themselves 2.1.11 (the version string was not bumped), so
-// lib/version.ts tells them apart by the "tcp.congestion_control" key their iscsid embeds. Offsets measured
+// lib/iscsid/version.ts tells them apart by the "tcp.congestion_control" key their iscsid embeds. Offsets measured
 // against bc23614's headers; never verified against a running iscsid, so refused unless overridden.
 #pragma once
 #include "ipc/layout_common.h"

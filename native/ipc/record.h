@@ -1,5 +1,5 @@
 // Builds iscsiadm request bytes (with the whole node_rec for LOGIN) from a plain JS object, for one ABI
-// family. Every field is required (lib/record.ts fills the defaults); every string must fit its C buffer
+// family. Every field is required (lib/iscsid/record.ts fills the defaults); every string must fit its C buffer
 // with its NUL, or the call throws a TypeError: nothing is ever truncated. A field the family has no room for
 // (CHAP algorithms before 2.1.1, tcp.congestion_control before git after 2.1.11, …) must hold the value that
 // family behaves as if it had, or the call throws: nothing is silently dropped.

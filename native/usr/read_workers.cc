@@ -40,7 +40,7 @@ struct NodeList {
 #endif
 
 // libopeniscsiusr's ifaces and nodes listings spin for up to 30 s while lock.write exists. The worker looks first
-// and answers DB_LOCK_HELD instead, so the caller waits on timers (lib/db-lock.ts) and the common case, no
+// and answers DB_LOCK_HELD instead, so the caller waits on timers (lib/files/db-lock.ts) and the common case, no
 // lock, costs one trip to the thread pool rather than a check and then the call.
 const char kDefaultDbLock[] = "/run/lock/iscsi/lock.write";
 

@@ -1,6 +1,6 @@
 // Sessions read from sysfs on the worker thread: what iscsi_session_get() reports, plus what only sysfs
 // knows (state, SCSI host, target id, LUNs and their block devices). This lives in C++ rather than in
-// lib/sysfs.ts because it is on every attach's hot path: hundreds of small reads cost ~0.5 s through
+// lib/read/sysfs.ts because it is on every attach's hot path: hundreds of small reads cost ~0.5 s through
 // libuv's async fs in the emulated lab guest; here they are preads on kept descriptors (kept_dir.h).
 #pragma once
 #include <cstdint>

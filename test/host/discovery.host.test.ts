@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { discoverSendTargets, type SendTargetsOptions, type SendTargetsResult } from '../../lib/discovery';
+import { discoverSendTargets, type SendTargetsOptions, type SendTargetsResult } from '../../lib/discovery/discover';
 import { IscsiError } from '../../lib/errors';
 import { Tgtd, canConnect, freePort, requireTools } from './tgtd';
 

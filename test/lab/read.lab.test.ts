@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as path from 'node:path';
 import { packageEntry, repoRoot, startLab, type Lab } from './lab';
-import type { Session } from '../../lib/session';
+import type { Session } from '../../lib/read/sessions';
 
 
 const targets = ['r1', 'r2', 'r3'].map((t) => `iqn.2026-11.org.openiscsi:lab.${t}`);

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createIface } from '../../lib/iface-admin';
+import { createIface } from '../../lib/attach/iface-admin';
 import { runInMountNamespace } from './namespace';
 
 const addon = path.resolve(__dirname, '../../build/Release/openiscsi.node');

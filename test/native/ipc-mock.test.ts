@@ -18,7 +18,7 @@ interface Outcome {
 /** Runs one iscsidRequest against the mock in MODE; returns the outcome and what the mock received. */
 function run(mode: string, command: string, extra: { timeoutMs?: number; abortAfterMs?: number; sid?: number; driver?: string } = {}): { out: Outcome; log: string[] } {
   const driver = extra.driver ?? `
-    const { iscsidRequest } = require(${JSON.stringify(path.join(root, 'dist/ipc.js'))});
+    const { iscsidRequest } = require(${JSON.stringify(path.join(root, 'dist/iscsid/ipc.js'))});
     const ac = new AbortController();
     ${extra.abortAfterMs !== undefined ? `setTimeout(() => ac.abort(), ${extra.abortAfterMs});` : ''}
     const t0 = Date.now();
@@ -116,7 +116,7 @@ describe('iscsid socket client (mock iscsid, private network namespace)', () => 
   });
 
   it('a Worker that goes away with a request in flight does not leave its connection open until the deadline', () => {
-    const worker = `require(${JSON.stringify(path.join(root, 'dist/ipc.js'))})
+    const worker = `require(${JSON.stringify(path.join(root, 'dist/iscsid/ipc.js'))})
       .iscsidRequest('SESSION_INFO', { family: '2.1.1', sid: 7, timeoutMs: 20000 }).catch(() => {});
       setTimeout(() => require('node:worker_threads').parentPort.postMessage('sent'), 100);`;
     const driver = `
@@ -136,7 +136,7 @@ describe('iscsid socket client (mock iscsid, private network namespace)', () => 
     // Both races crashed an earlier version: the thread finishing during the Worker's teardown, and after it.
     for (const [timeoutMs, liveMs] of [[20000, 800], [600, 1500]] as const) {
       for (let i = 0; i < 4; i++) {
-        const worker = `require(${JSON.stringify(path.join(root, 'dist/ipc.js'))})
+        const worker = `require(${JSON.stringify(path.join(root, 'dist/iscsid/ipc.js'))})
           .iscsidRequest('SESSION_INFO', { family: '2.1.1', sid: 7, timeoutMs: ${timeoutMs} }).catch(() => {});
           setTimeout(() => require('node:worker_threads').parentPort.postMessage('sent'), 50);`;
         const driver = `
@@ -150,7 +150,7 @@ describe('iscsid socket client (mock iscsid, private network namespace)', () => 
   });
 
   it('no listener is ISCSID_NOT_RUNNING with what to do', () => {
-    const driver = `require(${JSON.stringify(path.join(root, 'dist/ipc.js'))}).iscsidRequest('CONFIG_FILE', { family: '2.1.1', timeoutMs: 1000 }).catch((e) => console.log(JSON.stringify({ code: e.code, message: e.message })))`;
+    const driver = `require(${JSON.stringify(path.join(root, 'dist/iscsid/ipc.js'))}).iscsidRequest('CONFIG_FILE', { family: '2.1.1', timeoutMs: 1000 }).catch((e) => console.log(JSON.stringify({ code: e.code, message: e.message })))`;
     const res = spawnSync('unshare', ['-n', process.execPath, '-e', driver], { encoding: 'utf8' });
     const err = JSON.parse(res.stdout.trim()) as { code: string; message: string };
     expect(err.code).toBe('ISCSID_NOT_RUNNING');

@@ -4,10 +4,10 @@ import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { native } from '../../lib/native';
-import { applyConf, applyIface, applyOptions, defaultRecord, type LoginRecord } from '../../lib/record';
-import { parseConf } from '../../lib/config';
-import { IPC_COMMAND } from '../../lib/ipc';
-import { ABI_FAMILIES } from '../../lib/version';
+import { applyConf, applyIface, applyOptions, defaultRecord, type LoginRecord } from '../../lib/iscsid/record';
+import { parseConf } from '../../lib/iscsid/config';
+import { IPC_COMMAND } from '../../lib/iscsid/ipc';
+import { ABI_FAMILIES } from '../../lib/iscsid/version';
 
 const fixtures = path.resolve(__dirname, '../fixtures');
 const conf = parseConf(fs.readFileSync(path.join(fixtures, 'etc-iscsi/iscsid.conf'), 'utf8'), 'iscsid.conf');

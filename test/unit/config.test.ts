@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseConf, readIscsidConf, readInitiatorNameFile, ConfFile } from '../../lib/config';
-import { applyConf, applyIface, applyOptions, defaultRecord, type LoginRecord } from '../../lib/record';
+import { parseConf, readIscsidConf, readInitiatorNameFile, ConfFile } from '../../lib/iscsid/config';
+import { applyConf, applyIface, applyOptions, defaultRecord, type LoginRecord } from '../../lib/iscsid/record';
 
 const fixtures = path.resolve(__dirname, '../fixtures/etc-iscsi');
 const read = (f: string) => fs.readFileSync(path.join(fixtures, f), 'utf8');

@@ -1,7 +1,7 @@
 // discover(): which initiator name and source address an iface gives the SendTargets client.
 import { describe, expect, it } from 'vitest';
 import * as net from 'node:net';
-import { discover } from '../../lib/discovery';
+import { discover } from '../../lib/discovery/discover';
 import { encodePdu, OP } from '../../lib/discovery/pdu';
 import { decodeKeys, encodeKeys } from '../../lib/discovery/keys';
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { Duplex } from 'node:stream';
 import { createHash, randomBytes } from 'node:crypto';
 import type * as net from 'node:net';
-import { discoverSendTargets, type SendTargetsOptions } from '../../lib/discovery';
+import { discoverSendTargets, type SendTargetsOptions } from '../../lib/discovery/discover';
 import { IscsiError } from '../../lib/errors';
 import {
   OPCODE,

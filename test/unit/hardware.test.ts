@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { checkHardware, processRunning } from '../../lib/hardware';
+import { checkHardware, processRunning } from '../../lib/attach/hardware';
 import { fakeProc, hardwareTree, MAC } from '../fixtures/fakehw';
 
 const tree = hardwareTree();

@@ -4,9 +4,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createIface, deleteIface, normaliseMac } from '../../lib/iface-admin';
-import { formatIfaceFile, listIfaceFiles, parseIfaceFile, readIfaceFile } from '../../lib/iface-file';
-import { checkRecord } from '../../lib/record-file';
+import { createIface, deleteIface, normaliseMac } from '../../lib/attach/iface-admin';
+import { formatIfaceFile, listIfaceFiles, parseIfaceFile, readIfaceFile } from '../../lib/files/iface-file';
+import { checkRecord } from '../../lib/files/record-file';
 import { fakeProc, hardwareTree, MAC } from '../fixtures/fakehw';
 
 const tree = hardwareTree();

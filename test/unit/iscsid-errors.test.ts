@@ -1,9 +1,9 @@
 // iscsid's error numbers 0..33: each maps to a stable code, keeps iscsid's number, and is classified.
 import { describe, expect, it } from 'vitest';
-import { ISCSID_ERRORS, iscsidError, iscsidErrorInfo, isAuthRelated, isTransportRelated } from '../../lib/iscsid-errors';
+import { ISCSID_ERRORS, iscsidError, iscsidErrorInfo, isAuthRelated, isTransportRelated } from '../../lib/iscsid/error-numbers';
 import { IscsiError, IscsiPermissionError, IscsiTimeoutError, IscsiUnsupportedError } from '../../lib/errors';
 
-// The decisions documented in lib/iscsid-errors.ts, restated so that a change to one is deliberate.
+// The decisions documented in lib/iscsid/error-numbers.ts, restated so that a change to one is deliberate.
 const TRANSPORT = [4, 5, 8, 11, 12, 14, 23, 27];
 const AUTH = [24];
 const RETRYABLE = [3, 4, 5, 8, 9, 10, 11, 18, 20, 22, 25, 26, 28, 29, 31, 32, 33];

@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { IscsiValidationError } from '../../lib/errors';
 import { parsePortal, validateChapSecret, validateIscsiName } from '../../lib/validate';
-import { applyOptions, checkRecordFitsFamily, defaultRecord } from '../../lib/record';
-import { login } from '../../lib/login';
+import { applyOptions, checkRecordFitsFamily, defaultRecord } from '../../lib/iscsid/record';
+import { login } from '../../lib/iscsid/login';
 
 describe('validation', () => {
   it.each(['iqn.2003-01.org.example:tgt1', 'iqn.2026-11.org.openiscsi', 'eui.02004567A425678D', 'naa.52004567BA64678D', 'naa.62004567BA64678D0123456789ABCDEF'])('accepts %s', (n) => {

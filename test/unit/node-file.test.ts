@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseConf } from '../../lib/config';
-import { applyConf, applyIface, defaultRecord } from '../../lib/record';
-import { nodeRecordPath, serializeNodeRecord, withIscsiDbLock, writeNodeRecord } from '../../lib/node-file';
+import { parseConf } from '../../lib/iscsid/config';
+import { applyConf, applyIface, defaultRecord } from '../../lib/iscsid/record';
+import { nodeRecordPath, serializeNodeRecord, withIscsiDbLock, writeNodeRecord } from '../../lib/files/node-file';
 
 const fixtures = path.resolve(__dirname, '../fixtures/etc-iscsi');
 const conf = parseConf(fs.readFileSync(path.join(fixtures, 'iscsid.conf'), 'utf8'), 'iscsid.conf');

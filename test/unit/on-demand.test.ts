@@ -6,15 +6,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as onDemand from '../../lib/on-demand';
-import * as Connect from '../../lib/connect';
-import * as Discovery from '../../lib/discovery';
-import * as Hardware from '../../lib/hardware';
-import * as IfaceAdmin from '../../lib/iface-admin';
-import * as Login from '../../lib/login';
-import * as Resolve from '../../lib/resolve';
+import * as Connect from '../../lib/attach/connect';
+import * as Discovery from '../../lib/discovery/discover';
+import * as Hardware from '../../lib/attach/hardware';
+import * as IfaceAdmin from '../../lib/attach/iface-admin';
+import * as Login from '../../lib/iscsid/login';
+import * as Resolve from '../../lib/attach/resolve';
 
 const dist = path.resolve(__dirname, '../../dist');
-const ON_DEMAND = ['login.js', 'ipc.js', 'config.js', 'record.js', 'node-file.js', 'session-wait.js', 'discovery.js', 'discovery/client.js', 'discovery/chap.js', 'hardware.js', 'iface-admin.js', 'resolve.js', 'connect.js'];
+const ON_DEMAND = ['iscsid/login.js', 'iscsid/ipc.js', 'iscsid/config.js', 'iscsid/record.js', 'files/node-file.js', 'read/session-wait.js', 'discovery/discover.js', 'discovery/client.js', 'discovery/chap.js', 'attach/hardware.js', 'attach/iface-admin.js', 'attach/resolve.js', 'attach/connect.js'];
 
 /** The package's own modules a fresh process has loaded after `body` (run with `pkg` = the built package). */
 function loadedAfter(body: string): string[] {
@@ -28,7 +28,7 @@ function loadedAfter(body: string): string[] {
 describe('loading on demand', () => {
   it('requiring the package loads the read path and none of the operations that change things', () => {
     const loaded = loadedAfter('');
-    expect(loaded).toEqual(expect.arrayContaining(['index.js', 'session.js', 'iface.js', 'nodes.js', 'sysfs.js', 'native.js', 'on-demand.js']));
+    expect(loaded).toEqual(expect.arrayContaining(['index.js', 'read/sessions.js', 'read/ifaces.js', 'read/nodes.js', 'read/sysfs.js', 'native.js', 'on-demand.js']));
     for (const m of ON_DEMAND) expect(loaded).not.toContain(m);
   });
 
@@ -37,9 +37,9 @@ describe('loading on demand', () => {
     const afterRead = loadedAfter('await pkg.session(-1).catch(() => {}); await pkg.nodes().catch(() => {});');
     for (const m of ON_DEMAND) expect(afterRead).not.toContain(m);
     const afterDiscover = loadedAfter("const e = await pkg.discover({ portal: '' }).catch((e) => e); if (e.code !== 'INVALID_PORTAL') throw e;");
-    expect(afterDiscover).toContain('discovery.js');
-    expect(afterDiscover).not.toContain('connect.js');
-    expect(afterDiscover).not.toContain('iface-admin.js');
+    expect(afterDiscover).toContain('discovery/discover.js');
+    expect(afterDiscover).not.toContain('attach/connect.js');
+    expect(afterDiscover).not.toContain('attach/iface-admin.js');
   });
 
   it('each operation is its module own: the same errors for the same bad input', async () => {

@@ -4,11 +4,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { checkRecord, parseRecordFile, recordLines } from '../../lib/record-file';
+import { checkRecord, parseRecordFile, recordLines } from '../../lib/files/record-file';
 import { fromNative, IscsiAbortError, IscsiError, IscsiPermissionError, IscsiTimeoutError } from '../../lib/errors';
-import { afterDbUnlock } from '../../lib/db-lock';
-import { ifaces } from '../../lib/iface';
-import { nodes } from '../../lib/nodes';
+import { afterDbUnlock } from '../../lib/files/db-lock';
+import { ifaces } from '../../lib/read/ifaces';
+import { nodes } from '../../lib/read/nodes';
 
 const fixture = fs.readFileSync(path.resolve(__dirname, '../fixtures/etc-iscsi/node_record_eth-bound.txt'), 'utf8');
 const ifaceFixture = fs.readFileSync(path.resolve(__dirname, '../fixtures/etc-iscsi/iface_eth-bound.txt'), 'utf8');

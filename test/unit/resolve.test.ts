@@ -4,9 +4,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { resolveIface, routeTo } from '../../lib/resolve';
-import { checkHardware } from '../../lib/hardware';
-import { createIface } from '../../lib/iface-admin';
+import { resolveIface, routeTo } from '../../lib/attach/resolve';
+import { checkHardware } from '../../lib/attach/hardware';
+import { createIface } from '../../lib/attach/iface-admin';
 import { FakeSys } from '../fixtures/fakesys';
 import { fakeProc, hardwareTree, MAC } from '../fixtures/fakehw';
 

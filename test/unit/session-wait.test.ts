@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { waitForSession } from '../../lib/session-wait';
+import { waitForSession } from '../../lib/read/session-wait';
 import type { NativeSessionRow } from '../../lib/native';
 import { sessionRow } from '../fixtures/session-rows';
 

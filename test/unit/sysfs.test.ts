@@ -1,7 +1,7 @@
-// lib/sysfs.ts on a fake tree: transports and caps, hosts with iscsi_iface entries
+// lib/read/sysfs.ts on a fake tree: transports and caps, hosts with iscsi_iface entries
 // (sessions and their devices are walked by the addon: test/native/read-path.test.ts).
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeCaps, hostNoFromPath, hosts, transports } from '../../lib/sysfs';
+import { decodeCaps, hostNoFromPath, hosts, transports } from '../../lib/read/sysfs';
 import { standardTree } from '../fixtures/fakesys';
 
 const tree = standardTree();

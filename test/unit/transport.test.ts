@@ -1,7 +1,7 @@
 // The transport table: the facts of open-iscsi 2.1.8's usr/transport.c and of the drivers behind each transport.
 import { describe, expect, it } from 'vitest';
 import { IscsiValidationError } from '../../lib/errors';
-import { isTransport, parseTransport, transportForDriver, TRANSPORTS, TRANSPORT_INFO } from '../../lib/transport';
+import { isTransport, parseTransport, transportForDriver, TRANSPORTS, TRANSPORT_INFO } from '../../lib/attach/transport';
 
 describe('transport table', () => {
   it('knows every open-iscsi transport, in one entry each', () => {

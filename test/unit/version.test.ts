@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { detectIscsidVersion, familyOf, normaliseVersion, requireVerifiedFamily } from '../../lib/version';
+import { detectIscsidVersion, familyOf, normaliseVersion, requireVerifiedFamily } from '../../lib/iscsid/version';
 
 /** A fake /proc with one process (and a decoy), its `exe` a file holding `exeBody`. */
 function proc(comm: string, exeBody: string): string {

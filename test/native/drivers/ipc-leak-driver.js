@@ -2,7 +2,7 @@
 // valgrind watches for leaks in the addon's own frames (threads, thread-safe functions, cleanup hooks).
 const path = require('node:path');
 const addon = require(path.resolve(__dirname, '../../../build/Release/openiscsi.node'));
-const { defaultRecord } = require(path.resolve(__dirname, '../../../dist/record.js'));
+const { defaultRecord } = require(path.resolve(__dirname, '../../../dist/iscsid/record.js'));
 
 const FAMILIES = ['2.0.874', '2.0.875', '2.0.876', '2.1.1', '2.1.11', '2.1.11-git'];
 const settle = (p) => p.then((v) => `ok ${v.command}`, (e) => e.code);

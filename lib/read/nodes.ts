@@ -1,11 +1,11 @@
 // Node records (/etc/iscsi/nodes), through libopeniscsiusr, with a tolerant fallback when it refuses a file.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
-import { native, type NativeBinding } from './native';
-import { fromNative, IscsiError, IscsiPermissionError } from './errors';
-import type { WaitOptions } from './deadline';
-import { afterDbUnlock, dbLockedFrom, type DbLockWaitOptions } from './db-lock';
-import { checkRecord, parseRecordFile, rejectedFileFrom, type RecordProblem } from './record-file';
+import { native, type NativeBinding } from '../native';
+import { fromNative, IscsiError, IscsiPermissionError } from '../errors';
+import type { WaitOptions } from '../deadline';
+import { afterDbUnlock, dbLockedFrom, type DbLockWaitOptions } from '../files/db-lock';
+import { checkRecord, parseRecordFile, rejectedFileFrom, type RecordProblem } from '../files/record-file';
 
 export interface NodeRecord {
   targetName: string;

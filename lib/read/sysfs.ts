@@ -3,7 +3,7 @@
 // in the addon right after libopeniscsiusr's listing: native/usr/session_sysfs.cc.)
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { throwIfAborted } from './errors';
+import { throwIfAborted } from '../errors';
 
 export interface SysfsOptions {
   /** Where sysfs is mounted; tests point this at a fixture tree. */

@@ -1,10 +1,10 @@
 // Sessions: the fields iscsi_session_get() reports plus what only sysfs knows (states, host, devices), read
 // by the addon from sysfs (or, with source: 'libopeniscsiusr', through libopeniscsiusr itself).
 import { readFile } from 'node:fs/promises';
-import { native, NativeLunField as L, NativeSessionField as F, type NativeBinding, type NativeIface, type NativeScsiDeviceRow, type NativeSessionRow } from './native';
-import { fromNative, IscsiError, IscsiPermissionError, IscsiValidationError } from './errors';
-import { validateIscsiName } from './validate';
-import { MAX_TIMER_MS, withDeadline, type WaitOptions } from './deadline';
+import { native, NativeLunField as L, NativeSessionField as F, type NativeBinding, type NativeIface, type NativeScsiDeviceRow, type NativeSessionRow } from '../native';
+import { fromNative, IscsiError, IscsiPermissionError, IscsiValidationError } from '../errors';
+import { validateIscsiName } from '../validate';
+import { MAX_TIMER_MS, withDeadline, type WaitOptions } from '../deadline';
 
 /** A LUN of a session; the optional fields are absent when sysfs does not have them. */
 export interface ScsiDevice {

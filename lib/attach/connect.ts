@@ -3,17 +3,17 @@
 // hardware/transport reasons, never for authentication or target refusals, and reports why.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { IscsiError, IscsiUnsupportedError, IscsiValidationError, throwIfAborted } from './errors';
+import { IscsiError, IscsiUnsupportedError, IscsiValidationError, throwIfAborted } from '../errors';
 import { checkHardware, type HardwareOptions, type HardwareReport } from './hardware';
 import { isTransport, parseTransport, type Transport } from './transport';
-import { isTransportRelated } from './iscsid-errors';
-import { discover, type DiscoveredTarget, type DiscoveryAuth } from './discovery';
-import { login, logout, type ChapAuth } from './login';
-import { waitForSession } from './session-wait';
-import { session as getSession, type ScsiDevice, type Session } from './session';
-import { ifaces as listIfaces, type Iface } from './iface';
-import { parsePortal, validateIfaceName } from './validate';
-import { native } from './native';
+import { isTransportRelated } from '../iscsid/error-numbers';
+import { discover, type DiscoveredTarget, type DiscoveryAuth } from '../discovery/discover';
+import { login, logout, type ChapAuth } from '../iscsid/login';
+import { waitForSession } from '../read/session-wait';
+import { session as getSession, type ScsiDevice, type Session } from '../read/sessions';
+import { ifaces as listIfaces, type Iface } from '../read/ifaces';
+import { parsePortal, validateIfaceName } from '../validate';
+import { native } from '../native';
 
 export type ConnectEvent =
   | { type: 'phase'; phase: 'resolve' | 'check' | 'discover' | 'login' | 'device'; status: 'start' | 'done'; ms?: number }

@@ -1,11 +1,11 @@
 // Ifaces as libopeniscsiusr sees them: /etc/iscsi/ifaces plus the built-ins `default` and `iser`.
 import { readdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { native, type NativeBinding, type NativeIface } from './native';
-import { fromNative, IscsiError, IscsiPermissionError } from './errors';
-import type { WaitOptions } from './deadline';
-import { afterDbUnlock, dbLockedFrom, type DbLockWaitOptions } from './db-lock';
-import { checkRecord } from './record-file';
+import { native, type NativeBinding, type NativeIface } from '../native';
+import { fromNative, IscsiError, IscsiPermissionError } from '../errors';
+import type { WaitOptions } from '../deadline';
+import { afterDbUnlock, dbLockedFrom, type DbLockWaitOptions } from '../files/db-lock';
+import { checkRecord } from '../files/record-file';
 
 export type Iface = NativeIface;
 

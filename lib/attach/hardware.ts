@@ -2,11 +2,11 @@
 // and changes nothing. Every problem has a code and a sentence a person can act on.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { hasRdmaDevice, hosts, netDevices, pciFunction, pciFunctionOf, transport as kernelTransport, type CapName, type IscsiHost, type NetDevice, type PciFunction, type SysfsOptions } from './sysfs';
+import { hasRdmaDevice, hosts, netDevices, pciFunction, pciFunctionOf, transport as kernelTransport, type CapName, type IscsiHost, type NetDevice, type PciFunction, type SysfsOptions } from '../read/sysfs';
 import { parseTransport, TRANSPORT_INFO, type Transport } from './transport';
-import { IscsiValidationError, throwIfAborted } from './errors';
-import { readIfaceFile } from './iface-file';
-import { validateIfaceName } from './validate';
+import { IscsiValidationError, throwIfAborted } from '../errors';
+import { readIfaceFile } from '../files/iface-file';
+import { validateIfaceName } from '../validate';
 
 export type HardwareProblemCode =
   | 'TRANSPORT_NOT_REGISTERED'

@@ -4,8 +4,8 @@
 // it attaches it), with a timer as the fallback, so a storm of attaches reads sysfs about once per disk
 // instead of every few milliseconds.
 import { watch, type FSWatcher } from 'node:fs';
-import { sessions, type Session, type SessionReadOptions } from './session';
-import { throwIfAborted } from './errors';
+import { sessions, type Session, type SessionReadOptions } from './sessions';
+import { throwIfAborted } from '../errors';
 
 type Binding = SessionReadOptions['binding'];
 

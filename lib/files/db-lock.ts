@@ -5,8 +5,8 @@
 // timers, within the caller's deadline and AbortSignal, asking the listing again each time. With no lock
 // (the usual case) that is one trip to the thread pool.
 import * as path from 'node:path';
-import { IscsiAbortError, IscsiError, IscsiTimeoutError } from './errors';
-import { withDeadline, type WaitOptions } from './deadline';
+import { IscsiAbortError, IscsiError, IscsiTimeoutError } from '../errors';
+import { withDeadline, type WaitOptions } from '../deadline';
 
 export const DB_LOCK_DIR = '/run/lock/iscsi';
 

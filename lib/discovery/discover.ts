@@ -24,19 +24,19 @@
 import { isIP } from 'node:net';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import type * as net from 'node:net';
-import { IscsiError, IscsiValidationError, throwIfAborted } from './errors';
-import { parsePortal, validateChapCredentials, validateIfaceName, validateIscsiName } from './validate';
-import { Guard, RedirectError, runDiscoverySession, type DiscoveryAuth } from './discovery/client';
-import { parseSendTargets, parseTargetAddress, formatPortal, type DiscoveredTarget } from './discovery/sendtargets';
-import { decodeKeys } from './discovery/keys';
-import { CHAP_ALGORITHMS, type ChapAlgorithmName } from './discovery/chap';
+import { IscsiError, IscsiValidationError, throwIfAborted } from '../errors';
+import { parsePortal, validateChapCredentials, validateIfaceName, validateIscsiName } from '../validate';
+import { Guard, RedirectError, runDiscoverySession, type DiscoveryAuth } from './client';
+import { parseSendTargets, parseTargetAddress, formatPortal, type DiscoveredTarget } from './sendtargets';
+import { decodeKeys } from './keys';
+import { CHAP_ALGORITHMS, type ChapAlgorithmName } from './chap';
 import * as os from 'node:os';
-import { native } from './native';
-import { initiatorName as initiatorNameOf } from './login';
+import { native } from '../native';
+import { initiatorName as initiatorNameOf } from '../iscsid/login';
 
-export type { DiscoveredTarget, DiscoveredPortal } from './discovery/sendtargets';
-export type { DiscoveryAuth } from './discovery/client';
-export type { ChapAlgorithmName } from './discovery/chap';
+export type { DiscoveredTarget, DiscoveredPortal } from './sendtargets';
+export type { DiscoveryAuth } from './client';
+export type { ChapAlgorithmName } from './chap';
 
 export const DEFAULT_DISCOVERY_TIMEOUT_MS = 15_000;
 export const DEFAULT_MAX_REDIRECTS = 3;

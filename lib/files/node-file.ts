@@ -2,9 +2,9 @@
 // logins see what persist: true wrote. Only written when a caller asks for it.
 import { promises as fs, constants as fsc } from 'node:fs';
 import * as path from 'node:path';
-import { IscsiError, throwIfAborted } from './errors';
+import { IscsiError, throwIfAborted } from '../errors';
 import { DB_LOCK_DIR, dbLockedError } from './db-lock';
-import type { LoginRecord } from './record';
+import type { LoginRecord } from '../iscsid/record';
 
 export const NODES_DIR = '/etc/iscsi/nodes';
 

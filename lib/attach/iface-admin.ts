@@ -3,15 +3,15 @@
 import { promises as fs } from 'node:fs';
 import { isIP } from 'node:net';
 import * as path from 'node:path';
-import { IscsiError, IscsiValidationError, throwIfAborted } from './errors';
+import { IscsiError, IscsiValidationError, throwIfAborted } from '../errors';
 import { checkHardware, matchHost, type HardwareOptions, type HardwareReport } from './hardware';
-import { formatIfaceFile, IFACES_DIR, parseIfaceFile, readIfaceFile, sameIfaceSettings, writeFileAtomic } from './iface-file';
-import { hosts, sessionIfaceNames, type HostIfaceEntry } from './sysfs';
+import { formatIfaceFile, IFACES_DIR, parseIfaceFile, readIfaceFile, sameIfaceSettings, writeFileAtomic } from '../files/iface-file';
+import { hosts, sessionIfaceNames, type HostIfaceEntry } from '../read/sysfs';
 import { parseTransport, TRANSPORT_INFO, type Transport } from './transport';
-import { validateIfaceName, validateIscsiName, validateTimeoutMs } from './validate';
-import { withIscsiDbLock } from './node-file';
+import { validateIfaceName, validateIscsiName, validateTimeoutMs } from '../validate';
+import { withIscsiDbLock } from '../files/node-file';
 
-export { IFACES_DIR } from './iface-file';
+export { IFACES_DIR } from '../files/iface-file';
 
 export interface CreateIfaceOptions extends HardwareOptions {
   transport: string;

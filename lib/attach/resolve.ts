@@ -5,10 +5,10 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import { isIP } from 'node:net';
 import * as path from 'node:path';
-import { IscsiError, IscsiValidationError, throwIfAborted } from './errors';
-import { hosts, lowerDevices, netDevices, pciFunction, pciFunctionOf, type IscsiHost, type NetDevice, type SysfsOptions } from './sysfs';
+import { IscsiError, IscsiValidationError, throwIfAborted } from '../errors';
+import { hosts, lowerDevices, netDevices, pciFunction, pciFunctionOf, type IscsiHost, type NetDevice, type SysfsOptions } from '../read/sysfs';
 import { pciDeviceOf } from './hardware';
-import { listIfaceFiles } from './iface-file';
+import { listIfaceFiles } from '../files/iface-file';
 import { isTransport, TRANSPORT_INFO, transportForDriver, type Transport } from './transport';
 
 export interface ResolveStep {

@@ -5,16 +5,16 @@ import { createHash } from 'node:crypto';
 import { promises as fs, constants as fsc } from 'node:fs';
 import { isIP } from 'node:net';
 import * as path from 'node:path';
-import { IscsiAbortError, IscsiError, IscsiTimeoutError, IscsiValidationError, throwIfAborted } from './errors';
+import { IscsiAbortError, IscsiError, IscsiTimeoutError, IscsiValidationError, throwIfAborted } from '../errors';
 import { iscsidRequest } from './ipc';
 import { readIscsidConf, readInitiatorNameFile, ISCSID_CONF, INITIATOR_NAME_FILE } from './config';
 import { applyConf, applyIface, applyOptions, CHAP_ALGORITHMS, defaultRecord, type ChapAlgorithm, type IfaceValues, type LoginRecord } from './record';
 import { requireVerifiedFamily, type AbiFamily, type VersionOptions } from './version';
-import { parsePortal, validateChapCredentials, validateIfaceName, validateIscsiName, validateTimeoutMs } from './validate';
-import { sessions as listSessions, type Session } from './session';
-import { waitForSession } from './session-wait';
-import { writeNodeRecord } from './node-file';
-import { native, type NativeBinding } from './native';
+import { parsePortal, validateChapCredentials, validateIfaceName, validateIscsiName, validateTimeoutMs } from '../validate';
+import { sessions as listSessions, type Session } from '../read/sessions';
+import { waitForSession } from '../read/session-wait';
+import { writeNodeRecord } from '../files/node-file';
+import { native, type NativeBinding } from '../native';
 
 export interface ChapAuth {
   username: string;

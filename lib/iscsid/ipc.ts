@@ -1,7 +1,7 @@
 // Requests to iscsid's management socket: framing and waiting are native, meaning and errors are here.
-import { native, type NativeBinding, type NativeIpcResponse } from './native';
-import { fromNative, IscsiAbortError, IscsiError, IscsiTimeoutError } from './errors';
-import { iscsidError } from './iscsid-errors';
+import { native, type NativeBinding, type NativeIpcResponse } from '../native';
+import { fromNative, IscsiAbortError, IscsiError, IscsiTimeoutError } from '../errors';
+import { iscsidError } from './error-numbers';
 import type { AbiFamily } from './version';
 import { checkRecordFitsFamily, type LoginRecord } from './record';
 

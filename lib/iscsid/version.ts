@@ -3,7 +3,7 @@
 // the executable of the running iscsid (it embeds "# BEGIN RECORD <version>"), else the dpkg database.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { IscsiUnsupportedError } from './errors';
+import { IscsiUnsupportedError } from '../errors';
 
 /**
  * The request layouts the addon mirrors (native/ipc/layout.h), named after their first release:

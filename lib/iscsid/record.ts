@@ -1,7 +1,7 @@
 // The node record iscsid receives with LOGIN, built the way iscsiadm builds it (openiscsi-internals §2.4):
 // hard-coded defaults, then iscsid.conf's node.* keys, then the iface, then the caller's options.
-import { IscsiValidationError } from './errors';
-import { checkFits } from './validate';
+import { IscsiValidationError } from '../errors';
+import { checkFits } from '../validate';
 import type { AbiFamily } from './version';
 
 export interface RecordIface {

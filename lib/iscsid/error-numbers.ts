@@ -1,6 +1,6 @@
 // iscsid's error numbers (ISCSI_ERR_*), the same in every open-iscsi release since 2.1.6, and what each
 // means for a caller: may it retry, may connect() fall back to software TCP, is it an authentication failure.
-import { IscsiError, IscsiPermissionError, IscsiTimeoutError, IscsiUnsupportedError } from './errors';
+import { IscsiError, IscsiPermissionError, IscsiTimeoutError, IscsiUnsupportedError } from '../errors';
 
 export interface IscsidErrorInfo {
   errno: number;

@@ -1,6 +1,6 @@
 // iscsid.conf and initiatorname.iscsi: read the way iscsiadm reads them. Parse errors name file and line.
 import { promises as fs } from 'node:fs';
-import { IscsiError } from './errors';
+import { IscsiError } from '../errors';
 
 export const ISCSID_CONF = '/etc/iscsi/iscsid.conf';
 export const INITIATOR_NAME_FILE = '/etc/iscsi/initiatorname.iscsi';

@@ -1,6 +1,6 @@
 // Every fact about iSCSI transports lives here: what each needs from the hardware and the host, and which
 // PCI vendors and kernel drivers provide it. Runtime facts (registered, caps) come from sysfs (sysfs.ts).
-import { IscsiValidationError } from './errors';
+import { IscsiValidationError } from '../errors';
 
 export const TRANSPORTS = ['tcp', 'iser', 'cxgb3i', 'cxgb4i', 'qla4xxx', 'bnx2i', 'be2iscsi', 'qedi', 'ocs'] as const;
 export type Transport = (typeof TRANSPORTS)[number];
