@@ -4,7 +4,8 @@ export { sessions, session, type Session, type SessionIface, type ScsiDevice, ty
 export { ifaces, setupDefaultIfaces, type Iface, type IfaceReadOptions } from './read/ifaces';
 export { nodes, type NodeRecord, type NodeReadOptions } from './read/nodes';
 export { transports, hosts, decodeCaps, CAPS, type KernelTransport, type IscsiHost, type HostIfaceEntry, type CapName } from './read/sysfs';
-export type { LoginOptions, ChapAuth, LogoutTarget, SessionCallOptions } from './iscsid/login';
+export type { LoginOptions, ChapAuth } from './iscsid/login';
+export type { LogoutTarget, SessionCallOptions } from './iscsid/session-calls';
 export { ISCSID_ERRORS, iscsidErrorInfo, isTransportRelated, isAuthRelated, type IscsidErrorInfo } from './iscsid/error-numbers';
 export { detectIscsidVersion, familyOf, ABI_FAMILIES, VERIFIED_FAMILIES, type AbiFamily, type IscsidVersion } from './iscsid/version';
 export { validateIscsiName, parsePortal, type Portal } from './validate';
@@ -14,6 +15,7 @@ export type { HardwareReport, HardwareProblem, HardwareProblemCode, HardwareSubj
 export type { CreateIfaceOptions, CreatedIface, DeleteIfaceOptions } from './attach/iface-admin';
 export { readIfaceFile, listIfaceFiles, parseIfaceFile, formatIfaceFile, type IfaceFile, type IfaceFields } from './files/iface-file';
 export type { ResolvedIface, ResolvedHost, ResolveStep, ResolveOptions } from './attach/resolve';
-export type { ConnectOptions, ConnectResult, ConnectEvent, DisconnectOptions } from './attach/connect';
+export type { ConnectOptions, ConnectResult, ConnectEvent } from './attach/connect';
+export type { DisconnectOptions } from './attach/disconnect';
 // Loaded on their first call (on-demand.ts): a process that only reads does not load them.
 export { login, logout, sessionState, sessionStats, initiatorName, discover, discoverSendTargets, checkHardware, createIface, deleteIface, resolveIface, routeTo, connect, disconnect } from './on-demand';

@@ -5,10 +5,12 @@
 // small one costs 30-60 ms (README, "Calls that are not warm"). All of these return promises, so loading
 // on demand adds one turn and changes no signature or error.
 import type * as Connect from './attach/connect';
+import type * as Disconnect from './attach/disconnect';
 import type * as Discovery from './discovery/discover';
 import type * as Hardware from './attach/hardware';
 import type * as IfaceAdmin from './attach/iface-admin';
 import type * as Login from './iscsid/login';
+import type * as SessionCalls from './iscsid/session-calls';
 import type * as Resolve from './attach/resolve';
 
 /** Logs in and returns the session, or the existing one for the same (target, portal, iface). See lib/iscsid/login.ts. */
@@ -16,20 +18,20 @@ export async function login(...a: Parameters<typeof Login.login>): ReturnType<ty
   return (await import('./iscsid/login')).login(...a);
 }
 /** Logs out one session by sid, or every session of (target, portal, iface); returns the sids logged out. */
-export async function logout(...a: Parameters<typeof Login.logout>): ReturnType<typeof Login.logout> {
-  return (await import('./iscsid/login')).logout(...a);
+export async function logout(...a: Parameters<typeof SessionCalls.logout>): ReturnType<typeof SessionCalls.logout> {
+  return (await import('./iscsid/session-calls')).logout(...a);
 }
 /** iscsid's view of a session: its connection state and recovery stage. */
-export async function sessionState(...a: Parameters<typeof Login.sessionState>): ReturnType<typeof Login.sessionState> {
-  return (await import('./iscsid/login')).sessionState(...a);
+export async function sessionState(...a: Parameters<typeof SessionCalls.sessionState>): ReturnType<typeof SessionCalls.sessionState> {
+  return (await import('./iscsid/session-calls')).sessionState(...a);
 }
 /** The kernel's counters for a session, through iscsid. */
-export async function sessionStats(...a: Parameters<typeof Login.sessionStats>): ReturnType<typeof Login.sessionStats> {
-  return (await import('./iscsid/login')).sessionStats(...a);
+export async function sessionStats(...a: Parameters<typeof SessionCalls.sessionStats>): ReturnType<typeof SessionCalls.sessionStats> {
+  return (await import('./iscsid/session-calls')).sessionStats(...a);
 }
 /** iscsid's initiator name, else the one in initiatorname.iscsi. */
-export async function initiatorName(...a: Parameters<typeof Login.initiatorName>): ReturnType<typeof Login.initiatorName> {
-  return (await import('./iscsid/login')).initiatorName(...a);
+export async function initiatorName(...a: Parameters<typeof SessionCalls.initiatorName>): ReturnType<typeof SessionCalls.initiatorName> {
+  return (await import('./iscsid/session-calls')).initiatorName(...a);
 }
 /** Lists a portal's targets through an iface (its initiator name and source address), over software TCP. */
 export async function discover(...a: Parameters<typeof Discovery.discover>): ReturnType<typeof Discovery.discover> {
@@ -64,6 +66,6 @@ export async function connect(...a: Parameters<typeof Connect.connect>): ReturnT
   return (await import('./attach/connect')).connect(...a);
 }
 /** Detaches what connect() attached; logs the session out when none of its LUNs is still in use. */
-export async function disconnect(...a: Parameters<typeof Connect.disconnect>): ReturnType<typeof Connect.disconnect> {
-  return (await import('./attach/connect')).disconnect(...a);
+export async function disconnect(...a: Parameters<typeof Disconnect.disconnect>): ReturnType<typeof Disconnect.disconnect> {
+  return (await import('./attach/disconnect')).disconnect(...a);
 }

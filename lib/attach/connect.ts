@@ -2,15 +2,14 @@
 // no target is named, log in, wait for the LUN's block device. Falls back to software TCP only for
 // hardware/transport reasons, never for authentication or target refusals, and reports why.
 import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import { IscsiError, IscsiUnsupportedError, IscsiValidationError, throwIfAborted } from '../errors';
 import { checkHardware, type HardwareOptions, type HardwareReport } from './hardware';
 import { isTransport, parseTransport, type Transport } from './transport';
 import { isTransportRelated } from '../iscsid/error-numbers';
 import { discover, type DiscoveredTarget, type DiscoveryAuth } from '../discovery/discover';
-import { login, logout, type ChapAuth } from '../iscsid/login';
+import { login, type ChapAuth } from '../iscsid/login';
 import { waitForSession } from '../read/session-wait';
-import { session as getSession, type ScsiDevice, type Session } from '../read/sessions';
+import { type ScsiDevice, type Session } from '../read/sessions';
 import { ifaces as listIfaces, type Iface } from '../read/ifaces';
 import { parsePortal, validateIfaceName } from '../validate';
 import { native } from '../native';
@@ -118,7 +117,7 @@ async function waitForDevice(s0: Session, lun: number | undefined, until: number
 }
 
 /** Sessions and LUNs this process attached, so disconnect() logs out only the last user. */
-const attached = new Map<number, Set<number>>();
+export const attached = new Map<number, Set<number>>();
 
 export async function connect(o: ConnectOptions): Promise<ConnectResult> {
   throwIfAborted(o.signal);
@@ -210,69 +209,4 @@ export async function connect(o: ConnectOptions): Promise<ConnectResult> {
     transport: { requested, used: choice.transport, iface: choice.iface, ...(fallbackReason ? { fallbackReason } : {}) },
     timings,
   };
-}
-
-export interface DisconnectOptions {
-  sid: number;
-  /** The LUN this caller used; default: all LUNs this process attached on the session. */
-  lun?: number | undefined;
-  timeoutMs?: number | undefined;
-  signal?: AbortSignal | undefined;
-  sysfsRoot?: string | undefined;
-}
-
-/** Flushes a block device's dirty pages, then asks the SCSI layer to delete the device. */
-async function flushAndRemove(d: ScsiDevice, sysfsRoot: string): Promise<void> {
-  if (d.blockDevice) {
-    const h = await fs.open(`/dev/${d.blockDevice}`, 'r').catch(() => undefined);
-    if (h) {
-      await h.sync().catch(() => {});
-      await h.close();
-    }
-  }
-  await fs.writeFile(path.join(sysfsRoot, 'class', 'scsi_device', d.hctl, 'device', 'delete'), '1').catch((e: NodeJS.ErrnoException) => {
-    if (e.code !== 'ENOENT') throw e;
-  });
-}
-
-/**
- * Detaches what connect() attached: flushes and removes this caller's SCSI device(s), and logs the session
- * out when no other LUN attached through connect() in this process is still in use. Idempotent.
- */
-export async function disconnect(o: DisconnectOptions): Promise<{ removed: string[]; loggedOut: boolean }> {
-  throwIfAborted(o.signal);
-  const sysfsRoot = o.sysfsRoot ?? '/sys';
-  const current = await getSession(o.sid).catch((e: unknown) => {
-    if (e instanceof IscsiError && e.code === 'SESSION_NOT_FOUND') return undefined;
-    throw e;
-  });
-  if (!current) {
-    attached.delete(o.sid);
-    return { removed: [], loggedOut: false };
-  }
-  const mine = attached.get(o.sid) ?? new Set(current.devices.map((d) => d.lun));
-  const releasing = o.lun === undefined ? [...mine] : [o.lun];
-  const removed: string[] = [];
-  for (const lun of releasing) {
-    const d = current.devices.find((x) => x.lun === lun);
-    if (d) {
-      await flushAndRemove(d, sysfsRoot);
-      removed.push(d.hctl);
-    }
-    mine.delete(lun);
-  }
-  if (mine.size > 0) {
-    attached.set(o.sid, mine);
-    return { removed, loggedOut: false };
-  }
-  attached.delete(o.sid);
-  // Flush and remove the session's other devices too, so the logout never races with writes.
-  for (const d of current.devices) if (!releasing.includes(d.lun)) await flushAndRemove(d, sysfsRoot);
-  try {
-    await logout({ sid: o.sid }, { timeoutMs: o.timeoutMs, signal: o.signal });
-  } catch (e) {
-    if (e instanceof IscsiError && e.code === 'SESSION_NOT_FOUND') return { removed, loggedOut: false };
-    throw e;
-  }
-  return { removed, loggedOut: true };
 }

@@ -32,7 +32,7 @@ import { decodeKeys } from './keys';
 import { CHAP_ALGORITHMS, type ChapAlgorithmName } from './chap';
 import * as os from 'node:os';
 import { native } from '../native';
-import { initiatorName as initiatorNameOf } from '../iscsid/login';
+import { initiatorName as initiatorNameOf } from '../iscsid/session-calls';
 
 export type { DiscoveredTarget, DiscoveredPortal } from './sendtargets';
 export type { DiscoveryAuth } from './client';

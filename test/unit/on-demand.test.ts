@@ -7,14 +7,16 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as onDemand from '../../lib/on-demand';
 import * as Connect from '../../lib/attach/connect';
+import * as Disconnect from '../../lib/attach/disconnect';
 import * as Discovery from '../../lib/discovery/discover';
 import * as Hardware from '../../lib/attach/hardware';
 import * as IfaceAdmin from '../../lib/attach/iface-admin';
 import * as Login from '../../lib/iscsid/login';
+import * as SessionCalls from '../../lib/iscsid/session-calls';
 import * as Resolve from '../../lib/attach/resolve';
 
 const dist = path.resolve(__dirname, '../../dist');
-const ON_DEMAND = ['iscsid/login.js', 'iscsid/ipc.js', 'iscsid/config.js', 'iscsid/record.js', 'files/node-file.js', 'read/session-wait.js', 'discovery/discover.js', 'discovery/client.js', 'discovery/chap.js', 'attach/hardware.js', 'attach/iface-admin.js', 'attach/resolve.js', 'attach/connect.js'];
+const ON_DEMAND = ['iscsid/login.js', 'iscsid/session-calls.js', 'iscsid/ipc.js', 'iscsid/config.js', 'iscsid/record.js', 'files/node-file.js', 'read/session-wait.js', 'discovery/discover.js', 'discovery/client.js', 'discovery/chap.js', 'attach/hardware.js', 'attach/iface-admin.js', 'attach/resolve.js', 'attach/connect.js', 'attach/disconnect.js'];
 
 /** The package's own modules a fresh process has loaded after `body` (run with `pkg` = the built package). */
 function loadedAfter(body: string): string[] {
@@ -47,10 +49,10 @@ describe('loading on demand', () => {
     const aborted = AbortSignal.abort();
     const pairs: Array<[() => Promise<unknown>, () => Promise<unknown>]> = [
       [() => onDemand.login({ target: 'bad', portal: '192.0.2.1' }), () => Login.login({ target: 'bad', portal: '192.0.2.1' })],
-      [() => onDemand.logout({ sid: -1 }), () => Login.logout({ sid: -1 })],
-      [() => onDemand.sessionState(-1), () => Login.sessionState(-1)],
-      [() => onDemand.sessionStats(-1), () => Login.sessionStats(-1)],
-      [() => onDemand.initiatorName({ signal: aborted }), () => Login.initiatorName({ signal: aborted })],
+      [() => onDemand.logout({ sid: -1 }), () => SessionCalls.logout({ sid: -1 })],
+      [() => onDemand.sessionState(-1), () => SessionCalls.sessionState(-1)],
+      [() => onDemand.sessionStats(-1), () => SessionCalls.sessionStats(-1)],
+      [() => onDemand.initiatorName({ signal: aborted }), () => SessionCalls.initiatorName({ signal: aborted })],
       [() => onDemand.discover({ portal: '' }), () => Discovery.discover({ portal: '' })],
       [() => onDemand.discoverSendTargets({ portal: '', initiatorName: 'iqn.2026-11.org.openiscsi:t' }), () => Discovery.discoverSendTargets({ portal: '', initiatorName: 'iqn.2026-11.org.openiscsi:t' })],
       [() => onDemand.checkHardware('nope' as never), () => Hardware.checkHardware('nope' as never)],
@@ -58,7 +60,7 @@ describe('loading on demand', () => {
       [() => onDemand.deleteIface('../x'), () => IfaceAdmin.deleteIface('../x')],
       [() => onDemand.resolveIface({ sourceIp: 'x' }), () => Resolve.resolveIface({ sourceIp: 'x' })],
       [() => onDemand.connect({ portal: '' }), () => Connect.connect({ portal: '' })],
-      [() => onDemand.disconnect({ sid: -1 }), () => Connect.disconnect({ sid: -1 })],
+      [() => onDemand.disconnect({ sid: -1 }), () => Disconnect.disconnect({ sid: -1 })],
     ];
     for (const [viaOnDemand, direct] of pairs) {
       const [a, b] = await Promise.all([outcome(viaOnDemand()), outcome(direct())]);

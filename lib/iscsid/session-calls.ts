@@ -1,0 +1,95 @@
+// logout, session state and statistics, and the initiator name: the requests to iscsid besides LOGIN.
+import { iscsidRequest } from './ipc';
+import { readInitiatorNameFile, INITIATOR_NAME_FILE } from './config';
+import { requireVerifiedFamily, type VersionOptions } from './version';
+import { IscsiError, IscsiValidationError, throwIfAborted } from '../errors';
+import { parsePortal, validateIfaceName, validateIscsiName } from '../validate';
+import { sessions as listSessions } from '../read/sessions';
+import { resolveAddress, sameKey, type LoginDeps } from './login';
+
+export type LogoutTarget = { sid: number } | { target: string; portal: string; iface?: string };
+
+export interface SessionCallOptions extends VersionOptions {
+  timeoutMs?: number | undefined;
+  signal?: AbortSignal | undefined;
+  deps?: LoginDeps | undefined;
+}
+
+function checkSid(sid: unknown): number {
+  if (typeof sid !== 'number' || !Number.isInteger(sid) || sid < 0 || sid > 0x7fffffff) {
+    throw new IscsiValidationError('INVALID_SID', `sid must be a non-negative integer, got ${JSON.stringify(sid)}`);
+  }
+  return sid;
+}
+
+async function request(command: 'SESSION_LOGOUT' | 'SESSION_INFO' | 'SESSION_STATS' | 'CONFIG_INAME', sid: number, o: SessionCallOptions, defaultTimeoutMs: number) {
+  const { family } = await requireVerifiedFamily(o);
+  const deps = o.deps ?? {};
+  return iscsidRequest(command, {
+    family,
+    sid,
+    timeoutMs: o.timeoutMs ?? defaultTimeoutMs,
+    signal: o.signal,
+    ...(deps.binding ? { binding: deps.binding } : {}),
+    ...(deps.socketName ? { socketName: deps.socketName } : {}),
+  });
+}
+
+/**
+ * Logs out one session by sid (SESSION_NOT_FOUND if there is none), or every session of (target, portal,
+ * iface) — for that form, none is not an error. Returns the sids logged out.
+ */
+export async function logout(what: LogoutTarget, o: SessionCallOptions = {}): Promise<number[]> {
+  throwIfAborted(o.signal);
+  let sids: number[];
+  if ('sid' in what) {
+    sids = [checkSid(what.sid)];
+  } else {
+    const target = validateIscsiName(what.target, 'target');
+    const portal = parsePortal(what.portal);
+    const iface = validateIfaceName(what.iface ?? 'default');
+    const address = await resolveAddress(portal.host, o.deps ?? {});
+    const list = await listSessions({ target, ...(o.deps?.binding ? { binding: o.deps.binding } : {}) });
+    sids = list.filter((s) => sameKey(s, target, address, portal.port, iface)).map((s) => s.sid);
+  }
+  for (const sid of sids) {
+    try {
+      await request('SESSION_LOGOUT', sid, o, 60_000);
+    } catch (e) {
+      if (e instanceof IscsiError && e.code === 'ISCSID_ERR_SESS_NOT_FOUND') {
+        throw new IscsiError('SESSION_NOT_FOUND', `iscsid has no session ${sid}`, { errno: 2, cause: e, hint: 'it is gone already, or was created by firmware' });
+      }
+      throw e;
+    }
+  }
+  return sids;
+}
+
+const CONN_STATES = ['FREE', 'XPT_WAIT', 'IN_LOGIN', 'LOGGED_IN', 'IN_LOGOUT', 'LOGOUT_REQUESTED', 'CLEANUP_WAIT'] as const;
+const SESSION_STAGES = ['NO_CHANGE', 'SESSION_CLEANUP', 'SESSION_REOPEN', 'SESSION_REDIRECT', 'DESTROYED'] as const;
+
+/** iscsid's view of a session: its connection state and recovery stage. */
+export async function sessionState(sid: number, o: SessionCallOptions = {}): Promise<{ sid: number; connection: string; stage: string }> {
+  checkSid(sid);
+  const rsp = await request('SESSION_INFO', sid, o, 60_000);
+  return { sid, connection: CONN_STATES[rsp.connState] ?? `UNKNOWN(${rsp.connState})`, stage: SESSION_STAGES[rsp.sessionState] ?? `UNKNOWN(${rsp.sessionState})` };
+}
+
+/** The kernel's counters for a session, through iscsid. */
+export async function sessionStats(sid: number, o: SessionCallOptions = {}) {
+  checkSid(sid);
+  return { sid, ...(await request('SESSION_STATS', sid, o, 60_000)).stats };
+}
+
+/** iscsid's initiator name (read by iscsid at start), else the one in initiatorname.iscsi. */
+export async function initiatorName(o: SessionCallOptions = {}): Promise<string> {
+  try {
+    const v = (await request('CONFIG_INAME', 0, o, 5_000)).var;
+    if (v) return v;
+  } catch (e) {
+    if (!(e instanceof IscsiError) || e.code !== 'ISCSID_NOT_RUNNING') throw e;
+  }
+  const file = await readInitiatorNameFile(o.deps?.initiatorNamePath ?? INITIATOR_NAME_FILE);
+  if (!file.name) throw new IscsiError('NO_INITIATOR_NAME', 'no initiator name: iscsid has none and initiatorname.iscsi sets none', { hint: 'set InitiatorName= in /etc/iscsi/initiatorname.iscsi and restart iscsid' });
+  return file.name;
+}
