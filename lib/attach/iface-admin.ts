@@ -5,11 +5,12 @@ import { isIP } from 'node:net';
 import * as path from 'node:path';
 import { IscsiError, IscsiValidationError, throwIfAborted } from '../errors';
 import { checkHardware, matchHost, type HardwareOptions, type HardwareReport } from './hardware';
-import { formatIfaceFile, IFACES_DIR, parseIfaceFile, readIfaceFile, sameIfaceSettings, writeFileAtomic } from '../files/iface-file';
+import { formatIfaceFile, IFACES_DIR, parseIfaceFile, readIfaceFile, sameIfaceSettings } from '../files/iface-file';
+import { writeFileAtomic } from '../files/atomic-write';
 import { hosts, sessionIfaceNames, type HostIfaceEntry } from '../read/sysfs';
 import { parseTransport, TRANSPORT_INFO, type Transport } from './transport';
 import { validateIfaceName, validateIscsiName, validateTimeoutMs } from '../validate';
-import { withIscsiDbLock } from '../files/node-file';
+import { withIscsiDbLock } from '../files/db-lock';
 
 export { IFACES_DIR } from '../files/iface-file';
 

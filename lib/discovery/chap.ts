@@ -1,5 +1,5 @@
 // CHAP as iSCSI uses it (RFC 7143 §12.1.3, RFC 1994): response = H(identifier ‖ secret ‖ challenge), with the
-// algorithm negotiated by CHAP_A: 5 = MD5, 6 = SHA-1, 7 = SHA-256 (IANA "PPP Authentication Algorithms").
+// algorithm negotiated by CHAP_A (the table is lib/chap-algorithms.ts, shared with iscsid's record).
 // One-way: the target challenges us. Mutual: we then challenge the target and check its answer.
 //
 // Reflection: a challenge the target sends us must never be one we issued (a target replaying our own
@@ -9,27 +9,16 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { IscsiAuthError } from '../errors';
 import { protocolError } from './pdu';
 import type { KeyList } from './keys';
+import { chapAlgorithmById, type ChapAlgorithm } from '../chap-algorithms';
 
-export const CHAP_ALGORITHMS = { MD5: 5, SHA1: 6, SHA256: 7 } as const;
-export type ChapAlgorithmName = keyof typeof CHAP_ALGORITHMS;
-
-interface AlgorithmInfo {
-  name: ChapAlgorithmName;
-  hash: string;
-  digestBytes: number;
-}
-
-const BY_NUMBER = new Map<number, AlgorithmInfo>([
-  [5, { name: 'MD5', hash: 'md5', digestBytes: 16 }],
-  [6, { name: 'SHA1', hash: 'sha1', digestBytes: 20 }],
-  [7, { name: 'SHA256', hash: 'sha256', digestBytes: 32 }],
-]);
+export { CHAP_ALGORITHM_IDS as CHAP_ALGORITHMS } from '../chap-algorithms';
+export type { ChapAlgorithm as ChapAlgorithmName } from '../chap-algorithms';
 
 /** RFC 7143: a CHAP challenge is at most 1024 bytes. */
 export const MAX_CHALLENGE_BYTES = 1024;
 
-export function algorithmInfo(alg: number): AlgorithmInfo {
-  const info = BY_NUMBER.get(alg);
+export function algorithmInfo(alg: number): { name: ChapAlgorithm; hash: string; digestBytes: number } {
+  const info = chapAlgorithmById(alg);
   if (!info) throw new RangeError(`unsupported CHAP algorithm ${alg}`);
   return info;
 }

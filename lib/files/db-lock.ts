@@ -1,11 +1,13 @@
-// open-iscsi's database lock, seen from the read path. libopeniscsiusr's ifaces and nodes listings take it
+// open-iscsi's database lock (/run/lock/iscsi): taken for writes by withIscsiDbLock(), and waited for by
+// the read path. libopeniscsiusr's ifaces and nodes listings take it
 // (link(lock, lock.write), retried every 10 ms for 30 s) on the thread that runs them: with a stale lock.write,
 // a libuv thread would spin for 30 s and the process could not exit before it ends. So the native listing
 // looks for lock.write first and answers DB_LOCK_HELD instead of calling in; the wait happens here, on
 // timers, within the caller's deadline and AbortSignal, asking the listing again each time. With no lock
 // (the usual case) that is one trip to the thread pool.
+import { constants as fsc, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { IscsiAbortError, IscsiError, IscsiTimeoutError } from '../errors';
+import { IscsiAbortError, IscsiError, IscsiTimeoutError, throwIfAborted } from '../errors';
 import { withDeadline, type WaitOptions } from '../deadline';
 
 export const DB_LOCK_DIR = '/run/lock/iscsi';
@@ -71,4 +73,38 @@ export function dbLockedError(lockFile: string, o: { what?: string; errno?: numb
 export function dbLockedFrom(err: IscsiError): IscsiTimeoutError | undefined {
   if (err.code !== 'USR_IDBM' || !/Could not lock/.test(err.message)) return undefined;
   return dbLockedError(path.join(DB_LOCK_DIR, 'lock.write'), { errno: err.errno, cause: err });
+}
+
+/**
+ * Holds open-iscsi's database write lock (shared with iscsiadm and libopeniscsiusr: a hard link of
+ * <lockDir>/lock named lock.write) while `fn` runs. Waits up to `timeoutMs` (default 30 s) for another
+ * holder; an abort while waiting gives up without running `fn`.
+ */
+export async function withIscsiDbLock<T>(fn: () => Promise<T>, o: { lockDir?: string | undefined; timeoutMs?: number | undefined; signal?: AbortSignal | undefined } = {}): Promise<T> {
+  const what = "waiting for open-iscsi's database lock";
+  throwIfAborted(o.signal, what);
+  const dir = o.lockDir ?? DB_LOCK_DIR;
+  await fs.mkdir(dir, { recursive: true, mode: 0o755 });
+  const lock = path.join(dir, 'lock');
+  const write = path.join(dir, 'lock.write');
+  await fs.open(lock, fsc.O_CREAT | fsc.O_WRONLY | fsc.O_NOFOLLOW, 0o600).then((h) => h.close());
+  const deadline = Date.now() + (o.timeoutMs ?? 30_000);
+  for (;;) {
+    try {
+      await fs.link(lock, write);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if (Date.now() > deadline) {
+        throw dbLockedError(write);
+      }
+      await new Promise((r) => setTimeout(r, 10));
+      throwIfAborted(o.signal, what);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await fs.unlink(write).catch(() => {});
+  }
 }

@@ -2,7 +2,6 @@
 // per line for each non-empty value, `# END RECORD`. The file name is the iface name. libopeniscsiusr 2.1.8 and
 // iscsiadm skip `#` lines, so a comment line marks the files this library created.
 import { promises as fs } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { recordLines } from './record-file';
 
@@ -117,28 +116,4 @@ export async function listIfaceFiles(o: { ifacesDir?: string | undefined } = {})
     if (f) out.push(f);
   }
   return out;
-}
-
-/**
- * Writes `file` atomically: a dot-named temp file in the same directory, fsync, rename over, fsync of the
- * directory. The temp file is removed when anything fails. Callers hold open-iscsi's DB lock.
- */
-export async function writeFileAtomic(file: string, content: string, mode = 0o600): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.openiscsi-${process.pid}-${randomBytes(4).toString('hex')}`);
-  const h = await fs.open(tmp, 'wx', mode);
-  try {
-    try {
-      await h.writeFile(content);
-      await h.chmod(mode); // exactly `mode`, whatever the umask
-      await h.sync();
-    } finally {
-      await h.close();
-    }
-    await fs.rename(tmp, file);
-  } catch (e) {
-    await fs.unlink(tmp).catch(() => {});
-    throw e;
-  }
-  const d = await fs.open(path.dirname(file), 'r').catch(() => undefined);
-  if (d) await d.sync().catch(() => {}).finally(() => d.close());
 }

@@ -1,17 +1,18 @@
 // Node records on disk, in iscsiadm's own format and under its own lock, so `iscsiadm -m node` and boot-time
 // logins see what persist: true wrote. Only written when a caller asks for it.
-import { promises as fs, constants as fsc } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { IscsiError, throwIfAborted } from '../errors';
-import { DB_LOCK_DIR, dbLockedError } from './db-lock';
+import { IscsiError } from '../errors';
+import { withIscsiDbLock } from './db-lock';
+import { writeFileAtomic } from './atomic-write';
 import type { LoginRecord } from '../iscsid/record';
+import { chapAlgorithmById } from '../chap-algorithms';
 
 export const NODES_DIR = '/etc/iscsi/nodes';
 
 const yesNo = (n: number) => (n ? 'Yes' : 'No');
 const startup = (n: number) => ['manual', 'automatic', 'onboot'][n] ?? 'manual';
 const digest = (n: number) => ['None', 'CRC32C', 'CRC32C,None', 'None,CRC32C'][n] ?? 'None';
-const ALG_NAMES: Record<number, string> = { 5: 'MD5', 6: 'SHA1', 7: 'SHA256', 8: 'SHA3-256' };
 const DISC_TYPES: Record<number, string> = { 0: 'send_targets', 1: 'isns', 2: 'offload_send_targets', 3: 'slp', 4: 'static', 5: 'fw' };
 
 /** The record as iscsiadm 2.1.8 writes it: fixed key order, empty strings left out. */
@@ -57,7 +58,7 @@ export function serializeNodeRecord(r: LoginRecord, version = '2.1.8'): string {
     ['node.session.auth.password', r.session.auth.password],
     ['node.session.auth.username_in', r.session.auth.usernameIn],
     ['node.session.auth.password_in', r.session.auth.passwordIn],
-    ['node.session.auth.chap_algs', r.session.auth.chapAlgs.map((a) => ALG_NAMES[a] ?? 'MD5').join(',')],
+    ['node.session.auth.chap_algs', r.session.auth.chapAlgs.map((a) => chapAlgorithmById(a)?.name ?? 'MD5').join(',')],
     ['node.session.timeo.replacement_timeout', r.session.replacementTimeout],
     ['node.session.err_timeo.abort_timeout', r.session.errTimeo.abort],
     ['node.session.err_timeo.lu_reset_timeout', r.session.errTimeo.luReset],
@@ -102,40 +103,6 @@ export function nodeRecordPath(r: LoginRecord, nodesDir = NODES_DIR): string {
   return r.tpgt === -1 ? path.join(nodesDir, r.name, portal) : path.join(nodesDir, r.name, `${portal},${r.tpgt}`, r.iface.name);
 }
 
-/**
- * Holds open-iscsi's database write lock (shared with iscsiadm and libopeniscsiusr: a hard link of
- * <lockDir>/lock named lock.write) while `fn` runs. Waits up to `timeoutMs` (default 30 s) for another
- * holder; an abort while waiting gives up without running `fn`.
- */
-export async function withIscsiDbLock<T>(fn: () => Promise<T>, o: { lockDir?: string | undefined; timeoutMs?: number | undefined; signal?: AbortSignal | undefined } = {}): Promise<T> {
-  const what = "waiting for open-iscsi's database lock";
-  throwIfAborted(o.signal, what);
-  const dir = o.lockDir ?? DB_LOCK_DIR;
-  await fs.mkdir(dir, { recursive: true, mode: 0o755 });
-  const lock = path.join(dir, 'lock');
-  const write = path.join(dir, 'lock.write');
-  await fs.open(lock, fsc.O_CREAT | fsc.O_WRONLY, 0o600).then((h) => h.close());
-  const deadline = Date.now() + (o.timeoutMs ?? 30_000);
-  for (;;) {
-    try {
-      await fs.link(lock, write);
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      if (Date.now() > deadline) {
-        throw dbLockedError(write);
-      }
-      await new Promise((r) => setTimeout(r, 10));
-      throwIfAborted(o.signal, what);
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    await fs.unlink(write).catch(() => {});
-  }
-}
-
 /** Writes the node record atomically (temp file + rename, mode 0600: it may hold CHAP secrets). */
 export async function writeNodeRecord(r: LoginRecord, o: { nodesDir?: string; lockDir?: string; timeoutMs?: number; signal?: AbortSignal | undefined } = {}): Promise<string> {
   const file = nodeRecordPath(r, o.nodesDir);
@@ -145,15 +112,7 @@ export async function writeNodeRecord(r: LoginRecord, o: { nodesDir?: string; lo
     if (existing?.isDirectory()) {
       throw new IscsiError('NODE_RECORD_CONFLICT', `${file} is a directory of new-style records; not overwriting it`);
     }
-    const tmp = `${file}.openiscsi-${process.pid}`;
-    const h = await fs.open(tmp, 'w', 0o600);
-    try {
-      await h.writeFile(serializeNodeRecord(r));
-      await h.sync();
-    } finally {
-      await h.close();
-    }
-    await fs.rename(tmp, file);
+    await writeFileAtomic(file, serializeNodeRecord(r), 0o600);
   }, o);
   return file;
 }

@@ -2,6 +2,7 @@
 // hard-coded defaults, then iscsid.conf's node.* keys, then the iface, then the caller's options.
 import { IscsiValidationError } from '../errors';
 import { checkFits } from '../validate';
+import { CHAP_ALGORITHM_IDS as CHAP_ALGORITHMS, type ChapAlgorithm } from '../chap-algorithms';
 import type { AbiFamily } from './version';
 
 export interface RecordIface {
@@ -65,8 +66,7 @@ export interface LoginRecord {
   discPort: number;
 }
 
-export const CHAP_ALGORITHMS = { MD5: 5, SHA1: 6, SHA256: 7, 'SHA3-256': 8 } as const;
-export type ChapAlgorithm = keyof typeof CHAP_ALGORITHMS;
+export { CHAP_ALGORITHM_IDS as CHAP_ALGORITHMS, type ChapAlgorithm } from '../chap-algorithms';
 
 /** open-iscsi's hard-coded defaults (idbm_node_setup_defaults), before any iscsid.conf. */
 export function defaultRecord(): LoginRecord {
