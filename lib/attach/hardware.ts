@@ -1,12 +1,12 @@
 // checkHardware(): is a transport (or an iface) really usable here? Reads sysfs and /proc only; loads no module
 // and changes nothing. Every problem has a code and a sentence a person can act on.
-import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import { hasRdmaDevice, hosts, netDevices, pciFunction, pciFunctionOf, transport as kernelTransport, type CapName, type IscsiHost, type NetDevice, type PciFunction, type SysfsOptions } from '../read/sysfs';
 import { parseTransport, TRANSPORT_INFO, type Transport } from './transport';
 import { IscsiValidationError, throwIfAborted } from '../errors';
 import { readIfaceFile } from '../files/iface-file';
 import { validateIfaceName } from '../validate';
+import { processRunning } from '../read/processes';
+
 
 export type HardwareProblemCode =
   | 'TRANSPORT_NOT_REGISTERED'
@@ -70,15 +70,6 @@ export interface HardwareOptions extends SysfsOptions {
 }
 
 const bound = (v: string | undefined): v is string => !!v && v !== 'default';
-
-/** Whether a process whose `/proc/<pid>/comm` is `comm` runs (no spawning, no signals). */
-export async function processRunning(comm: string, procRoot = '/proc'): Promise<boolean> {
-  for (const e of await fs.readdir(procRoot).catch(() => [] as string[])) {
-    if (!/^\d+$/.test(e)) continue;
-    if ((await fs.readFile(path.join(procRoot, e, 'comm'), 'utf8').catch(() => '')).trim() === comm) return true;
-  }
-  return false;
-}
 
 /** iscsid's own match (iscsi_sysfs_get_host_no_from_hwinfo): the first bound field decides, over every host. */
 export function matchHost(all: IscsiHost[], b: IfaceBinding): { host: IscsiHost; by: 'hwaddress' | 'netdev' | 'ipaddress' } | undefined {

@@ -4,6 +4,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { IscsiUnsupportedError } from '../errors';
+import { findProcess } from '../read/processes';
 
 /**
  * The request layouts the addon mirrors (native/ipc/layout.h), named after their first release:
@@ -86,18 +87,10 @@ const isIscsid = async (procRoot: string, pid: string) => (await fs.readFile(pat
 async function findIscsidPid(procRoot: string): Promise<number | undefined> {
   const last = lastPid.get(procRoot);
   if (last !== undefined && (await isIscsid(procRoot, String(last)))) return last;
-  const found = await scanForIscsid(procRoot);
+  const found = await findProcess('iscsid', procRoot);
   if (found === undefined) lastPid.delete(procRoot);
   else lastPid.set(procRoot, found);
   return found;
-}
-
-async function scanForIscsid(procRoot: string): Promise<number | undefined> {
-  const entries = await fs.readdir(procRoot).catch(() => [] as string[]);
-  for (const e of entries) {
-    if (/^\d+$/.test(e) && (await isIscsid(procRoot, e))) return Number(e);
-  }
-  return undefined;
 }
 
 interface ExeFacts {

@@ -4,7 +4,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { checkHardware, processRunning } from '../../lib/attach/hardware';
+import { checkHardware } from '../../lib/attach/hardware';
+import { processRunning } from '../../lib/read/processes';
 import { fakeProc, hardwareTree, MAC } from '../fixtures/fakehw';
 
 const tree = hardwareTree();
