@@ -13,7 +13,7 @@ import { requireVerifiedFamily, type AbiFamily, type VersionOptions } from './ve
 import { parsePortal, validateChapCredentials, validateIfaceName, validateIscsiName, validateTimeoutMs } from '../validate';
 import { sessions as listSessions, type Session } from '../read/sessions';
 import { waitForSession } from '../read/session-wait';
-import { writeNodeRecord } from '../files/node-file';
+import { writeNodeRecord } from './node-file';
 import { native, type NativeBinding } from '../native';
 
 export interface ChapAuth {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { CHAP_ALGORITHM_NAMES, CHAP_ALGORITHM_TABLE } from '../../lib/chap-algorithms';
 import { CHAP_ALGORITHMS as RECORD_ALGORITHMS, defaultRecord } from '../../lib/iscsid/record';
 import { CHAP_ALGORITHMS as DISCOVERY_ALGORITHMS, chapResponse } from '../../lib/discovery/chap';
-import { serializeNodeRecord } from '../../lib/files/node-file';
+import { serializeNodeRecord } from '../../lib/iscsid/node-file';
 
 describe('CHAP algorithms', () => {
   it('the record, the node file and discovery use the same names and numbers', () => {

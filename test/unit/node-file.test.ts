@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseConf } from '../../lib/iscsid/config';
 import { applyConf, applyIface, defaultRecord } from '../../lib/iscsid/record';
-import { nodeRecordPath, serializeNodeRecord, writeNodeRecord } from '../../lib/files/node-file';
+import { nodeRecordPath, serializeNodeRecord, writeNodeRecord } from '../../lib/iscsid/node-file';
 import { withIscsiDbLock } from '../../lib/files/db-lock';
 
 const fixtures = path.resolve(__dirname, '../fixtures/etc-iscsi');

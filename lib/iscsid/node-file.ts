@@ -3,9 +3,9 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { IscsiError } from '../errors';
-import { withIscsiDbLock } from './db-lock';
-import { writeFileAtomic } from './atomic-write';
-import type { LoginRecord } from '../iscsid/record';
+import { withIscsiDbLock } from '../files/db-lock';
+import { writeFileAtomic } from '../files/atomic-write';
+import type { LoginRecord } from './record';
 import { chapAlgorithmById } from '../chap-algorithms';
 
 export const NODES_DIR = '/etc/iscsi/nodes';
