@@ -10,10 +10,44 @@ import { TargetBook, type TargetSpec } from './targets';
 
 export type { ChapSpec, TargetSpec } from './targets';
 
-export const repoRoot = process.env.OPENISCSI_REPO ?? path.resolve(__dirname, '../..');
+/** The checkout, symlinks resolved: the guest mounts it at this same path (see guestShares). */
+export const repoRoot = fs.realpathSync(process.env.OPENISCSI_REPO ?? path.resolve(__dirname, '../..'));
 const guestDir = path.join(repoRoot, 'test', 'lab', 'guest');
 /** The package's compiled entry point, as the guest sees it (the host's file system is the guest's root). */
 export const packageEntry = path.join(repoRoot, 'dist', 'index.js');
+
+/** Host directories the guest covers with its own tmpfs/devtmpfs/proc/sysfs (initramfs-init.sh): hidden there. */
+const GUEST_COVERED = ['/tmp', '/run', '/dev', '/proc', '/sys'];
+const under = (p: string, dir: string): boolean => p === dir || p.startsWith(dir === '/' ? '/' : `${dir}/`);
+const coveredInGuest = (p: string): boolean => GUEST_COVERED.some((d) => under(p, d));
+
+/**
+ * The read-only 9p shares the guest mounts at their own paths, after its tmpfs mounts: the checkout always (so a
+ * checkout under /tmp or /run works like any other), and its node_modules when that is a symlink to a directory
+ * the guest would not see. Throws at once, saying why, for what cannot work (node itself under /tmp; a path the
+ * kernel command line or qemu's option syntax cannot carry).
+ */
+export function guestShares(root: string = repoRoot): Array<{ tag: string; path: string }> {
+  const repo = fs.realpathSync(root);
+  const dirs = [repo];
+  let modules: string | undefined;
+  try {
+    modules = fs.realpathSync(path.join(repo, 'node_modules'));
+  } catch {
+    // no node_modules: the package's require() will say so in the guest
+  }
+  if (modules && !under(modules, repo) && coveredInGuest(modules)) dirs.push(modules);
+  for (const d of dirs) {
+    if (/[\s,]/.test(d)) {
+      throw new Error(`lab: cannot share ${JSON.stringify(d)} with the guest (the kernel command line and qemu's -virtfs cannot carry spaces or commas); use a checkout path without them`);
+    }
+  }
+  const node = fs.realpathSync(process.execPath);
+  if (coveredInGuest(node)) {
+    throw new Error(`lab: node (${node}) is under ${GUEST_COVERED.join(', ')}, which the guest covers with its own file systems; install node elsewhere`);
+  }
+  return dirs.map((p, i) => ({ tag: i === 0 ? 'repo' : `share${i}`, path: p }));
+}
 
 export interface LabOptions {
   /** Load cxgb4i, bnx2i, be2iscsi, qla4xxx, qedi, cxgb3i and ib_iser (they register without hardware). */
@@ -115,6 +149,7 @@ export class Lab {
   static async start(options: LabOptions = {}): Promise<Lab> {
     const progress = options.onProgress ?? (() => {});
     const env = prepare();
+    const shares = guestShares();
     const workdir = makeWorkdir();
     const agentSocket = path.join(workdir, 'agent.sock');
     const append = [
@@ -130,12 +165,13 @@ export class Lab {
       `lab.trace=${process.env.OPENISCSI_LAB_TRACE ? 1 : 0}`,
       // cache=mmap: mapped pages (node, the addon) are cached; ~0.5 s off the boot and 1 s off the first require
       `lab.9p=${process.env.OPENISCSI_LAB_9P ?? 'cache=mmap'}`,
+      ...shares.map((s) => `lab.share=${s.tag}:${s.path}`),
     ].join(' ');
     let lab: Lab | undefined;
     let qemu: QemuProcess;
     try {
       qemu = new QemuProcess(
-        { kernel: env.KERNEL, initrd: env.INITRD, append, memoryMiB: options.memoryMiB ?? 2048, agentSocket, maxLifetimeMs: options.maxLifetimeMs ?? 10 * 60_000 },
+        { kernel: env.KERNEL, initrd: env.INITRD, append, memoryMiB: options.memoryMiB ?? 2048, agentSocket, maxLifetimeMs: options.maxLifetimeMs ?? 10 * 60_000, shares },
         workdir,
         (code, signal) => lab?.agent.closeAll(new LabError(`lab guest exited (code ${code}, signal ${signal})`, lab.console())),
       );

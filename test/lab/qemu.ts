@@ -14,6 +14,8 @@ export interface QemuSpec {
   /** Path of the host end of the agent's virtio-serial port (a unix socket qemu listens on). */
   agentSocket: string;
   maxLifetimeMs: number;
+  /** More read-only 9p shares (the initramfs mounts each at its path: see lab.share in initramfs-init.sh). */
+  shares?: Array<{ tag: string; path: string }>;
 }
 
 const live = new Set<QemuProcess>();
@@ -73,6 +75,7 @@ export class QemuProcess {
       ...['-pidfile', this.pidFile],
       ...['-kernel', spec.kernel, '-initrd', spec.initrd, '-append', spec.append],
       ...['-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap'],
+      ...(spec.shares ?? []).flatMap((s) => ['-virtfs', `local,path=${s.path},mount_tag=${s.tag},security_model=none,readonly=on,multidevs=remap`]),
       ...['-device', 'virtio-serial'],
       // wait=on: the guest starts only once the host is connected, so no agent output is lost
       ...['-chardev', `socket,path=${spec.agentSocket},server=on,wait=on,id=agent`],

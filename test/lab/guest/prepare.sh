@@ -69,7 +69,8 @@ fi
 # Loaded by the initramfs before it can mount the host's root (virtio is modular in Debian's kernel), plus
 # virtio_console for the agent's virtio-serial port.
 early="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci 9pnet 9pnet_virtio netfs fscache 9p virtio_console"
-stamp=$( (cat "$here/initramfs-init.sh"; echo "$early"; echo "$kver") | sha256sum | cut -c1-16)
+applets="sh mount insmod chroot poweroff cat echo sleep mkdir"
+stamp=$( (cat "$here/initramfs-init.sh"; echo "$early"; echo "$applets"; echo "$kver") | sha256sum | cut -c1-16)
 initrd=$cache/initrd-$kver-$stamp.gz
 if [ ! -f "$initrd" ]; then
   say "building the guest initramfs for $kver"
@@ -77,7 +78,7 @@ if [ ! -f "$initrd" ]; then
   trap 'rm -rf "$tmp"' EXIT
   mkdir -p "$tmp"/{bin,dev,proc,sys,mnt,lib/modules}
   cp /bin/busybox "$tmp/bin/"
-  for a in sh mount insmod chroot poweroff cat echo sleep; do ln -sf busybox "$tmp/bin/$a"; done
+  for a in $applets; do ln -sf busybox "$tmp/bin/$a"; done
   for m in $early; do
     f=$(find "$kroot/lib/modules/$kver" -name "$m.ko" | head -1)
     [ -n "$f" ] || die "module $m.ko missing from $kpkg"
@@ -86,11 +87,14 @@ if [ ! -f "$initrd" ]; then
   echo "$early" >"$tmp/modules.order"
   cp "$here/initramfs-init.sh" "$tmp/init" && chmod +x "$tmp/init"
   (cd "$tmp" && find . | cpio -o -H newc 2>/dev/null | gzip -1 >"$initrd.tmp") && mv "$initrd.tmp" "$initrd"
-  # older initramfs images of this kernel are stale
-  find "$cache" -maxdepth 1 -name "initrd-$kver-*.gz" ! -name "${initrd##*/}" -delete
 fi
+# Another checkout (a worktree on another branch) may be using an older image right now: images unused for a
+# day are stale.
+touch "$initrd"
+find "$cache" -maxdepth 1 \( -name "initrd-$kver-*.gz" -o -name "lab-*.env" \) -mtime +1 -delete
 
-env=$cache/lab.env
+# one env file per initramfs, so that a concurrent run from another checkout cannot swap INITRD under this one
+env=$cache/lab-$kver-$stamp.env
 printf 'KERNEL=%s\nINITRD=%s\nKROOT=%s\nKVER=%s\n' "$kernel" "$initrd" "$kroot" "$kver" >"$env.tmp"
 mv "$env.tmp" "$env"
 echo "$env"
