@@ -6,9 +6,20 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AgentClient, type SerializedError } from './agent-client';
 import { makeWorkdir, QemuProcess } from './qemu';
-import { TargetBook, type TargetSpec } from './targets';
+import { LioBook, LIO_PORTALS } from './lio';
+import { TargetBook, type ChapSpec, type TargetSpec } from './targets';
 
 export type { ChapSpec, TargetSpec } from './targets';
+export { LAB_INITIATOR } from './targets';
+export { LIO_PORTALS } from './lio';
+
+/** Soft-RoCE in the guest (startLab({ rdma: true })): rxe0 on veth0 and rxe1 on veth1, both in the root namespace. */
+export const RDMA_NET = {
+  veth0: '10.99.0.1',
+  veth1: '10.99.0.2',
+  /** tgtd's iSER targets: tgtd listens for RDMA on port 3260 of every address; this one is rxe0's. */
+  tgtdIser: '10.99.0.1:3260',
+} as const;
 
 /** The checkout, symlinks resolved: the guest mounts it at this same path (see guestShares). */
 export const repoRoot = fs.realpathSync(process.env.OPENISCSI_REPO ?? path.resolve(__dirname, '../..'));
@@ -52,8 +63,15 @@ export function guestShares(root: string = repoRoot): Array<{ tag: string; path:
 export interface LabOptions {
   /** Load cxgb4i, bnx2i, be2iscsi, qla4xxx, qedi, cxgb3i and ib_iser (they register without hardware). */
   offloadModules?: boolean;
-  /** Load ib_iser (implied by offloadModules). */
+  /** Load ib_iser (implied by offloadModules and rdma). */
   iser?: boolean;
+  /**
+   * Soft-RoCE: rdma_rxe on a veth pair (veth0 10.99.0.1 = rxe0, veth1 10.99.0.2 = rxe1), ib_iser, ib_isert with
+   * lio, and tgtd started with its iSER driver. Default memory becomes 3 GiB (tgtd pins its RDMA buffers).
+   */
+  rdma?: boolean;
+  /** LIO, the kernel's target: target_core_mod, iscsi_target_mod, configfs; targets with kind 'lio'. */
+  lio?: boolean;
   targets?: TargetSpec[];
   /** From qemu's start to the agent's "ready" (services up); default 120 s. */
   bootTimeoutMs?: number;
@@ -127,14 +145,22 @@ function prepare(): LabEnv {
 }
 
 export class Lab {
+  /** tgtd's TCP portal. */
   readonly portal = '127.0.0.1:3260';
+  /** LIO's TCP portal (every LIO target); LIO_PORTALS has its RDMA-network portals. */
+  readonly lioPortal = LIO_PORTALS.tcp;
   kernelVersion = '';
   timings: LabTimings = { bootMs: 0, guestUptimeS: 0, nodeStartS: 0 };
   private readonly agent: AgentClient;
   private readonly targets = new TargetBook();
+  private readonly lio: LioBook;
   private stopping: Promise<void> | undefined;
 
-  private constructor(private readonly qemu: QemuProcess) {
+  private constructor(
+    private readonly qemu: QemuProcess,
+    private readonly features: { rdma: boolean; lio: boolean },
+  ) {
+    this.lio = new LioBook(features.rdma);
     this.agent = new AgentClient(
       (message) => new LabError(message, this.console()),
       (e) => new GuestError(e),
@@ -161,7 +187,9 @@ export class Lab {
       `lab.agent=${path.join(guestDir, 'agent.js')}`,
       `lab.node=${process.execPath}`,
       `lab.offload=${options.offloadModules ? 1 : 0}`,
-      `lab.iser=${options.offloadModules || options.iser ? 1 : 0}`,
+      `lab.iser=${options.offloadModules || options.iser || options.rdma ? 1 : 0}`,
+      `lab.rdma=${options.rdma ? 1 : 0}`,
+      `lab.lio=${options.lio || options.targets?.some((t) => t.kind === 'lio') ? 1 : 0}`,
       `lab.trace=${process.env.OPENISCSI_LAB_TRACE ? 1 : 0}`,
       // cache=mmap: mapped pages (node, the addon) are cached; ~0.5 s off the boot and 1 s off the first require
       `lab.9p=${process.env.OPENISCSI_LAB_9P ?? 'cache=mmap'}`,
@@ -171,7 +199,7 @@ export class Lab {
     let qemu: QemuProcess;
     try {
       qemu = new QemuProcess(
-        { kernel: env.KERNEL, initrd: env.INITRD, append, memoryMiB: options.memoryMiB ?? 2048, agentSocket, maxLifetimeMs: options.maxLifetimeMs ?? 10 * 60_000, shares },
+        { kernel: env.KERNEL, initrd: env.INITRD, append, memoryMiB: options.memoryMiB ?? (options.rdma ? 3072 : 2048), agentSocket, maxLifetimeMs: options.maxLifetimeMs ?? 10 * 60_000, shares },
         workdir,
         (code, signal) => lab?.agent.closeAll(new LabError(`lab guest exited (code ${code}, signal ${signal})`, lab.console())),
       );
@@ -179,7 +207,7 @@ export class Lab {
       fs.rmSync(workdir, { recursive: true, force: true });
       throw e;
     }
-    lab = new Lab(qemu);
+    lab = new Lab(qemu, { rdma: !!options.rdma, lio: !!(options.lio || options.targets?.some((t) => t.kind === 'lio')) });
     const started = Date.now();
     progress(`booting the guest (Debian kernel ${env.KVER} under QEMU)`);
     try {
@@ -192,7 +220,7 @@ export class Lab {
       lab.timings = { bootMs: Date.now() - started, guestUptimeS: ready.guestUptimeS, nodeStartS: ready.nodeStartS };
       progress(`guest ready in ${(lab.timings.bootMs / 1000).toFixed(1)} s (kernel ${lab.kernelVersion})`);
       if (options.targets?.length) {
-        progress(`creating ${options.targets.length} target(s) in the guest's tgtd`);
+        progress(`creating ${options.targets.length} target(s) in the guest`);
         await lab.addTargets(options.targets);
       }
     } catch (e) {
@@ -228,10 +256,23 @@ export class Lab {
     return (await this.agent.request({ op: 'call', module: modulePath, fn, args }, opts.timeoutMs ?? 120_000)) as T;
   }
 
-  /** Creates targets in the guest's tgtd: LUNs backed by files on the guest's tmpfs, optional CHAP. */
+  /** Creates targets in the guest's tgtd or LIO (by `kind`): LUNs backed by files on the guest's tmpfs, optional CHAP. */
   async addTargets(targets: TargetSpec[]): Promise<void> {
+    for (const t of targets) {
+      if (t.iser && !this.features.rdma) throw new Error(`lab: ${t.iqn}: iser needs startLab({ rdma: true })`);
+      if (t.kind === 'lio' && !this.features.lio) throw new Error(`lab: ${t.iqn}: LIO targets need startLab({ lio: true })`);
+    }
+    const tgt = targets.filter((t) => (t.kind ?? 'tgtd') === 'tgtd');
+    const lio = targets.filter((t) => t.kind === 'lio');
     // each tgtadm is a process start under emulation: allow for many targets
-    await this.shOk(this.targets.script(targets), { timeoutMs: 60_000 + 3_000 * targets.length });
+    if (tgt.length) await this.shOk(this.targets.script(tgt), { timeoutMs: 60_000 + 3_000 * tgt.length });
+    if (lio.length) await this.shOk(this.lio.script(lio), { timeoutMs: 60_000 + 3_000 * lio.length });
+  }
+
+  /** Discovery CHAP for LIO (enforced for every LIO target), or none again. */
+  async setLioDiscoveryAuth(chap: ChapSpec | undefined): Promise<void> {
+    if (!this.features.lio) throw new Error('lab: LIO discovery auth needs startLab({ lio: true })');
+    await this.shOk(this.lio.discoveryAuthScript(chap));
   }
 
   /** Kills the guest (its state is all tmpfs) and waits until qemu is gone; idempotent. */

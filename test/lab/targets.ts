@@ -1,5 +1,6 @@
 // The guest shell script that creates iSCSI targets in the guest's tgtd: LUNs backed by sparse files on the
-// guest's tmpfs, optional CHAP (incoming, and outgoing for mutual CHAP).
+// guest's tmpfs, optional CHAP (incoming, and outgoing for mutual CHAP), iSER targets (`--lld iser`).
+// TargetSpec is shared with LIO (lio.ts): `kind` chooses the target.
 
 export interface ChapSpec {
   user: string;
@@ -8,12 +9,24 @@ export interface ChapSpec {
   mutualSecret?: string;
 }
 
+/** The lab guest's initiator name (guest-init.sh writes it). */
+export const LAB_INITIATOR = 'iqn.2026-11.org.openiscsi:lab-guest';
+
 export interface TargetSpec {
   iqn: string;
-  /** How many LUNs (numbered 1..luns; tgtd adds its controller as LUN 0). */
+  /** How many LUNs: tgtd numbers them 1..luns (its controller is LUN 0); LIO 0..luns-1 (no controller LUN). */
   luns: number;
   lunSizeMiB?: number;
   chap?: ChapSpec;
+  /** Which target serves it: tgtd (user space, default) or LIO (the kernel's target, through configfs). */
+  kind?: 'tgtd' | 'lio';
+  /**
+   * Serve it over iSER (needs startLab({ rdma: true })). tgtd: an `--lld iser` target, reachable over RDMA
+   * only, on port 3260 of every address; LIO: iSER beside TCP on LIO_PORTALS.rdma.
+   */
+  iser?: boolean;
+  /** LIO only: initiator names allowed in (ACLs); default every initiator (demo mode; tgtd: ALL). */
+  initiators?: string[];
 }
 
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -25,10 +38,13 @@ export class TargetBook {
   private readonly iqns = new Set<string>();
 
   script(targets: TargetSpec[]): string {
-    const adm = '/usr/sbin/tgtadm --lld iscsi';
     const lines = ['set -e'];
     for (const t of targets) {
+      // tgt 1.0.85 serves a target over one driver; an iSER target refuses logins unless an initiator-name
+      // ACL (-Q) is bound besides the address ACL (fixed upstream in 1.0.95): the old "error 19"
+      const adm = `/usr/sbin/tgtadm --lld ${t.iser ? 'iser' : 'iscsi'}`;
       if (this.iqns.has(t.iqn)) throw new Error(`lab: target ${t.iqn} already exists`);
+      if (t.initiators) throw new Error(`lab: ${t.iqn}: initiator ACLs are made for LIO targets only (kind: 'lio')`);
       if (!Number.isInteger(t.luns) || t.luns < 0) throw new Error(`lab: ${t.iqn}: luns must be a count, not ${t.luns}`);
       this.iqns.add(t.iqn);
       const tid = this.nextTid++;
@@ -47,6 +63,7 @@ export class TargetBook {
         }
       }
       lines.push(`${adm} --op bind --mode target --tid ${tid} -I ALL`);
+      if (t.iser) lines.push(`${adm} --op bind --mode target --tid ${tid} -Q ${quote(LAB_INITIATOR)}`);
     }
     return lines.join('\n');
   }

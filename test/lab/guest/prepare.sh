@@ -15,7 +15,8 @@ case "$cache/" in
 esac
 [ "$(id -u)" = 0 ] || die "run as root (the lab needs apt-get, and the guest runs iscsid and tgtd)"
 
-need=(qemu-system-x86 busybox-static kmod cpio open-iscsi tgt libopeniscsiusr-dev)
+# ibverbs-providers: the rxe verbs provider tgtd needs for --lld iser (soft-RoCE); iproute2: `rdma link add`
+need=(qemu-system-x86 busybox-static kmod cpio open-iscsi tgt libopeniscsiusr-dev iproute2 ibverbs-providers)
 bash "$here/../../ensure-packages.sh" lab "${need[@]}"
 
 mkdir -p "$cache"
