@@ -1,12 +1,13 @@
 // checkHardware(): is a transport (or an iface) really usable here? Reads sysfs and /proc only; loads no module
 // and changes nothing. Every problem has a code and a sentence a person can act on.
-import { hasRdmaDevice, hosts, netDevices, pciFunction, pciFunctionOf, transport as kernelTransport, type CapName, type IscsiHost, type NetDevice, type PciFunction, type SysfsOptions } from '../read/sysfs';
+import { isIP } from 'node:net';
+import { hosts, lowerDevices, netDevices, pciDeviceOf, pciFunction, pciFunctionOf, rdmaDevices, transport as kernelTransport, type CapName, type IscsiHost, type NetDevice, type PciFunction, type RdmaDevice, type SysfsOptions } from '../read/sysfs';
+import { netdevToward } from './resolve';
 import { parseTransport, TRANSPORT_INFO, type Transport } from './transport';
 import { IscsiValidationError, throwIfAborted } from '../errors';
 import { readIfaceFile } from '../files/iface-file';
-import { validateIfaceName } from '../validate';
+import { parsePortal, validateIfaceName } from '../validate';
 import { processRunning } from '../read/processes';
-
 
 export type HardwareProblemCode =
   | 'TRANSPORT_NOT_REGISTERED'
@@ -14,6 +15,7 @@ export type HardwareProblemCode =
   | 'LINK_DOWN'
   | 'ISCSIUIO_NOT_RUNNING'
   | 'NO_RDMA_DEVICE'
+  | 'RDMA_NOT_ON_ROUTE'
   | 'IPADDRESS_REQUIRED'
   | 'IPADDRESS_NOT_SUPPORTED'
   | 'NETDEV_NOT_FOUND';
@@ -58,11 +60,32 @@ export interface HardwareReport {
   /** The NIC behind the host (same PCI function, or another function of the same PCI device), or the iface's own NIC for tcp. */
   nic?: NetDevice;
   iscsiuio?: { required: boolean; running: boolean };
+  /** iser with a portal: the RDMA device (and port) serving the netdev that carries traffic to the portal. */
+  rdma?: RdmaMatch;
   problems: HardwareProblem[];
   ok: boolean;
 }
 
+export interface RdmaMatch {
+  device: string;
+  port: number;
+  /** The netdev toward the portal (or the lower device of a VLAN/bond on it) that the RDMA device serves. */
+  netdev: string;
+  state?: string;
+  /** How the netdev was found to belong to the device: its GID table, a software device's parent, or the PCI function. */
+  matchedBy: 'gid-table' | 'parent' | 'pci-function';
+  /** Why this netdev: the portal's address is local, or the route to it. */
+  route: string;
+}
+
 export interface HardwareOptions extends SysfsOptions {
+  /**
+   * The target portal (address[:port]). For iser, the RDMA device must serve the netdev that carries traffic to
+   * this address (when it is an IP address; a host name is not resolved here, and any RDMA device passes).
+   */
+  portal?: string | undefined;
+  /** Seam for tests: the local netdevs' addresses (default os.networkInterfaces), for the portal's netdev. */
+  networkInterfaces?: (() => NodeJS.Dict<import('node:os').NetworkInterfaceInfo[]>) | undefined;
   /** Where procfs is mounted (for finding iscsiuio). */
   procRoot?: string | undefined;
   /** Where iface files live, for `{ iface: name }`. */
@@ -90,8 +113,53 @@ export function matchHost(all: IscsiHost[], b: IfaceBinding): { host: IscsiHost;
   return undefined;
 }
 
-/** The PCI device (all functions) a PCI function path belongs to: the path without its `.F`. */
-export const pciDeviceOf = (pciPath: string): string => pciPath.replace(/\.[0-7]$/, '');
+export { pciDeviceOf };
+
+/** The RDMA device and port that serve one of `netdevs`, by GID table, software parent, then PCI function. */
+export function rdmaFor(devices: RdmaDevice[], netdevs: string[]): Omit<RdmaMatch, 'route'> | undefined {
+  for (const d of devices) {
+    for (const p of d.ports) {
+      const n = netdevs.find((x) => p.netdevs.includes(x));
+      if (n) return { device: d.name, port: p.port, netdev: n, ...(p.state ? { state: p.state } : {}), matchedBy: 'gid-table' };
+    }
+  }
+  for (const [by, has] of [['parent', (d: RdmaDevice) => netdevs.find((x) => d.parent === x)], ['pci-function', (d: RdmaDevice) => netdevs.find((x) => d.pciNetdevs.includes(x))]] as const) {
+    for (const d of devices) {
+      const n = has(d);
+      const p = d.ports.find((x) => x.state === 'ACTIVE') ?? d.ports[0];
+      if (n && p) return { device: d.name, port: p.port, netdev: n, ...(p.state ? { state: p.state } : {}), matchedBy: by };
+    }
+  }
+  return undefined;
+}
+
+const describeRdma = (devices: RdmaDevice[]) =>
+  devices.map((d) => `${d.name} (${[...new Set([...d.ports.flatMap((p) => p.netdevs), ...(d.parent ? [d.parent] : []), ...d.pciNetdevs])].join(', ') || 'no netdev'})`).join(', ');
+
+/** iser: the RDMA device for the portal's netdev (or any, without a portal address), its port's state. */
+async function checkRdma(report: HardwareReport, problems: HardwareProblem[], o: HardwareOptions): Promise<void> {
+  const devices = await rdmaDevices(o);
+  if (!devices.length) {
+    problems.push({ code: 'NO_RDMA_DEVICE', message: 'no RDMA device is registered (/sys/class/infiniband is empty): iSER needs an RDMA NIC (or soft-RoCE: rdma link add) and a target that speaks iSER' });
+    return;
+  }
+  const host = o.portal === undefined ? undefined : parsePortal(o.portal).host;
+  if (host === undefined || isIP(host) === 0) return;
+  const toward = await netdevToward(host, { ...o, procRoot: o.procRoot });
+  if (!toward) {
+    problems.push({ code: 'RDMA_NOT_ON_ROUTE', message: `there is no route to ${host}, so no RDMA device can reach it` });
+    return;
+  }
+  const m = rdmaFor(devices, [toward.netdev, ...(await lowerDevices(toward.netdev, o))]);
+  if (!m) {
+    problems.push({ code: 'RDMA_NOT_ON_ROUTE', message: `no RDMA device serves ${toward.netdev} (${toward.how}): iSER to ${host} would not go over RDMA; RDMA devices here: ${describeRdma(devices)}` });
+    return;
+  }
+  report.rdma = { ...m, route: toward.how };
+  if (m.state !== undefined && m.state !== 'ACTIVE') {
+    problems.push({ code: 'LINK_DOWN', message: `RDMA port ${m.device}/${m.port} (on ${m.netdev}) is ${m.state}, not ACTIVE: check the link (rdma link show)` });
+  }
+}
 
 /**
  * The NIC behind a host, by sysfs parentage: on the host's own PCI function or another function of the same
@@ -138,7 +206,7 @@ export async function checkHardware(what: HardwareSubject, o: HardwareOptions = 
     // tcp: iscsid loads iscsi_tcp itself when it is missing, so only an iface's own binding can be wrong.
     if (transport === 'iser') {
       if (!kernel) problems.push({ code: 'TRANSPORT_NOT_REGISTERED', message: 'the iser transport is not registered: load ib_iser (modprobe ib_iser)' });
-      if (!(await hasRdmaDevice(o))) problems.push({ code: 'NO_RDMA_DEVICE', message: 'no RDMA device is registered (/sys/class/infiniband is empty): iSER needs an RDMA NIC (or soft-RoCE: rdma link add) and a target that speaks iSER' });
+      await checkRdma(report, problems, o);
     }
     if (transport === 'tcp' && bound(binding.ipaddress)) {
       problems.push({ code: 'IPADDRESS_NOT_SUPPORTED', message: `iscsid refuses iface.ipaddress with software tcp: bind ${ifaceLabel} with netdev or hwaddress instead` });

@@ -6,8 +6,7 @@ import * as os from 'node:os';
 import { isIP } from 'node:net';
 import * as path from 'node:path';
 import { IscsiError, IscsiValidationError, throwIfAborted } from '../errors';
-import { hosts, lowerDevices, netDevices, pciFunction, pciFunctionOf, type IscsiHost, type NetDevice, type SysfsOptions } from '../read/sysfs';
-import { pciDeviceOf } from './hardware';
+import { hosts, lowerDevices, netDevices, pciDeviceOf, pciFunction, pciFunctionOf, type IscsiHost, type NetDevice, type SysfsOptions } from '../read/sysfs';
 import { listIfaceFiles } from '../files/iface-file';
 import { isTransport, TRANSPORT_INFO, transportForDriver, type Transport } from './transport';
 
@@ -155,6 +154,17 @@ async function netdevWithAddress(ip: string, o: ResolveOptions): Promise<string 
     if (f.length >= 6 && Buffer.from(f[0]!, 'hex').equals(want)) return f[5];
   }
   return undefined;
+}
+
+/**
+ * The netdev that traffic to `ip` uses: the device that has the address when it is one of ours (the RDMA CM
+ * binds to that device; the IP stack delivers it locally), else the longest-prefix route's device.
+ */
+export async function netdevToward(ip: string, o: ResolveOptions = {}): Promise<{ netdev: string; how: string } | undefined> {
+  const local = await netdevWithAddress(ip, o);
+  if (local) return { netdev: local, how: `${ip} is configured on ${local}` };
+  const r = await findRoute(ip, o.procRoot ?? '/proc');
+  return r && { netdev: r.netdev, how: `the route to ${ip} (/${r.prefixLength}${r.gateway ? ` via ${r.gateway}` : ''}) goes out of ${r.netdev}` };
 }
 
 // ---- hosts ---------------------------------------------------------------------------------------------

@@ -200,6 +200,9 @@ export function pciFunctionOf(devicePath: string): string | undefined {
   return undefined;
 }
 
+/** The PCI device (all functions) a PCI function path belongs to: the path without its `.F`. */
+export const pciDeviceOf = (pciPath: string): string => pciPath.replace(/\.[0-7]$/, '');
+
 export interface PciFunction {
   /** e.g. 0000:03:00.4 */
   slot: string;
@@ -251,6 +254,58 @@ export async function netDevices(o: SysfsOptions = {}): Promise<NetDevice[]> {
 /** Whether an RDMA device (needed by iSER) is registered. */
 export async function hasRdmaDevice(o: SysfsOptions = {}): Promise<boolean> {
   return (await list(path.join(root(o), 'class', 'infiniband'))).length > 0;
+}
+
+export interface RdmaPort {
+  port: number;
+  /** The state's name: ACTIVE, DOWN, INIT, ARMED (from `4: ACTIVE`). */
+  state?: string;
+  /** Ethernet (RoCE, iWARP) or InfiniBand. */
+  linkLayer?: string;
+  /** The netdevs of the port's GID table (RoCE: its Ethernet device, and any VLAN on it). */
+  netdevs: string[];
+}
+
+export interface RdmaDevice {
+  name: string;
+  /** The netdev a software device (rxe, siw) was made on: its `parent` attribute. */
+  parent?: string;
+  /** Netdevs on the same PCI function (a RoCE NIC's Ethernet port, or IPoIB's ib0). */
+  pciNetdevs: string[];
+  ports: RdmaPort[];
+}
+
+// GID entries that exist come first in the table; an unused one reads as EINVAL. Enough for the default
+// GIDs (RoCE v1/v2, link-local and one address) plus a few VLANs, without walking all 1024.
+const GID_SCAN = 16;
+
+/** The RDMA devices in /sys/class/infiniband, each with the netdevs it serves (for iSER's route check). */
+export async function rdmaDevices(o: SysfsOptions = {}): Promise<RdmaDevice[]> {
+  throwIfAborted(o.signal);
+  const dir = path.join(root(o), 'class', 'infiniband');
+  const out: RdmaDevice[] = [];
+  for (const name of (await list(dir)).sort()) {
+    const d = path.join(dir, name);
+    const dev: RdmaDevice = { name, pciNetdevs: (await list(path.join(d, 'device', 'net'))).sort(), ports: [] };
+    const parent = await readAttr(path.join(d, 'parent'));
+    if (parent) dev.parent = parent;
+    for (const p of (await list(path.join(d, 'ports'))).filter((x) => /^\d+$/.test(x)).sort((a, b) => Number(a) - Number(b))) {
+      const pd = path.join(d, 'ports', p);
+      const port: RdmaPort = { port: Number(p), netdevs: [] };
+      const state = await readAttr(path.join(pd, 'state'));
+      if (state) port.state = state.replace(/^\d+:\s*/, '');
+      const ll = await readAttr(path.join(pd, 'link_layer'));
+      if (ll) port.linkLayer = ll;
+      for (let i = 0; i < GID_SCAN; i++) {
+        const n = await readAttr(path.join(pd, 'gid_attrs', 'ndevs', String(i)));
+        if (n === undefined) break;
+        if (n !== '' && !port.netdevs.includes(n)) port.netdevs.push(n);
+      }
+      dev.ports.push(port);
+    }
+    out.push(dev);
+  }
+  return out;
 }
 
 /** Each session's iface name (`/sys/class/iscsi_session/sessionN/ifacename`), by session id. */
