@@ -44,7 +44,8 @@ export interface ConnectResult {
   devices: ScsiDevice[];
   /** The LUN's device, e.g. { blockDevice: 'sdb', path: '/dev/sdb' }. */
   device: ScsiDevice & { path: string };
-  transport: { requested: Transport; used: Transport; iface: string; fallbackReason?: string };
+  /** `rdma`: for iser, the RDMA device (and the netdev toward the portal) the hardware check found. */
+  transport: { requested: Transport; used: Transport; iface: string; fallbackReason?: string; rdma?: { device: string; netdev: string } };
   /**
    * Per phase. Of these, `iscsidMs` (the LOGIN request to its answer: iscsid, the target and the kernel's LUN
    * scan) and `deviceWaitMs` (waiting for the kernel to attach the block device; woken by its /dev node) are not our
@@ -154,14 +155,14 @@ export async function connect(o: ConnectOptions): Promise<ConnectResult> {
   };
   emit({ type: 'decision', message: `requested ${requested} through iface ${choice.iface}` });
 
-  const report: HardwareReport = await phase('check', () => checkHardware(choice.binding, { ...o.hardware, signal: o.signal }));
+  const report: HardwareReport = await phase('check', () => checkHardware(choice.binding, { portal: o.portal, ...o.hardware, signal: o.signal }));
   if (!report.ok) {
     const reason = report.problems.map((p) => `${p.code}: ${p.message}`).join('; ');
     if (!fallBack(reason)) {
       throw new IscsiUnsupportedError('TRANSPORT_UNAVAILABLE', `${choice.transport} cannot be used here: ${reason}`, { details: { problems: report.problems }, hint: 'allow fallback to tcp, or fix the hardware' });
     }
   } else {
-    emit({ type: 'decision', message: `hardware check passed for ${choice.transport}` });
+    emit({ type: 'decision', message: `hardware check passed for ${choice.transport}${report.rdma ? ` (RDMA device ${report.rdma.device} on ${report.rdma.netdev}: ${report.rdma.route})` : ''}` });
   }
 
   let target = o.target;
@@ -177,8 +178,11 @@ export async function connect(o: ConnectOptions): Promise<ConnectResult> {
     emit({ type: 'decision', message: `target ${target} at ${portal}` });
   }
 
+  // A target that does not serve the requested transport (iSER without an RDMA listener) fails only after
+  // iscsid's login retries (~2 min with iscsid.conf's defaults): with a fallback to go to, one attempt is enough.
+  const oneAttempt = () => (choice.transport !== 'tcp' && fallbackAllowed ? { options: { 'node.session.initial_login_retry_max': 0 } } : {});
   const doLogin = async () => {
-    const s = await login({ target: target!, portal, iface: choice.iface, auth: o.auth, timeoutMs: Math.max(1000, deadline - Date.now()), signal: o.signal, timings: loginTimings });
+    const s = await login({ target: target!, portal, iface: choice.iface, auth: o.auth, timeoutMs: Math.max(1000, deadline - Date.now()), signal: o.signal, timings: loginTimings, ...oneAttempt() });
     timings.iscsidMs += loginTimings.iscsidMs ?? 0;
     timings.deviceWaitMs += loginTimings.diskWaitMs ?? 0;
     loginTimings.iscsidMs = 0;
@@ -206,7 +210,13 @@ export async function connect(o: ConnectOptions): Promise<ConnectResult> {
     session: withDev,
     devices: withDev.devices,
     device: { ...d, path: `/dev/${d.blockDevice}` },
-    transport: { requested, used: choice.transport, iface: choice.iface, ...(fallbackReason ? { fallbackReason } : {}) },
+    transport: {
+      requested,
+      used: choice.transport,
+      iface: choice.iface,
+      ...(fallbackReason ? { fallbackReason } : {}),
+      ...(choice.transport === 'iser' && report.rdma ? { rdma: { device: report.rdma.device, netdev: report.rdma.netdev } } : {}),
+    },
     timings,
   };
 }
