@@ -1,8 +1,8 @@
-// Building blocks shared by every open-iscsi ABI family (the per-family headers assemble them into node_rec
-// and iscsiadm_req mirrors). Natural alignment, no packing, exactly as iscsid is compiled. Every offset below
-// was measured (offsetof, compiled against each release tag's own headers) and is asserted; the 2.1.8 values
-// are also the ones in openiscsi-internals.md §2.2. Only LP64 (x86_64, aarch64) is mirrored: pointer sizes
-// change the layout elsewhere.
+// Building blocks shared by every open-iscsi ABI family: the parts no release changed, and the node_rec /
+// iscsiadm_req templates that layout_fields.inc's per-family parts are assembled into. Natural alignment, no
+// packing, exactly as iscsid is compiled. Every offset was measured (offsetof, compiled against each release
+// tag's own headers) and is asserted here or in layout_check.h; the 2.1.8 values are also the ones in
+// openiscsi-internals.md §2.2. Only LP64 (x86_64, aarch64) is mirrored: pointer sizes change the layout.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -21,34 +21,11 @@ constexpr size_t kStrMax = 80;          // ISCSI_MAX_STR_LEN
 constexpr size_t kTransportNameMax = 16;
 constexpr size_t kHwAddressMax = 18;
 constexpr size_t kBootNameMax = 256;
-constexpr size_t kCongestionMax = 16;   // tcp.congestion_control, git builds after 2.1.11 only
+constexpr size_t kCongestionMax = 16;   // tcp.congestion_control, from 2.1.12 (git after 2.1.11)
 
 struct ListHead {
   void* next;
   void* prev;
-};
-
-// iscsi_auth_config before 2.1.1 (MD5 only).
-struct AuthRec_2_0 {
-  uint32_t authmethod;
-  char username[kAuthStrMax];
-  char password[kAuthStrMax];
-  uint32_t password_length;
-  char username_in[kAuthStrMax];
-  char password_in[kAuthStrMax];
-  uint32_t password_in_length;
-};
-
-// iscsi_auth_config from 2.1.1: the CHAP algorithms to offer, unused slots 0xFFFFFFFF.
-struct AuthRec_2_1 {
-  uint32_t authmethod;
-  char username[kAuthStrMax];
-  char password[kAuthStrMax];
-  uint32_t password_length;
-  char username_in[kAuthStrMax];
-  char password_in[kAuthStrMax];
-  uint32_t password_in_length;
-  uint32_t chap_algs[kChapAlgMax];
 };
 
 struct SessionTimeo {
@@ -121,86 +98,7 @@ struct ConnRecT {
 };
 
 using ConnRec = ConnRecT<ConnTcp>;                      // every release up to 2.1.11
-using ConnRecCongestion = ConnRecT<ConnTcpCongestion>;  // git after 2.1.11 (commit 82ebd51)
-
-// iface_rec_t from 2.0.876 on (prefix_len was added after router_autocfg; the size stayed 11720).
-struct IfaceRec {
-  ListHead list;
-  char name[kIfaceNameMax];
-  uint32_t iface_num;
-  char netdev[kIfNameSize];
-  char ipaddress[kHostMax];
-  char subnet_mask[kHostMax];
-  char gateway[kHostMax];
-  char bootproto[kStrMax];
-  char ipv6_linklocal[kHostMax];
-  char ipv6_router[kHostMax];
-  char ipv6_autocfg[kHostMax];
-  char linklocal_autocfg[kHostMax];
-  char router_autocfg[kHostMax];
-  uint8_t prefix_len;
-  uint16_t vlan_id;
-  uint8_t vlan_priority;
-  char vlan_state[kStrMax];
-  char state[kStrMax];
-  uint16_t mtu;
-  uint16_t port;
-  char delayed_ack[kStrMax];
-  char nagle[kStrMax];
-  char tcp_wsf_state[kStrMax];
-  uint8_t tcp_wsf;
-  uint8_t tcp_timer_scale;
-  char tcp_timestamp[kStrMax];
-  char dhcp_dns[kStrMax];
-  char dhcp_slp_da[kStrMax];
-  char tos_state[kStrMax];
-  uint8_t tos;
-  char gratuitous_arp[kStrMax];
-  char dhcp_alt_client_id_state[kStrMax];
-  char dhcp_alt_client_id[kStrMax];
-  char dhcp_req_vendor_id_state[kStrMax];
-  char dhcp_vendor_id_state[kStrMax];
-  char dhcp_vendor_id[kStrMax];
-  char dhcp_learn_iqn[kStrMax];
-  char fragmentation[kStrMax];
-  char incoming_forwarding[kStrMax];
-  uint8_t ttl;
-  char gratuitous_neighbor_adv[kStrMax];
-  char redirect[kStrMax];
-  char mld[kStrMax];
-  uint32_t flow_label;
-  uint32_t traffic_class;
-  uint8_t hop_limit;
-  uint32_t nd_reachable_tmo;
-  uint32_t nd_rexmit_time;
-  uint32_t nd_stale_tmo;
-  uint8_t dup_addr_detect_cnt;
-  uint32_t router_adv_link_mtu;
-  uint16_t def_task_mgmt_tmo;
-  char header_digest[kStrMax];
-  char data_digest[kStrMax];
-  char immediate_data[kStrMax];
-  char initial_r2t[kStrMax];
-  char data_seq_inorder[kStrMax];
-  char data_pdu_inorder[kStrMax];
-  uint8_t erl;
-  uint32_t max_recv_dlength;
-  uint32_t first_burst_len;
-  uint16_t max_out_r2t;
-  uint32_t max_burst_len;
-  char chap_auth[kStrMax];
-  char bidi_chap[kStrMax];
-  char strict_login_comp[kStrMax];
-  char discovery_auth[kStrMax];
-  char discovery_logout[kStrMax];
-  char port_state[kStrMax];
-  char port_speed[kStrMax];
-  char hwaddress[kHwAddressMax];
-  char transport_name[kTransportNameMax];
-  char alias[kTargetNameMax + 1];
-  char iname[kTargetNameMax + 1];
-  static constexpr bool kHasPrefixLen = true;
-};
+using ConnRecCongestion = ConnRecT<ConnTcpCongestion>;  // 2.1.12 on (git after 2.1.11, commit 82ebd51)
 
 // node_rec_t, assembled from one family's parts. startup, leading_login and disc_* are ignored by iscsid.
 template <typename Abi>
@@ -250,7 +148,7 @@ struct IscsiStatsCustom {
 constexpr size_t kMaxCustomStats = 32;
 constexpr size_t kUeventSize = 56;  // struct iscsi_uevent, opaque here
 
-// iscsiadm_rsp_t: 2464 bytes and the same offsets in every release from 2.0.874 to git after 2.1.11.
+// iscsiadm_rsp_t: 2464 bytes and the same offsets in every release from 2.0.874 to 2.1.13.
 struct Response {
   uint32_t command;
   int32_t err;
@@ -273,8 +171,6 @@ struct Response {
 // ---- asserted offsets ---------------------------------------------------------------------------------------
 namespace layout_check {
 
-static_assert(sizeof(AuthRec_2_0) == 1036 && sizeof(AuthRec_2_1) == 1056 && offsetof(AuthRec_2_1, chap_algs) == 1036);
-static_assert(offsetof(AuthRec_2_1, password_length) == 516 && offsetof(AuthRec_2_1, password_in_length) == 1032);
 static_assert(sizeof(ErrTimeo) == 16 && sizeof(SessionIscsi) == 52 && sizeof(ConnTimeo) == 24 && sizeof(ConnIscsi) == 24);
 
 // conn_rec_t, every release up to 2.1.11 (1092 bytes)
@@ -290,8 +186,8 @@ static_assert(offsetof(C, iscsi.MaxXmitDataSegmentLength) == 1072 && offsetof(C,
 static_assert(offsetof(C, iscsi.DataDigest) == 1080 && offsetof(C, iscsi.IFMarker) == 1084);
 static_assert(offsetof(C, iscsi.OFMarker) == 1088);
 
-// conn_rec_t, git after 2.1.11 (1108 bytes): tcp.congestion_control[16] moves timeo and iscsi by 16
-namespace git {
+// conn_rec_t from 2.1.12 (1108 bytes): tcp.congestion_control[16] moves timeo and iscsi by 16
+namespace congestion {
 using C = ConnRecCongestion;
 static_assert(sizeof(C) == 1108 && C::kHasCongestion);
 static_assert(offsetof(C, startup) == 0 && offsetof(C, address) == 4 && offsetof(C, port) == 1032);
@@ -303,44 +199,7 @@ static_assert(offsetof(C, timeo.noop_out_timeout) == 1080 && offsetof(C, iscsi.M
 static_assert(offsetof(C, iscsi.MaxXmitDataSegmentLength) == 1088 && offsetof(C, iscsi.HeaderDigest) == 1092);
 static_assert(offsetof(C, iscsi.DataDigest) == 1096 && offsetof(C, iscsi.IFMarker) == 1100);
 static_assert(offsetof(C, iscsi.OFMarker) == 1104);
-}  // namespace git
-
-// iface_rec_t from 2.0.876 (11720 bytes)
-using I = IfaceRec;
-static_assert(sizeof(I) == 11720);
-static_assert(offsetof(I, list) == 0 && offsetof(I, name) == 16 && offsetof(I, iface_num) == 84);
-static_assert(offsetof(I, netdev) == 88 && offsetof(I, ipaddress) == 104 && offsetof(I, subnet_mask) == 1129);
-static_assert(offsetof(I, gateway) == 2154 && offsetof(I, bootproto) == 3179 && offsetof(I, ipv6_linklocal) == 3259);
-static_assert(offsetof(I, ipv6_router) == 4284 && offsetof(I, ipv6_autocfg) == 5309);
-static_assert(offsetof(I, linklocal_autocfg) == 6334 && offsetof(I, router_autocfg) == 7359);
-static_assert(offsetof(I, prefix_len) == 8384 && offsetof(I, vlan_id) == 8386 && offsetof(I, vlan_priority) == 8388);
-static_assert(offsetof(I, vlan_state) == 8389 && offsetof(I, state) == 8469 && offsetof(I, mtu) == 8550);
-static_assert(offsetof(I, port) == 8552 && offsetof(I, delayed_ack) == 8554 && offsetof(I, nagle) == 8634);
-static_assert(offsetof(I, tcp_wsf_state) == 8714 && offsetof(I, tcp_wsf) == 8794);
-static_assert(offsetof(I, tcp_timer_scale) == 8795 && offsetof(I, tcp_timestamp) == 8796);
-static_assert(offsetof(I, dhcp_dns) == 8876 && offsetof(I, dhcp_slp_da) == 8956 && offsetof(I, tos_state) == 9036);
-static_assert(offsetof(I, tos) == 9116 && offsetof(I, gratuitous_arp) == 9117);
-static_assert(offsetof(I, dhcp_alt_client_id_state) == 9197 && offsetof(I, dhcp_alt_client_id) == 9277);
-static_assert(offsetof(I, dhcp_req_vendor_id_state) == 9357 && offsetof(I, dhcp_vendor_id_state) == 9437);
-static_assert(offsetof(I, dhcp_vendor_id) == 9517 && offsetof(I, dhcp_learn_iqn) == 9597);
-static_assert(offsetof(I, fragmentation) == 9677 && offsetof(I, incoming_forwarding) == 9757);
-static_assert(offsetof(I, ttl) == 9837 && offsetof(I, gratuitous_neighbor_adv) == 9838);
-static_assert(offsetof(I, redirect) == 9918 && offsetof(I, mld) == 9998 && offsetof(I, flow_label) == 10080);
-static_assert(offsetof(I, traffic_class) == 10084 && offsetof(I, hop_limit) == 10088);
-static_assert(offsetof(I, nd_reachable_tmo) == 10092 && offsetof(I, nd_rexmit_time) == 10096);
-static_assert(offsetof(I, nd_stale_tmo) == 10100 && offsetof(I, dup_addr_detect_cnt) == 10104);
-static_assert(offsetof(I, router_adv_link_mtu) == 10108 && offsetof(I, def_task_mgmt_tmo) == 10112);
-static_assert(offsetof(I, header_digest) == 10114 && offsetof(I, data_digest) == 10194);
-static_assert(offsetof(I, immediate_data) == 10274 && offsetof(I, initial_r2t) == 10354);
-static_assert(offsetof(I, data_seq_inorder) == 10434 && offsetof(I, data_pdu_inorder) == 10514);
-static_assert(offsetof(I, erl) == 10594 && offsetof(I, max_recv_dlength) == 10596);
-static_assert(offsetof(I, first_burst_len) == 10600 && offsetof(I, max_out_r2t) == 10604);
-static_assert(offsetof(I, max_burst_len) == 10608 && offsetof(I, chap_auth) == 10612);
-static_assert(offsetof(I, bidi_chap) == 10692 && offsetof(I, strict_login_comp) == 10772);
-static_assert(offsetof(I, discovery_auth) == 10852 && offsetof(I, discovery_logout) == 10932);
-static_assert(offsetof(I, port_state) == 11012 && offsetof(I, port_speed) == 11092);
-static_assert(offsetof(I, hwaddress) == 11172 && offsetof(I, transport_name) == 11190 && offsetof(I, alias) == 11206);
-static_assert(offsetof(I, iname) == 11462);
+}  // namespace congestion
 
 static_assert(sizeof(Response) == 2464 && offsetof(Response, u) == 8 && offsetof(Response, u.config.var) == 8);
 static_assert(offsetof(Response, u.session_state.session_state) == 8 && offsetof(Response, u.session_state.conn_state) == 12);

@@ -67,6 +67,9 @@ class Fields {
   ThrowTypeError(env, field + " cannot be expressed in the open-iscsi " + family + " request layout (it must be " + allowed + ")");
 }
 
+// DEF_LOGIN_REDIRECT_MAX, iscsiadm's default for node.session.login_redirect_max (2.1.13 on).
+constexpr int64_t kDefaultLoginRedirectMax = 8;
+
 template <typename Abi>
 void FillAuth(Napi::Env env, const Fields& a, typename Abi::Session& s) {
   auto& out = s.auth;
@@ -106,6 +109,11 @@ void FillSession(Napi::Env env, const Fields& s, typename Abi::Session& out) {
   s.Set("cmdsMax", out.cmds_max);
   s.Set("queueDepth", out.queue_depth);
   s.Set("initialLoginRetryMax", out.initial_login_retry_max);
+  if constexpr (Abi::Session::kHasLoginRedirectMax) {
+    s.Set("loginRedirectMax", out.login_redirect_max);
+  } else if (s.Int("loginRedirectMax", INT32_MIN, INT32_MAX) != kDefaultLoginRedirectMax) {
+    NotInFamily(env, "record.session.loginRedirectMax", Abi::kName, "8, the default: before 2.1.13 iscsid has no such setting");
+  }
   s.Set("nrSessions", out.nr_sessions);
   if constexpr (Abi::Session::kHasScan) {
     s.Set("scan", out.scan);
@@ -212,6 +220,11 @@ std::vector<uint8_t> Build(Napi::Env env, uint32_t command, int32_t sid, const N
     FillConn<Abi>(env, r.Sub("conn"), rec.conn[0]);
     FillIface<Abi>(env, r.Sub("iface"), rec.iface);
     r.Set("discType", rec.disc_type);
+    // STATIC and FW were renumbered in 2.1.12 (and in Debian's 2.1.11-1+deb13u2, which still calls itself
+    // 2.1.11): from 2.1.11 on only the types numbered alike in every build are ever sent.
+    if (Abi::kLayout >= 21011 && (rec.disc_type < 0 || rec.disc_type > Abi::kDiscoveryTypeMax)) {
+      NotInFamily(env, "record.discType", Abi::kName, "0..2: STATIC and FW are numbered differently by builds that share this version");
+    }
     r.Str("discAddress", rec.disc_address);
     r.Set("discPort", rec.disc_port);
   }
@@ -221,38 +234,36 @@ std::vector<uint8_t> Build(Napi::Env env, uint32_t command, int32_t sid, const N
 }  // namespace
 
 Family ParseFamily(Napi::Env env, const Napi::Value& v) {
-  if (v.IsString()) {
-    std::string s = v.As<Napi::String>().Utf8Value();
-    if (s == Abi_2_0_874::kName) return Family::k2_0_874;
-    if (s == Abi_2_0_875::kName) return Family::k2_0_875;
-    if (s == Abi_2_0_876::kName) return Family::k2_0_876;
-    if (s == Abi_2_1_8::kName) return Family::k2_1_1;
-    if (s == Abi_2_1_11::kName) return Family::k2_1_11;
-    if (s == Abi_2_1_11_git::kName) return Family::k2_1_11_git;
-  }
-  ThrowTypeError(env, "ABI family must be one of \"2.0.874\", \"2.0.875\", \"2.0.876\", \"2.1.1\", \"2.1.11\", \"2.1.11-git\"");
+  std::string s = v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string();
+#define OPENISCSI_PARSE(k, Abi) \
+  if (v.IsString() && s == Abi::kName) return Family::k;
+  OPENISCSI_FAMILIES(OPENISCSI_PARSE)
+#undef OPENISCSI_PARSE
+  std::string names;
+#define OPENISCSI_NAMES(k, Abi) names += std::string(names.empty() ? "" : ", ") + "\"" + Abi::kName + "\"";
+  OPENISCSI_FAMILIES(OPENISCSI_NAMES)
+#undef OPENISCSI_NAMES
+  ThrowTypeError(env, "ABI family must be one of " + names);
 }
 
 size_t RequestSize(Family f) {
   switch (f) {
-    case Family::k2_0_874: return sizeof(Request<Abi_2_0_874>);
-    case Family::k2_0_875: return sizeof(Request<Abi_2_0_875>);
-    case Family::k2_0_876: return sizeof(Request<Abi_2_0_876>);
-    case Family::k2_1_1: return sizeof(Request<Abi_2_1_8>);
-    case Family::k2_1_11: return sizeof(Request<Abi_2_1_11>);
-    case Family::k2_1_11_git: return sizeof(Request<Abi_2_1_11_git>);
+#define OPENISCSI_SIZE(k, Abi) \
+  case Family::k:              \
+    return sizeof(Request<Abi>);
+    OPENISCSI_FAMILIES(OPENISCSI_SIZE)
+#undef OPENISCSI_SIZE
   }
   return 0;
 }
 
 std::vector<uint8_t> BuildRequest(Napi::Env env, Family f, uint32_t command, int32_t sid, const Napi::Value& rec) {
   switch (f) {
-    case Family::k2_0_874: return Build<Abi_2_0_874>(env, command, sid, rec);
-    case Family::k2_0_875: return Build<Abi_2_0_875>(env, command, sid, rec);
-    case Family::k2_0_876: return Build<Abi_2_0_876>(env, command, sid, rec);
-    case Family::k2_1_1: return Build<Abi_2_1_8>(env, command, sid, rec);
-    case Family::k2_1_11: return Build<Abi_2_1_11>(env, command, sid, rec);
-    case Family::k2_1_11_git: return Build<Abi_2_1_11_git>(env, command, sid, rec);
+#define OPENISCSI_BUILD(k, Abi) \
+  case Family::k:               \
+    return Build<Abi>(env, command, sid, rec);
+    OPENISCSI_FAMILIES(OPENISCSI_BUILD)
+#undef OPENISCSI_BUILD
   }
   ThrowTypeError(env, "unknown ABI family");
 }

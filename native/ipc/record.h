@@ -1,7 +1,7 @@
 // Builds iscsiadm request bytes (with the whole node_rec for LOGIN) from a plain JS object, for one ABI
 // family. Every field is required (lib/iscsid/record.ts fills the defaults); every string must fit its C buffer
 // with its NUL, or the call throws a TypeError: nothing is ever truncated. A field the family has no room for
-// (CHAP algorithms before 2.1.1, tcp.congestion_control before git after 2.1.11, …) must hold the value that
+// (CHAP algorithms before 2.1.1, tcp.congestion_control before 2.1.12, login_redirect_max before 2.1.13, …) must hold the value that
 // family behaves as if it had, or the call throws: nothing is silently dropped.
 #pragma once
 #include <napi.h>
@@ -10,12 +10,16 @@
 #include <string>
 #include <vector>
 
+#include "ipc/layout.h"
+
 namespace openiscsi::ipc {
 
 // The mirrored ABI families, oldest first (layout.h has the table of releases).
-enum class Family { k2_0_874, k2_0_875, k2_0_876, k2_1_1, k2_1_11, k2_1_11_git };
+#define OPENISCSI_FAMILY_ENUM(k, Abi) k,
+enum class Family { OPENISCSI_FAMILIES(OPENISCSI_FAMILY_ENUM) };
+#undef OPENISCSI_FAMILY_ENUM
 
-// "2.0.874", "2.0.875", "2.0.876", "2.1.1", "2.1.11", "2.1.11-git"; throws TypeError otherwise.
+// A family's JS name ("2.0.874" ... "2.1.13", each Abi's kName); throws TypeError otherwise.
 Family ParseFamily(Napi::Env env, const Napi::Value& v);
 
 size_t RequestSize(Family f);

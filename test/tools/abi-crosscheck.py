@@ -2,7 +2,7 @@
 """Checks a layout in native/ipc/layout_*.h against open-iscsi's own headers, field by field.
 
 usage: abi-crosscheck.py OPEN_ISCSI_CHECKOUT REF ABI_STRUCT
-  e.g. abi-crosscheck.py ~/src/open-iscsi 2.1.8 Abi_2_1_8
+  e.g. abi-crosscheck.py ~/src/open-iscsi 2.1.8 Abi_2_1_1
        abi-crosscheck.py ~/src/open-iscsi 2.0.877 Abi_2_0_876
 
 Compiles one small program against REF's usr/ and include/ headers (from `git archive`; nothing is
@@ -21,7 +21,7 @@ FIELDS = {
     list name tpgt startup leading_login session conn iface disc_type disc_address disc_port
     '''.split(),
     'session.': '''
-    initial_cmdsn reopen_max xmit_thread_priority cmds_max queue_depth initial_login_retry_max
+    initial_cmdsn reopen_max xmit_thread_priority cmds_max queue_depth initial_login_retry_max login_redirect_max
     nr_sessions scan auth auth.authmethod auth.username auth.password auth.password_length
     auth.username_in auth.password_in auth.password_in_length auth.chap_algs
     timeo.replacement_timeout err_timeo.abort_timeout err_timeo.host_reset_timeout
