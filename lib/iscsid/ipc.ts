@@ -3,7 +3,7 @@ import { native, type NativeBinding, type NativeIpcResponse } from '../native';
 import { fromNative, IscsiAbortError, IscsiError, IscsiTimeoutError } from '../errors';
 import { iscsidError } from './error-numbers';
 import type { AbiFamily } from './version';
-import { checkRecordFitsFamily, type LoginRecord } from './record';
+import { checkRecordFitsFamily, wireDiscType, type LoginRecord } from './record';
 
 export const IPC_COMMAND = {
   SESSION_LOGIN: 1,
@@ -32,7 +32,8 @@ export async function iscsidRequest(command: IpcCommand, o: IpcOptions): Promise
   if (o.signal?.aborted) throw new IscsiAbortError(`${command} was aborted before it was sent`);
   if (o.record) checkRecordFitsFamily(o.record, o.family);
   const binding = o.binding ?? native();
-  const bytes = binding.buildRequest(o.family, IPC_COMMAND[command], o.sid ?? 0, o.record);
+  const record = o.record && { ...o.record, discType: wireDiscType(o.record.discType, o.family) };
+  const bytes = binding.buildRequest(o.family, IPC_COMMAND[command], o.sid ?? 0, record);
   const handle = binding.ipcRequest(bytes, o.timeoutMs, o.socketName);
   const onAbort = () => handle.cancel();
   o.signal?.addEventListener('abort', onAbort, { once: true });

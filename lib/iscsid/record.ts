@@ -1,9 +1,9 @@
 // The node record iscsid receives with LOGIN, built the way iscsiadm builds it (openiscsi-internals §2.4):
 // hard-coded defaults, then iscsid.conf's node.* keys, then the iface, then the caller's options.
-import { IscsiValidationError } from '../errors';
+import { IscsiUnsupportedError, IscsiValidationError } from '../errors';
 import { checkFits } from '../validate';
 import { CHAP_ALGORITHM_IDS as CHAP_ALGORITHMS, type ChapAlgorithm } from '../chap-algorithms';
-import type { AbiFamily } from './version';
+import { ABI_FAMILIES, discoveryRenumbered, type AbiFamily } from './version';
 
 export interface RecordIface {
   name: string;
@@ -37,6 +37,8 @@ export interface LoginRecord {
     cmdsMax: number;
     queueDepth: number;
     initialLoginRetryMax: number;
+    /** 2.1.13 and later only: how many login redirects iscsid follows (0: no limit, as before 2.1.13). */
+    loginRedirectMax: number;
     nrSessions: number;
     scan: number;
     /** 2.1.11 and later only: log every Nth reconnect attempt (iscsid treats < 1 as 1). */
@@ -53,7 +55,7 @@ export interface LoginRecord {
   };
   conn: {
     startup: number; address: string; port: number; windowSize: number; typeOfService: number;
-    /** git builds after 2.1.11 only: the TCP congestion control algorithm, '' for the system default. */
+    /** 2.1.12 (and git builds after 2.1.11) on: the TCP congestion control algorithm, '' for the system default. */
     congestionControl: string;
     loginTimeout: number; logoutTimeout: number; authTimeout: number; activeTimeout: number;
     noopOutInterval: number; noopOutTimeout: number;
@@ -61,6 +63,10 @@ export interface LoginRecord {
     IFMarker: number; OFMarker: number;
   };
   iface: RecordIface;
+  /**
+   * How the node was found, in the numbering of every release up to 2.1.11 (0 sendtargets, 1 iSNS, 2 offload
+   * sendtargets, 3 SLP, 4 static, 5 firmware). From 2.1.11 on only 0..2 are sent (see wireDiscType).
+   */
   discType: number;
   discAddress: string;
   discPort: number;
@@ -73,7 +79,7 @@ export function defaultRecord(): LoginRecord {
   return {
     name: '', tpgt: -1, startup: 0, leadingLogin: 0,
     session: {
-      initialCmdsn: 0, reopenMax: 0, xmitThreadPriority: -20, cmdsMax: 128, queueDepth: 32, initialLoginRetryMax: 4,
+      initialCmdsn: 0, reopenMax: 0, xmitThreadPriority: -20, cmdsMax: 128, queueDepth: 32, initialLoginRetryMax: 4, loginRedirectMax: 8,
       nrSessions: 1, scan: 1, connReopenLogFreq: 1,
       auth: { authmethod: 0, username: '', password: '', usernameIn: '', passwordIn: '', chapAlgs: [5] },
       replacementTimeout: 120,
@@ -123,10 +129,11 @@ export const NODE_KEYS: Record<string, Setter> = {
   'node.session.cmds_max': int((r, n) => (r.session.cmdsMax = n), 2, 2048),
   'node.session.queue_depth': int((r, n) => (r.session.queueDepth = n), 1, 1024),
   'node.session.initial_login_retry_max': int((r, n) => (r.session.initialLoginRetryMax = n), 0),
+  'node.session.login_redirect_max': int((r, n) => (r.session.loginRedirectMax = n), 0), // 2.1.13
   'node.session.nr_sessions': int((r, n) => (r.session.nrSessions = n), 1, 1),
   'node.session.scan': words({ manual: 0, auto: 1 }, (r, n) => (r.session.scan = n)),
   'node.session.conn_reopen_log_freq': int((r, n) => (r.session.connReopenLogFreq = n), 0), // 2.1.11
-  'node.session.sess_reopen_log_freq': int((r, n) => (r.session.connReopenLogFreq = n), 0), // git after 2.1.11
+  'node.session.sess_reopen_log_freq': int((r, n) => (r.session.connReopenLogFreq = n), 0), // 2.1.12 (git after 2.1.11)
   'node.session.auth.chap_algs': (r, v, key) => {
     const algs = v.split(',').map((s) => s.trim());
     const nums = algs.map((a) => CHAP_ALGORITHMS[a as ChapAlgorithm]);
@@ -227,14 +234,35 @@ export function applyIface(r: LoginRecord, i: IfaceValues): void {
 export function checkRecordFitsFamily(r: LoginRecord, family: AbiFamily): void {
   const no = (what: string, key: string, allowed: string) =>
     new IscsiValidationError('OPTION_NOT_SUPPORTED', `${what} (${key}) is not supported by the running iscsid's open-iscsi ${family}; it must be ${allowed}`, { details: { family, key } });
-  const old = family === '2.0.874' || family === '2.0.875' || family === '2.0.876';
-  if (family === '2.0.874' && r.session.scan !== 1) throw no('manual LUN scanning', 'node.session.scan', 'auto');
-  if (old && (r.session.auth.chapAlgs.length !== 1 || r.session.auth.chapAlgs[0] !== CHAP_ALGORITHMS.MD5)) {
+  const before = (f: AbiFamily) => ABI_FAMILIES.indexOf(family) < ABI_FAMILIES.indexOf(f);
+  if (before('2.0.875') && r.session.scan !== 1) throw no('manual LUN scanning', 'node.session.scan', 'auto');
+  if (before('2.1.1') && (r.session.auth.chapAlgs.length !== 1 || r.session.auth.chapAlgs[0] !== CHAP_ALGORITHMS.MD5)) {
     throw no('CHAP algorithms other than MD5', 'node.session.auth.chap_algs', 'MD5');
   }
-  if ((family === '2.0.874' || family === '2.0.875') && r.iface.prefixLen !== 0) throw no('an iface prefix length', 'iface.prefix_len', '0');
-  if (family !== '2.1.11' && family !== '2.1.11-git' && r.session.connReopenLogFreq > 1) {
+  if (before('2.0.876') && r.iface.prefixLen !== 0) throw no('an iface prefix length', 'iface.prefix_len', '0');
+  if (before('2.1.11') && r.session.connReopenLogFreq > 1) {
     throw no('a reconnect log frequency', 'node.session.conn_reopen_log_freq', '1');
   }
-  if (family !== '2.1.11-git' && r.conn.congestionControl !== '') throw no('a TCP congestion control', 'node.conn[0].tcp.congestion_control', 'unset');
+  if (before('2.1.12') && r.conn.congestionControl !== '') throw no('a TCP congestion control', 'node.conn[0].tcp.congestion_control', 'unset');
+  if (before('2.1.13') && r.session.loginRedirectMax !== 8) throw no('a login redirect limit', 'node.session.login_redirect_max', '8 (the default)');
+  wireDiscType(r.discType, family);
+}
+
+/** The discovery types whose numbers changed in 2.1.12 (and in Debian's 2.1.11-1+deb13u2, still "2.1.11"). */
+const RENUMBERED_DISCOVERY = { 3: 'SLP', 4: 'static', 5: 'firmware' } as Record<number, string>;
+
+/**
+ * The disc_type a family's request carries. Up to 2.1.10 the record's own number. From 2.1.11 on, builds that
+ * share a version string number static and firmware differently, so neither is ever sent: a static record
+ * (every login without discovery) goes as 0, sendtargets, which every build numbers alike; iscsid's login path
+ * never reads the field (iscsiadm and the node files do, and they keep "static"). Firmware and SLP have no
+ * such harmless stand-in and are refused.
+ */
+export function wireDiscType(discType: number, family: AbiFamily): number {
+  if (!discoveryRenumbered(family) || discType < 3) return discType;
+  if (discType === 4) return 0;
+  throw new IscsiUnsupportedError('DISCOVERY_TYPE_RENUMBERED', `a ${RENUMBERED_DISCOVERY[discType] ?? String(discType)} discovery type cannot be sent to open-iscsi ${family}: its number differs between builds of the same version`, {
+    hint: 'nothing was sent; log in to the portal without the firmware/SLP discovery record',
+    details: { family, discType },
+  });
 }

@@ -8,14 +8,22 @@ import { findProcess } from '../read/processes';
 
 /**
  * The request layouts the addon mirrors (native/ipc/layout.h), named after their first release:
- * 2.0.874; 2.0.875; 2.0.876 to 2.1.0; 2.1.1 to 2.1.10; 2.1.11; git builds after 2.1.11 that have
- * `tcp.congestion_control` (they still call themselves 2.1.11).
+ * 2.0.874; 2.0.875; 2.0.876 to 2.1.0; 2.1.1 to 2.1.10; 2.1.11; 2.1.12 (and git builds after 2.1.11 that
+ * have `tcp.congestion_control`: they still call themselves 2.1.11); 2.1.13.
  */
-export const ABI_FAMILIES = ['2.0.874', '2.0.875', '2.0.876', '2.1.1', '2.1.11', '2.1.11-git'] as const;
+export const ABI_FAMILIES = ['2.0.874', '2.0.875', '2.0.876', '2.1.1', '2.1.11', '2.1.12', '2.1.13'] as const;
 export type AbiFamily = (typeof ABI_FAMILIES)[number];
 
-/** Families whose layout was checked byte for byte against a real iscsid (2.1.8 in the lab). */
+/**
+ * Families checked against a real iscsid in the lab (login, CHAP, logout, session calls, and the release's
+ * own iscsiadm's LOGIN request reproduced byte for byte): 2.1.1 (Debian 12's 2.1.8).
+ */
 export const VERIFIED_FAMILIES: readonly AbiFamily[] = ['2.1.1'];
+
+/** Families whose iscsid may number STATIC and FW discovery differently from an older build of the same version. */
+export function discoveryRenumbered(family: AbiFamily): boolean {
+  return ABI_FAMILIES.indexOf(family) >= ABI_FAMILIES.indexOf('2.1.11');
+}
 
 export interface IscsidVersion {
   /** open-iscsi's own numbering, e.g. "2.1.8" (2.0-8xx is written 2.0.8xx here). */
@@ -50,8 +58,9 @@ function parse(v: string): Triple | undefined {
 const cmp = (a: Triple, b: Triple) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
 
 /**
- * The ABI family of an open-iscsi version (layouts measured at every tag), or undefined if none is mirrored.
- * 2.1.11 maps to "2.1.11"; a git build after it may be "2.1.11-git" instead, which only the executable tells.
+ * The ABI family of an upstream open-iscsi version (layouts measured at every tag), or undefined if none is
+ * mirrored. 2.1.11 maps to "2.1.11"; a git build after it may have 2.1.12's layout instead, which only the
+ * executable tells.
  */
 export function familyOf(version: string): AbiFamily | undefined {
   const v = parse(version);
@@ -62,16 +71,19 @@ export function familyOf(version: string): AbiFamily | undefined {
   if (cmp(v, [2, 1, 1]) < 0) return '2.0.876';
   if (cmp(v, [2, 1, 11]) < 0) return '2.1.1';
   if (cmp(v, [2, 1, 12]) < 0) return '2.1.11';
+  if (cmp(v, [2, 1, 13]) < 0) return '2.1.12';
+  if (cmp(v, [2, 1, 14]) < 0) return '2.1.13';
   return undefined;
 }
 
 /**
- * open-iscsi's version from the string a build embeds: "2.1.8", "2.0-874" (releases before 2.1.0).
- * Red Hat's builds number it "6.2.1.4" (6. + the upstream version) and carry their own patches: such a
- * version is reported, but no family is assumed for it.
+ * open-iscsi's upstream version from the string a build embeds: "2.1.8", "2.0-874" (releases before 2.1.0).
+ * Red Hat's builds (RHEL, Rocky, Alma, CentOS Stream, Fedora, Azure Linux) write "6." + the upstream version
+ * ("6.2.1.4-1" is 2.1.4): their patches leave the request layout as upstream's (shared/reference/iscsid-builds.md),
+ * so the upstream version's family applies.
  */
 export function normaliseVersion(raw: string): { version: string; vendor?: string } | undefined {
-  const rh = /^6\.(2\.\d+\.\d+)/.exec(raw);
+  const rh = /^6\.(2\.\d+\.\d+)(?![.\d])/.exec(raw);
   if (rh) return { version: rh[1]!, vendor: `Red Hat build ${raw}` };
   const old = /^(\d+\.\d+)-(\d+)/.exec(raw);
   if (old) return { version: `${old[1]}.${old[2]}` };
@@ -149,24 +161,25 @@ function fromDpkg(upstream: string): IscsidVersion {
 export async function detectIscsidVersion(o: VersionOptions = {}): Promise<IscsidVersion | undefined> {
   const override = o.abi ?? process.env.OPENISCSI_ABI;
   if (override) {
-    const family = ABI_FAMILIES.find((f) => f === override) ?? familyOf(normaliseVersion(override)?.version ?? override);
+    // "2.1.11-git" was 2.1.12's family name before 2.1.12 was released; it must not fall back to 2.1.11's.
+    const named = override === '2.1.11-git' ? '2.1.12' : ABI_FAMILIES.find((f) => f === override);
+    const family = named ?? familyOf(normaliseVersion(override)?.version ?? override);
     return { version: override, family, source: 'override' };
   }
   const procRoot = o.procRoot ?? '/proc';
   const pid = await findIscsidPid(procRoot);
   if (pid !== undefined) {
     const facts = await versionFromExecutable(path.join(procRoot, String(pid), 'exe'));
-    if (facts?.vendor) {
-      return { version: facts.version, family: undefined, source: 'process', pid, note: `${facts.vendor}: a distribution-patched layout, never measured` };
-    }
     if (facts) {
-      let family = familyOf(facts.version);
-      let note: string | undefined;
+      // Red Hat's 6.2.1.N only: the older 6.2.0.874 builds (RHEL 7) carry backports nobody has measured.
+      const measured = !facts.vendor || facts.version.startsWith('2.1.');
+      let family = measured ? familyOf(facts.version) : undefined;
+      const notes = facts.vendor ? [measured ? `${facts.vendor}, upstream ${facts.version}'s layout` : `${facts.vendor}: a distribution-patched layout, never measured`] : [];
       if (family === '2.1.11' && facts.congestionKey) {
-        family = '2.1.11-git';
-        note = 'a git build after 2.1.11 (it knows tcp.congestion_control), whose request is 16 bytes longer';
+        family = '2.1.12';
+        notes.push('a git build after 2.1.11 (it knows tcp.congestion_control): 2.1.12\'s layout, 16 bytes longer');
       }
-      return { version: facts.version, family, source: 'process', pid, ...(note ? { note } : {}) };
+      return { version: facts.version, family, source: 'process', pid, ...(notes.length ? { note: notes.join('; ') } : {}) };
     }
   }
   const v = await versionFromDpkg(o.dpkgStatusPath ?? '/var/lib/dpkg/status');
@@ -184,7 +197,7 @@ export async function requireVerifiedFamily(o: VersionOptions = {}): Promise<{ f
   const why = version.note ? ` (${version.note})` : '';
   if (!version.family) {
     throw new IscsiUnsupportedError('ISCSID_ABI_UNSUPPORTED', `open-iscsi ${version.version} (from ${version.source}) has no known request layout${why}`, {
-      hint: `nothing was sent; mirrored: 2.0.874 to 2.1.11 and git after it, of which ${VERIFIED_FAMILIES.join(', ')} is verified; pass { abi } (or OPENISCSI_ABI) if you know which one this is`,
+      hint: `nothing was sent; mirrored: 2.0.874 to 2.1.13 (and Red Hat's 6.2.1.1 to 6.2.1.13), of which ${VERIFIED_FAMILIES.join(', ')} verified; pass { abi } (or OPENISCSI_ABI) if you know which one this is`,
       details: { version: version.version, source: version.source },
     });
   }

@@ -65,7 +65,7 @@ describe('LOGIN request builder (open-iscsi 2.1.8 layout)', () => {
   });
 
   it('has the measured request size for every mirrored family', () => {
-    expect(ABI_FAMILIES.map((f) => native().requestSize(f))).toEqual([16080, 16088, 16088, 16104, 16112, 16128]);
+    expect(ABI_FAMILIES.map((f) => native().requestSize(f))).toEqual([16080, 16088, 16088, 16104, 16112, 16128, 16136]);
   });
 
   // Offsets measured by compiling each release tag's own headers (offsetof); rec starts at byte 16.
@@ -76,12 +76,14 @@ describe('LOGIN request builder (open-iscsi 2.1.8 layout)', () => {
     ['2.0.876', 2216, 3312, 36, 1068, 1044, 11190, 11462],
     ['2.1.1', 2232, 3328, 36, 1088, 1044, 11190, 11462],
     ['2.1.11', 2240, 3336, 36, 1088, 1044, 11190, 11462],
-    ['2.1.11-git', 2240, 3352, 36, 1088, 1060, 11190, 11462],
+    ['2.1.12', 2240, 3352, 36, 1088, 1060, 11190, 11462],
+    ['2.1.13', 2248, 3360, 40, 1092, 1060, 11190, 11462],
   ] as const)('%s puts what iscsid reads at that release\'s offsets', (family, conn, iface, user, repl, login, transport, iname) => {
     const r = record(1, { name: 'eth-bound', transport: 'tcp', netdev: 'eth1', initiatorName: 'iqn.2024-01.org.example:custom' });
     r.session.auth = { ...r.session.auth, authmethod: 1, username: 'alice', password: 'secret-12345' };
     r.session.replacementTimeout = 77;
     r.conn.loginTimeout = 9;
+    r.discType = 0; // sendtargets: every family numbers it alike
     const b = native().buildRequest(family, 1, 0, r);
     const rec = 16;
     const str = (at: number, n: number) => b.toString('latin1', rec + at, rec + at + n);
@@ -98,12 +100,28 @@ describe('LOGIN request builder (open-iscsi 2.1.8 layout)', () => {
     expect(str(iface + iname, 30)).toBe('iqn.2024-01.org.example:custom');
   });
 
-  it('2.1.11 carries the reconnect log frequency; git after it the TCP congestion control', () => {
-    const r = record(-1, { name: 'default', transport: 'tcp' });
+  it('2.1.11 carries the reconnect log frequency; 2.1.12 the TCP congestion control; 2.1.13 the redirect limit', () => {
+    const r = { ...record(-1, { name: 'default', transport: 'tcp' }), discType: 0 };
     r.session.connReopenLogFreq = 5;
     expect(native().buildRequest('2.1.11', 1, 0, r).readInt32LE(16 + 288 + 1944)).toBe(5);
     r.conn.congestionControl = 'bbr';
-    expect(native().buildRequest('2.1.11-git', 1, 0, r).toString('latin1', 16 + 2240 + 1044, 16 + 2240 + 1048)).toBe('bbr\0');
+    expect(native().buildRequest('2.1.12', 1, 0, r).toString('latin1', 16 + 2240 + 1044, 16 + 2240 + 1048)).toBe('bbr\0');
+    r.session.loginRedirectMax = 3;
+    const b = native().buildRequest('2.1.13', 1, 0, r);
+    // session at rec+288: initial_login_retry_max at 20, login_redirect_max at 24, nr_sessions at 28; log_freq at 1952
+    expect([20, 24, 28].map((at) => b.readInt32LE(16 + 288 + at))).toEqual([8, 3, 1]);
+    expect(b.readInt32LE(16 + 288 + 1952)).toBe(5);
+    expect(b.toString('latin1', 16 + 2248 + 1044, 16 + 2248 + 1048)).toBe('bbr\0');
+  });
+
+  it('never sends a renumbered discovery type (static, firmware) from 2.1.11 on', () => {
+    const r = record(-1, { name: 'default', transport: 'tcp' });
+    expect(r.discType).toBe(4);
+    expect(native().buildRequest('2.1.1', 1, 0, r).readInt32LE(16 + 15048)).toBe(4); // as iscsiadm 2.1.8 sent it
+    for (const f of ['2.1.11', '2.1.12', '2.1.13'] as const) {
+      for (const t of [3, 4, 5, -1]) expect(() => native().buildRequest(f, 1, 0, { ...r, discType: t })).toThrow(/discType cannot be expressed/);
+      expect(native().buildRequest(f, 1, 0, { ...r, discType: 2 }).length).toBe(native().requestSize(f));
+    }
   });
 
   it('refuses what a family has no room for instead of dropping it', () => {
@@ -140,7 +158,11 @@ describe('LOGIN request builder (open-iscsi 2.1.8 layout)', () => {
     const r = record(-1, { name: 'default', transport: 'tcp' }) as Partial<LoginRecord>;
     delete r.conn;
     expect(() => native().buildRequest('2.1.1', 1, 0, r)).toThrow(/record\.conn is required/);
-    expect(() => native().buildRequest('2.1.12', 1, 0)).toThrow(TypeError);
+    expect(() => native().buildRequest('2.1.14', 1, 0)).toThrow(TypeError);
+    expect(() => native().buildRequest('2.1.11-git', 1, 0)).toThrow(TypeError); // now "2.1.12"
+    const r6 = record(-1, { name: 'default', transport: 'tcp' });
+    r6.session.loginRedirectMax = 3;
+    expect(() => native().buildRequest('2.1.12', 1, 0, { ...r6, discType: 0 })).toThrow(/loginRedirectMax cannot be expressed/);
     expect(() => native().buildRequest('2.1.8', 1, 0)).toThrow(TypeError); // families go by their first release
     expect(() => native().buildRequest('2.1.1', 11, 0)).toThrow(TypeError);
   });

@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { IscsiValidationError } from '../../lib/errors';
 import { parsePortal, validateChapSecret, validateIscsiName } from '../../lib/validate';
-import { applyOptions, checkRecordFitsFamily, defaultRecord } from '../../lib/iscsid/record';
+import { applyOptions, checkRecordFitsFamily, defaultRecord, wireDiscType } from '../../lib/iscsid/record';
+import { iscsidRequest } from '../../lib/iscsid/ipc';
 import { login } from '../../lib/iscsid/login';
 
 describe('validation', () => {
@@ -37,12 +38,42 @@ describe('validation', () => {
     applyOptions(r, { 'node.conn[0].tcp.congestion_control': 'bbr', 'node.session.conn_reopen_log_freq': 4 });
     expect(() => checkRecordFitsFamily(r, '2.1.1')).toThrow(expect.objectContaining({ code: 'OPTION_NOT_SUPPORTED', details: { family: '2.1.1', key: 'node.session.conn_reopen_log_freq' } }));
     expect(() => checkRecordFitsFamily(r, '2.1.11')).toThrow(/tcp\.congestion_control/);
-    expect(() => checkRecordFitsFamily(r, '2.1.11-git')).not.toThrow();
+    expect(() => checkRecordFitsFamily(r, '2.1.12')).not.toThrow();
+    expect(() => checkRecordFitsFamily(r, '2.1.13')).not.toThrow();
+    const redirect = defaultRecord();
+    applyOptions(redirect, { 'node.session.login_redirect_max': 2 });
+    expect(() => checkRecordFitsFamily(redirect, '2.1.12')).toThrow(expect.objectContaining({ code: 'OPTION_NOT_SUPPORTED', details: { family: '2.1.12', key: 'node.session.login_redirect_max' } }));
+    expect(() => checkRecordFitsFamily(redirect, '2.1.13')).not.toThrow();
     const old = defaultRecord();
     applyOptions(old, { 'node.session.auth.chap_algs': 'SHA256,MD5' });
     expect(() => checkRecordFitsFamily(old, '2.0.876')).toThrow(IscsiValidationError);
     expect(() => checkRecordFitsFamily(defaultRecord(), '2.0.874')).not.toThrow();
     expect(() => applyOptions(defaultRecord(), { 'node.conn[0].tcp.congestion_control': 'bbr; rm' })).toThrow(/congestion control name/);
+  });
+  it('never sends a renumbered discovery type: static goes as sendtargets from 2.1.11 on, firmware and SLP are refused', async () => {
+    expect(wireDiscType(4, '2.1.1')).toBe(4);
+    expect(wireDiscType(5, '2.1.1')).toBe(5);
+    for (const f of ['2.1.11', '2.1.12', '2.1.13'] as const) {
+      expect(wireDiscType(0, f)).toBe(0);
+      expect(wireDiscType(2, f)).toBe(2);
+      expect(wireDiscType(4, f)).toBe(0);
+      expect(() => wireDiscType(5, f)).toThrow(expect.objectContaining({ name: 'IscsiUnsupportedError', code: 'DISCOVERY_TYPE_RENUMBERED', details: { family: f, discType: 5 } }));
+      expect(() => wireDiscType(3, f)).toThrow(expect.objectContaining({ code: 'DISCOVERY_TYPE_RENUMBERED' }));
+      expect(() => checkRecordFitsFamily({ ...defaultRecord(), discType: 5 }, f)).toThrow(expect.objectContaining({ code: 'DISCOVERY_TYPE_RENUMBERED' }));
+    }
+    // what reaches the addon: the request carries 0, the caller's record still says static
+    const sent: unknown[] = [];
+    const binding = {
+      buildRequest: (_f: string, _c: number, _s: number, rec?: unknown) => (sent.push(rec), Buffer.alloc(8)),
+      ipcRequest: () => ({ promise: Promise.resolve({ command: 1, err: 0 } as never), cancel: () => {} }),
+    };
+    const record = defaultRecord();
+    await iscsidRequest('SESSION_LOGIN', { family: '2.1.11', record, timeoutMs: 1000, binding });
+    await iscsidRequest('SESSION_LOGIN', { family: '2.1.1', record, timeoutMs: 1000, binding });
+    expect(sent.map((r) => (r as { discType: number }).discType)).toEqual([0, 4]);
+    expect(record.discType).toBe(4);
+    await expect(iscsidRequest('SESSION_LOGIN', { family: '2.1.13', record: { ...record, discType: 5 }, timeoutMs: 1000, binding })).rejects.toMatchObject({ code: 'DISCOVERY_TYPE_RENUMBERED' });
+    expect(sent).toHaveLength(2);
   });
   it('rejects unknown and malformed options', () => {
     expect(() => applyOptions(defaultRecord(), { 'node.nope': 1 })).toThrow(/unknown login option/);

@@ -44,17 +44,25 @@ describe('iscsid version detection, no spawning', () => {
     expect(await detectIscsidVersion({ procRoot: proc('iscsid', '# BEGIN RECORD 2.0-877\0'), dpkgStatusPath: noDpkg })).toMatchObject({ version: '2.0.877', family: '2.0.876' });
   });
 
-  it('tells a git build after 2.1.11 (still "2.1.11", but 16 bytes longer) by its congestion-control key', async () => {
+  it('tells a git build after 2.1.11 (still "2.1.11", but 2.1.12\'s layout) by its congestion-control key', async () => {
     const git = await detectIscsidVersion({ procRoot: proc('iscsid', '# BEGIN RECORD 2.1.11\0node.conn[%d].tcp.congestion_control\0'), dpkgStatusPath: noDpkg });
-    expect(git).toMatchObject({ version: '2.1.11', family: '2.1.11-git', note: expect.stringContaining('git build') });
+    expect(git).toMatchObject({ version: '2.1.11', family: '2.1.12', note: expect.stringContaining('git build') });
     const tag = await detectIscsidVersion({ procRoot: proc('iscsid', '# BEGIN RECORD 2.1.11\0'), dpkgStatusPath: noDpkg });
     expect(tag).toMatchObject({ version: '2.1.11', family: '2.1.11' });
   });
 
-  it('reports a Red Hat build (6.2.x.y) without assuming its layout', async () => {
-    const v = await detectIscsidVersion({ procRoot: proc('iscsid', '# BEGIN RECORD 6.2.1.4-1\0'), dpkgStatusPath: noDpkg });
-    expect(v).toMatchObject({ version: '2.1.4', family: undefined, note: expect.stringContaining('Red Hat build 6.2.1.4-1') });
-    await expect(requireVerifiedFamily({ procRoot: proc('iscsid', '# BEGIN RECORD 6.2.1.4-1\0'), dpkgStatusPath: noDpkg })).rejects.toMatchObject({ code: 'ISCSID_ABI_UNSUPPORTED', message: expect.stringContaining('Red Hat') });
+  it('maps Red Hat\'s 6.2.1.N builds (RHEL, Rocky, Alma, Fedora) to upstream 2.1.N\'s family', async () => {
+    const rh = (raw: string, extra = '') => detectIscsidVersion({ procRoot: proc('iscsid', `# BEGIN RECORD ${raw}\0${extra}`), dpkgStatusPath: noDpkg });
+    expect(await rh('6.2.1.4-1')).toMatchObject({ version: '2.1.4', family: '2.1.1', note: expect.stringContaining('Red Hat build 6.2.1.4-1') });
+    expect(await rh('6.2.1.9')).toMatchObject({ version: '2.1.9', family: '2.1.1' });
+    expect(await rh('6.2.1.11')).toMatchObject({ version: '2.1.11', family: '2.1.11' });
+    expect(await rh('6.2.1.11', 'node.conn[%d].tcp.congestion_control')).toMatchObject({ version: '2.1.11', family: '2.1.12' });
+    expect(await rh('6.2.1.13')).toMatchObject({ version: '2.1.13', family: '2.1.13' });
+    // RHEL 7's 6.2.0.874 carries backports nobody measured; an unknown 6.2.1.N is not guessed either
+    expect(await rh('6.2.0.874-22')).toMatchObject({ version: '2.0.874', family: undefined, note: expect.stringContaining('never measured') });
+    expect(await rh('6.2.1.14')).toMatchObject({ version: '2.1.14', family: undefined });
+    await expect(requireVerifiedFamily({ procRoot: proc('iscsid', '# BEGIN RECORD 6.2.1.4-1\0'), dpkgStatusPath: noDpkg })).resolves.toMatchObject({ family: '2.1.1' });
+    await expect(requireVerifiedFamily({ procRoot: proc('iscsid', '# BEGIN RECORD 6.2.0.874\0'), dpkgStatusPath: noDpkg })).rejects.toMatchObject({ code: 'ISCSID_ABI_UNSUPPORTED', message: expect.stringContaining('Red Hat') });
   });
 
   it('falls back to the dpkg database, with a note, when no iscsid runs (socket activation)', async () => {
@@ -72,9 +80,12 @@ describe('iscsid version detection, no spawning', () => {
     expect(await d(stanza('2.1.11+git20250101-1'))).toMatchObject({ version: '2.1.11', family: undefined, note: expect.stringContaining('git snapshot') });
   });
 
-  it('maps versions to families (layouts measured at every tag from 2.0.874 to 2.1.11)', () => {
-    const v = ['2.0.873', '2.0.874', '2.0.875', '2.0.876', '2.0.878', '2.1.0', '2.1.1', '2.1.8', '2.1.10', '2.1.11', '2.1.12', 'x'];
-    expect(v.map(familyOf)).toEqual([undefined, '2.0.874', '2.0.875', '2.0.876', '2.0.876', '2.0.876', '2.1.1', '2.1.1', '2.1.1', '2.1.11', undefined, undefined]);
+  it('maps versions to families (layouts measured at every tag from 2.0.874 to 2.1.13)', () => {
+    const v = ['2.0.873', '2.0.874', '2.0.875', '2.0.876', '2.0.878', '2.1.0', '2.1.1', '2.1.8', '2.1.10', '2.1.11', '2.1.12', '2.1.13', '2.1.14', '2.2.0', 'x'];
+    expect(v.map(familyOf)).toEqual([
+      undefined, '2.0.874', '2.0.875', '2.0.876', '2.0.876', '2.0.876', '2.1.1', '2.1.1', '2.1.1', '2.1.11', '2.1.12', '2.1.13', undefined, undefined, undefined,
+    ]);
+    expect(normaliseVersion('6.2.1.4-1')).toEqual({ version: '2.1.4', vendor: 'Red Hat build 6.2.1.4-1' });
     expect(normaliseVersion('2.0-878')).toEqual({ version: '2.0.878' });
   });
 
@@ -89,7 +100,9 @@ describe('iscsid version detection, no spawning', () => {
 
   it('honours an override, by family or by version, and OPENISCSI_ABI', async () => {
     await expect(requireVerifiedFamily({ abi: '2.1.11' })).resolves.toMatchObject({ family: '2.1.11', version: { source: 'override' } });
-    await expect(requireVerifiedFamily({ abi: '2.1.11-git' })).resolves.toMatchObject({ family: '2.1.11-git' });
+    await expect(requireVerifiedFamily({ abi: '2.1.11-git' })).resolves.toMatchObject({ family: '2.1.12' }); // the old name of 2.1.12's family
+    await expect(requireVerifiedFamily({ abi: '2.1.13' })).resolves.toMatchObject({ family: '2.1.13' });
+    await expect(requireVerifiedFamily({ abi: '6.2.1.9' })).resolves.toMatchObject({ family: '2.1.1' });
     await expect(requireVerifiedFamily({ abi: '2.0-877' })).resolves.toMatchObject({ family: '2.0.876' });
     await expect(requireVerifiedFamily({ abi: '3.0.0' })).rejects.toMatchObject({ code: 'ISCSID_ABI_UNSUPPORTED' });
     process.env.OPENISCSI_ABI = '2.0.875';

@@ -4,7 +4,7 @@ const path = require('node:path');
 const addon = require(path.resolve(__dirname, '../../../build/Release/openiscsi.node'));
 const { defaultRecord } = require(path.resolve(__dirname, '../../../dist/iscsid/record.js'));
 
-const FAMILIES = ['2.0.874', '2.0.875', '2.0.876', '2.1.1', '2.1.11', '2.1.11-git'];
+const FAMILIES = ['2.0.874', '2.0.875', '2.0.876', '2.1.1', '2.1.11', '2.1.12', '2.1.13'];
 const settle = (p) => p.then((v) => `ok ${v.command}`, (e) => e.code);
 
 async function main() {
@@ -14,7 +14,8 @@ async function main() {
   rec.conn.address = '192.0.2.10';
   const seen = new Set();
   for (let i = 0; i < rounds; i++) {
-    for (const f of FAMILIES) addon.buildRequest(f, 1, 0, rec);
+    // sendtargets (0): the discovery type every family numbers alike
+    for (const f of FAMILIES) addon.buildRequest(f, 1, 0, { ...rec, discType: 0 });
     try { addon.buildRequest('2.1.1', 1, 0, { ...rec, conn: { ...rec.conn, address: 'x'.repeat(2000) } }); } catch {}
     const req = (sid, ms) => addon.ipcRequest(addon.buildRequest('2.1.1', 13, sid, undefined), ms);
     const cancelled = req(2, 60_000);
