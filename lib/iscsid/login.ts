@@ -13,6 +13,7 @@ import { requireVerifiedFamily, type AbiFamily, type VersionOptions } from './ve
 import { parsePortal, validateChapCredentials, validateIfaceName, validateIscsiName, validateTimeoutMs } from '../validate';
 import { sessions as listSessions, type Session } from '../read/sessions';
 import { waitForSession } from '../read/session-wait';
+import { reuseSession, type ReuseContext } from './session-reuse';
 import { writeNodeRecord } from './node-file';
 import { native, type NativeBinding } from '../native';
 
@@ -190,7 +191,9 @@ async function findSession(deps: LoginDeps, target: string, address: string, por
 
 /**
  * Logs in and returns the session (with its devices: iscsid answers after the kernel's scan). An existing
- * session for the same (target, portal, iface) is returned instead of a second one.
+ * LOGGED_IN session for the same (target, portal, iface) is returned instead of a second one; one in another
+ * state is waited for within the deadline (SESSION_NOT_LOGGED_IN, naming the state, if it does not get there),
+ * and with iscsid not running the answer is ISCSID_NOT_RUNNING (see session-reuse.ts).
  *
  * If the deadline passes or the signal aborts first, the error says so with `details.inFlight = true`:
  * iscsid keeps retrying the login on its own (it has no way to cancel one), and if it later succeeds the
@@ -207,8 +210,11 @@ export async function login(o: LoginOptions): Promise<Session> {
   const ifaceName = p.record.iface.name;
   return serialised(p.key, () =>
     crossProcess(p.key, deps.lockDir ?? '/run/lock/openiscsi', deadline, o.signal, async () => {
+      const reuse: ReuseContext = { family: p.family, deadline, signal: o.signal, deps, target, portal: `${address}:${port}`, iface: ifaceName };
       const existing = await findSession(deps, target, address, port, ifaceName);
-      if (existing) return existing;
+      // only a LOGGED_IN session is reused (waited for within the deadline); one that disappears meanwhile is made again
+      const reused = existing && (await reuseSession(existing, reuse));
+      if (reused) return reused;
       if (o.persist) await writeNodeRecord(p.record, { ...(deps.nodesDir ? { nodesDir: deps.nodesDir } : {}), timeoutMs: Math.max(1, deadline - Date.now()), signal: o.signal });
       const remaining = Math.max(1, deadline - Date.now());
       const sent = process.hrtime.bigint();
@@ -224,7 +230,8 @@ export async function login(o: LoginOptions): Promise<Session> {
       } catch (e) {
         if (e instanceof IscsiError && e.code === 'ISCSID_ERR_SESS_EXISTS') {
           const s = await findSession(deps, target, address, port, ifaceName);
-          if (s) return s;
+          const r = s && (await reuseSession(s, reuse));
+          if (r) return r;
         }
         if (e instanceof IscsiTimeoutError || e instanceof IscsiAbortError) {
           const Cls = e instanceof IscsiAbortError ? IscsiAbortError : IscsiTimeoutError;
