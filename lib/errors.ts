@@ -61,6 +61,47 @@ export function throwIfAborted(signal: AbortSignal | undefined, what?: string): 
   if (signal?.aborted) throw new IscsiAbortError(what === undefined ? undefined : `${what} was aborted`);
 }
 
+/** The hint every permission failure carries: what to do about it. */
+export const PERMISSION_HINT = 'run as root (iSCSI administration needs root, or CAP_SYS_ADMIN for session reads)';
+
+const SYSTEM_PERMISSION_CODES = new Set(['EACCES', 'EPERM']);
+
+/** The EACCES/EPERM system error (Node's fs/net, or the addon's) at `e` or in its cause chain, if any. */
+function permissionCause(e: unknown): (Error & { code: string; syscall?: unknown; path?: unknown }) | undefined {
+  for (let x: unknown = e, depth = 0; x instanceof Error && depth < 8; x = x.cause, depth++) {
+    const code = (x as { code?: unknown }).code;
+    if (typeof code === 'string' && SYSTEM_PERMISSION_CODES.has(code)) return x as Error & { code: string };
+  }
+  return undefined;
+}
+
+/**
+ * The one mapping of "the operating system said no" to the library's error: any EACCES or EPERM (a lock file,
+ * an iface or node file, a sysfs write, a socket), raw or wrapped as the cause of another error, becomes an
+ * IscsiPermissionError with code PERMISSION_DENIED (details: the errno name, syscall and path) and the hint to
+ * run as root. Anything else comes back unchanged, an IscsiPermissionError included.
+ */
+export function asPermissionError(e: unknown, context?: string): unknown {
+  if (e instanceof IscsiPermissionError) return e;
+  const sys = permissionCause(e);
+  if (!sys) return e;
+  const top = e as Error;
+  const message = context && !top.message.startsWith(`${context}:`) ? `${context}: ${top.message}` : top.message;
+  const details: Record<string, unknown> = { errno: sys.code };
+  if (typeof sys.syscall === 'string') details.syscall = sys.syscall;
+  if (typeof sys.path === 'string') details.path = sys.path;
+  return new IscsiPermissionError('PERMISSION_DENIED', message, { cause: e, errno: sys.code === 'EPERM' ? 1 : 13, hint: PERMISSION_HINT, details });
+}
+
+/** Runs an operation and maps its permission failures (asPermissionError): the public operations go through this. */
+export async function withPermissionErrors<T>(context: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    throw asPermissionError(e, context);
+  }
+}
+
 /** libopeniscsiusr codes that mean "you lack a privilege". */
 const PERMISSION_CODES = new Set(['USR_ACCESS', 'ISCSID_ACCESS']);
 /**
@@ -83,8 +124,9 @@ export function fromNative(e: unknown, context?: string): unknown {
   // Native messages usually start with their own context already ("listing nodes: ...").
   const message = context && !e.message.startsWith(`${context}:`) ? `${context}: ${e.message}` : e.message;
   if (PERMISSION_CODES.has(code) || (USR_WRAPPED_EACCES.has(code) && EACCES_TEXT.test(e.message))) {
-    return new IscsiPermissionError(code, message, { ...options, hint: 'run as root (iSCSI administration needs CAP_SYS_ADMIN)' });
+    return new IscsiPermissionError(code, message, { ...options, hint: PERMISSION_HINT });
   }
+  if (SYSTEM_PERMISSION_CODES.has(code)) return asPermissionError(e, context);
   if (code === 'LIBOPENISCSIUSR_MISSING') return new IscsiUnsupportedError(code, message, options);
   return new IscsiError(code, message, options);
 }

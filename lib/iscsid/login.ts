@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs, constants as fsc } from 'node:fs';
 import { isIP } from 'node:net';
 import * as path from 'node:path';
-import { IscsiAbortError, IscsiError, IscsiTimeoutError, IscsiValidationError, throwIfAborted } from '../errors';
+import { IscsiAbortError, IscsiError, IscsiPermissionError, IscsiTimeoutError, IscsiValidationError, PERMISSION_HINT, throwIfAborted } from '../errors';
 import { iscsidRequest } from './ipc';
 import { readIscsidConf, ISCSID_CONF } from './config';
 import { applyConf, applyIface, applyOptions, CHAP_ALGORITHMS, defaultRecord, type ChapAlgorithm, type IfaceValues, type LoginRecord } from './record';
@@ -59,6 +59,8 @@ export interface LoginDeps {
   lockDir?: string;
   nodesDir?: string;
   socketName?: string;
+  /** The effective uid to judge (default process.geteuid()). */
+  euid?: number;
 }
 
 export const sameKey = (s: Session, target: string, address: string, port: number, iface: string) =>
@@ -204,6 +206,11 @@ export async function login(o: LoginOptions): Promise<Session> {
   const started = Date.now();
   const p = await prepare(o);
   const deps = o.deps ?? {};
+  // iscsid serves only uid 0 (it checks the peer's credentials): refuse before the lock or a node record is made
+  const euid = deps.euid ?? process.geteuid?.() ?? 0;
+  if (euid !== 0) {
+    throw new IscsiPermissionError('PERMISSION_DENIED', `login as uid ${euid}: iscsid accepts requests only from root`, { hint: PERMISSION_HINT, details: { euid, needs: 'euid 0' } });
+  }
   const deadline = started + p.timeoutMs;
   const { name: target } = p.record;
   const { address, port } = p.record.conn;
