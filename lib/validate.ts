@@ -1,18 +1,94 @@
-// Input checks shared by login, discovery and iface creation: done before anything is sent or written.
+// Every check of caller input, in one module: done at the edge (the public call, the CLI), before anything is
+// read, sent, written or opened. Each check returns the value typed as checked (IscsiName, IfaceName, ...), so
+// lower layers take it as it is. Every refusal is an IscsiValidationError with a stable code; secrets never
+// appear in a message or in details. The rules are summed up in lib/README.md ("Input rules").
 import { isIP } from 'node:net';
+import * as path from 'node:path';
 import { IscsiValidationError } from './errors';
 
-/** iqn.YYYY-MM.reversed.domain[:anything], eui.<16 hex>, naa.<16 or 32 hex>; at most 223 bytes (RFC 7143). */
-export function validateIscsiName(name: unknown, what = 'iSCSI name'): string {
-  if (typeof name !== 'string' || name.length === 0) throw new IscsiValidationError('INVALID_IQN', `${what} must be a non-empty string`);
-  const ok =
-    /^iqn\.\d{4}-(0[1-9]|1[0-2])\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[^\s\0]*)?$/i.test(name) ||
-    /^eui\.[0-9a-f]{16}$/i.test(name) ||
-    /^naa\.([0-9a-f]{16}|[0-9a-f]{32})$/i.test(name);
-  if (!ok) throw new IscsiValidationError('INVALID_IQN', `${what} ${JSON.stringify(name)} is not an iqn., eui. or naa. name`);
-  if (Buffer.byteLength(name) > 223) throw new IscsiValidationError('INVALID_IQN', `${what} is longer than 223 bytes`);
-  return name;
+declare const checked: unique symbol;
+/** A string that passed a check; `T` names which. Lower layers take these as they are. */
+export type Checked<T extends string> = string & { readonly [checked]: T };
+export type IscsiName = Checked<'IscsiName'>;
+export type IfaceName = Checked<'IfaceName'>;
+
+const fail = (code: string, message: string, details?: Record<string, unknown>) => new IscsiValidationError(code, message, details ? { details } : {});
+/** A value for a message: short, and with its control characters visible. */
+const show = (v: unknown): string => {
+  if (typeof v === 'string') return JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}…` : v);
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) return String(v);
+  if (typeof v === 'bigint') return `${v}n`;
+  return Array.isArray(v) ? 'an array' : `a ${typeof v}`;
+};
+
+// ---- text that reaches a file or the wire ------------------------------------------------------------
+
+/**
+ * C0 controls (NUL, tab, newline, ...), DEL, C1 controls, and the Unicode line and paragraph separators: none of
+ * them belongs in a value that is written as a `key = value` line or sent as an iSCSI text key.
+ */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+/** A UTF-16 surrogate without its pair: it would be written as U+FFFD, not as the caller's text. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+export interface TextRule {
+  /** Most UTF-8 bytes (the C buffer's size less its NUL). */
+  maxBytes: number;
+  minBytes?: number;
+  /** Leading or trailing white space is refused (default true): record files trim it away. */
+  noOuterSpace?: boolean;
+  code?: string;
+  /** Never echo the value (secrets). */
+  secret?: boolean;
 }
+
+/** A string for a file or the wire: no control characters, well-formed, within its byte bounds. */
+export function checkText(v: unknown, what: string, rule: TextRule): string {
+  const code = rule.code ?? 'INVALID_VALUE';
+  const shown = rule.secret ? '' : ` (got ${show(v)})`;
+  if (typeof v !== 'string') throw fail(code, `${what} must be a string, got ${rule.secret ? `a ${typeof v}` : show(v)}`);
+  const n = Buffer.byteLength(v);
+  const min = rule.minBytes ?? 1;
+  if (n > rule.maxBytes) throw fail(rule.code ?? 'VALUE_TOO_LONG', `${what} is ${n} bytes; at most ${rule.maxBytes} fit${min > 1 ? ` (it must be ${min} to ${rule.maxBytes} bytes)` : ''}`);
+  if (n < min) throw fail(code, min === 1 ? `${what} must not be empty` : `${what} must be ${min} to ${rule.maxBytes} bytes (got ${n} bytes)`);
+  if (CONTROL.test(v)) throw fail(code, `${what} must not contain control characters (NUL, tab, newline, ...)${shown}`);
+  if (LONE_SURROGATE.test(v)) throw fail(code, `${what} is not well-formed Unicode${shown}`);
+  if (rule.noOuterSpace !== false && v.trim() !== v) throw fail(code, `${what} must not begin or end with white space${shown}`);
+  return v;
+}
+
+/** Bytes that must fit a fixed C buffer with its NUL; no control characters. */
+export function checkFits(value: string, max: number, what: string): string {
+  return checkText(value, what, { maxBytes: max, minBytes: 0, noOuterSpace: false });
+}
+
+// ---- iSCSI names (RFC 3720 §3.2.6, RFC 3722) ----------------------------------------------------------
+
+/**
+ * What RFC 3722's stringprep profile leaves in a name: ASCII letters (upper-case ones are folded to
+ * lower case by the profile, so they name the same node), digits, `-`, `.`, `:`, and non-ASCII letters,
+ * marks and digits. No `/`, `\`, `_`, white space or control characters.
+ */
+const NAME_CHAR = /^[A-Za-z0-9.:\-\p{L}\p{M}\p{Nd}]+$/u;
+const IQN = /^iqn\.\d{4}-(0[1-9]|1[0-2])\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:.*)?$/su;
+const EUI = /^eui\.[0-9A-Fa-f]{16}$/;
+const NAA = /^naa\.([0-9A-Fa-f]{16}|[0-9A-Fa-f]{32})$/;
+export const MAX_ISCSI_NAME_BYTES = 223;
+
+/** iqn.YYYY-MM.reversed.domain[:unique], eui.<16 hex>, naa.<16 or 32 hex>; at most 223 bytes. */
+export function validateIscsiName(name: unknown, what = 'iSCSI name'): IscsiName {
+  if (typeof name !== 'string' || name.length === 0) throw fail('INVALID_IQN', `${what} must be a non-empty string, got ${show(name)}`);
+  if (Buffer.byteLength(name) > MAX_ISCSI_NAME_BYTES) throw fail('INVALID_IQN', `${what} is longer than ${MAX_ISCSI_NAME_BYTES} bytes`);
+  if (!NAME_CHAR.test(name) || LONE_SURROGATE.test(name)) {
+    throw fail('INVALID_IQN', `${what} ${show(name)} has a character RFC 3722 does not allow (allowed: letters, digits, "-", ".", ":")`);
+  }
+  if (!IQN.test(name) && !EUI.test(name) && !NAA.test(name)) {
+    throw fail('INVALID_IQN', `${what} ${show(name)} is not an iqn.YYYY-MM.domain[:name], eui.<16 hex> or naa.<16 or 32 hex> name`);
+  }
+  return name as IscsiName;
+}
+
+// ---- portals -----------------------------------------------------------------------------------------
 
 export interface Portal {
   /** IP literal or host name, without brackets. */
@@ -21,12 +97,14 @@ export interface Portal {
   tpgt?: number;
 }
 
+const HOST_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+
 /** "1.2.3.4", "1.2.3.4:3260", "[2001:db8::1]:3260", "host.example:3260", optional ",tpgt". */
 export function parsePortal(portal: unknown): Portal {
-  if (typeof portal !== 'string' || portal.length === 0 || portal.length > 1100) {
-    throw new IscsiValidationError('INVALID_PORTAL', 'portal must be a string like "192.0.2.10:3260" or "[2001:db8::1]:3260"');
+  if (typeof portal !== 'string' || portal.length === 0 || portal.length > 300) {
+    throw fail('INVALID_PORTAL', `portal must be a string like "192.0.2.10:3260" or "[2001:db8::1]:3260", got ${show(portal)}`);
   }
-  const bad = () => new IscsiValidationError('INVALID_PORTAL', `portal ${JSON.stringify(portal)} is not host[:port][,tpgt]`);
+  const bad = () => fail('INVALID_PORTAL', `portal ${show(portal)} is not host[:port][,tpgt]`);
   let rest = portal;
   let tpgt: number | undefined;
   const comma = rest.lastIndexOf(',');
@@ -38,7 +116,7 @@ export function parsePortal(portal: unknown): Portal {
   }
   let host: string;
   let port = 3260;
-  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(rest);
+  const v6 = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(rest);
   if (v6) {
     host = v6[1]!;
     if (isIP(host) !== 6) throw bad();
@@ -46,66 +124,185 @@ export function parsePortal(portal: unknown): Portal {
   } else if (isIP(rest) === 6) {
     host = rest;
   } else {
-    const m = /^([^:\s/]+)(?::(\d+))?$/.exec(rest);
+    const m = /^([^:\s/]+)(?::(\d{1,5}))?$/.exec(rest);
     if (!m) throw bad();
     host = m[1]!;
     if (m[2] !== undefined) port = Number(m[2]);
-    if (isIP(host) === 0 && !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(host)) throw bad();
+    if (isIP(host) === 0 && (host.length > 253 || !HOST_NAME.test(host) || /^[\d.]+$/.test(host))) throw bad();
   }
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw bad();
   return tpgt === undefined ? { host, port } : { host, port, tpgt };
 }
 
-/** Bytes that must fit a fixed C buffer with its NUL. */
-export function checkFits(value: string, max: number, what: string): string {
-  if (value.includes('\0')) throw new IscsiValidationError('INVALID_VALUE', `${what} must not contain NUL`);
-  const n = Buffer.byteLength(value);
-  if (n > max) throw new IscsiValidationError('VALUE_TOO_LONG', `${what} is ${n} bytes; at most ${max} fit`);
-  return value;
+/** An IPv4 or IPv6 address (an IPv6 zone as `%ifname` allowed). */
+export function checkAddress(v: unknown, what: string): string {
+  if (typeof v !== 'string' || v.length > 64 || isIP(v) === 0) throw fail('INVALID_ADDRESS', `${what} ${show(v)} is not an IPv4 or IPv6 address`);
+  return v;
+}
+
+// ---- numbers -----------------------------------------------------------------------------------------
+
+/** The longest delay setTimeout takes as given (2^31 - 1 ms, 24.8 days). */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** A caller's `timeoutMs`: absent, or a whole number of milliseconds from 1 to 2^31 - 1. */
+export function checkTimeoutMs(ms: unknown, what = 'timeoutMs'): number | undefined {
+  if (ms === undefined) return undefined;
+  if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 1 || ms > MAX_TIMEOUT_MS) {
+    throw fail('INVALID_TIMEOUT', `${what} must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, got ${show(ms)}`);
+  }
+  return ms;
+}
+/** @deprecated the old name of checkTimeoutMs. */
+export const validateTimeoutMs = (ms: unknown): void => void checkTimeoutMs(ms);
+
+/**
+ * LUNs as Linux numbers them for a single-level LUN (scsilun_to_int of the SAM first level, two bytes): 0 to
+ * 65535. Peripheral addressing gives 0..255, flat addressing 16384..32767; iSCSI targets (LIO, tgtd) use
+ * single-level LUNs only.
+ */
+export const MAX_LUN = 65535;
+export function checkLun(v: unknown, what = 'lun'): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_LUN) throw fail('INVALID_LUN', `${what} must be a whole number from 0 to ${MAX_LUN}, got ${show(v)}`);
+  return v;
 }
 
 /**
- * CHAP secrets: 12 to 255 bytes. RFC 7143 requires at least 96 bits of secret; iscsid's buffer holds 255.
- * The message never includes the secret.
+ * Session ids: the kernel numbers sessions from 1 (an int counter: scsi_transport_iscsi's iscsi_session_nr),
+ * and iscsid's request carries an int: 1 to 2^31 - 1.
  */
-export function validateChapSecret(secret: unknown, what: string): string {
-  if (typeof secret !== 'string') throw new IscsiValidationError('INVALID_CHAP_SECRET', `${what} must be a string`);
-  const n = Buffer.byteLength(secret);
-  if (n < 12 || n > 255 || secret.includes('\0')) {
-    throw new IscsiValidationError('INVALID_CHAP_SECRET', `${what} must be 12 to 255 bytes without NUL (got ${n} bytes)`);
-  }
-  return secret;
+export const MAX_SID = 2 ** 31 - 1;
+export function checkSid(v: unknown, what = 'sid'): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_SID) throw fail('INVALID_SID', `${what} must be a session id, a whole number from 1 to ${MAX_SID}, got ${show(v)}`);
+  return v;
 }
+export function checkSids(v: unknown): number[] {
+  if (!Array.isArray(v) || v.length > 65536) throw fail('INVALID_SID', `sids must be an array of session ids, got ${show(v)}`);
+  return v.map((s, i) => checkSid(s, `sids[${i}]`));
+}
+
+export function checkInteger(v: unknown, what: string, min: number, max: number, code = 'INVALID_OPTION'): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw fail(code, `${what} must be a whole number from ${min} to ${max}, got ${show(v)}`);
+  return v;
+}
+
+// ---- option objects ----------------------------------------------------------------------------------
+
+/** An options argument: absent, or an object (not null, not an array). */
+export function checkOptions(o: unknown, what = 'options'): void {
+  if (o !== undefined && (typeof o !== 'object' || o === null || Array.isArray(o))) throw fail('INVALID_OPTIONS', `${what} must be an object, got ${show(o)}`);
+}
+
+export function checkBoolean(v: unknown, what: string): boolean | undefined {
+  if (v !== undefined && typeof v !== 'boolean') throw fail('INVALID_OPTION', `${what} must be true or false, got ${show(v)}`);
+  return v;
+}
+
+export function checkSignal(v: unknown): AbortSignal | undefined {
+  if (v !== undefined && !(v instanceof AbortSignal)) throw fail('INVALID_OPTION', `signal must be an AbortSignal, got ${show(v)}`);
+  return v;
+}
+
+/** A directory given as a test seam or an override: an absolute path without NUL. */
+export function checkDir(v: unknown, what: string): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !path.isAbsolute(v) || v.includes('\0') || v.length > 4096) throw fail('INVALID_OPTION', `${what} must be an absolute path, got ${show(v)}`);
+  return v;
+}
+
+/** timeoutMs and signal, the two every waiting call takes. */
+export function checkWait(o: { timeoutMs?: unknown; signal?: unknown }): void {
+  checkTimeoutMs(o.timeoutMs);
+  checkSignal(o.signal);
+}
+
+// ---- iface names -------------------------------------------------------------------------------------
+
+/** iface names become file names under /etc/iscsi/ifaces: 1..64 of letters, digits, . _ : - ; not "." and no "..". */
+export function validateIfaceName(name: unknown, what = 'iface name'): IfaceName {
+  if (typeof name !== 'string' || name.length === 0 || name.length > 64 || !/^[A-Za-z0-9._:-]+$/.test(name) || name.includes('..') || name === '.') {
+    throw fail('INVALID_IFACE_NAME', `${what} ${show(name)} must be 1..64 characters of letters, digits, . _ : - and contain no ".."`);
+  }
+  return name as IfaceName;
+}
+
+// ---- CHAP --------------------------------------------------------------------------------------------
+
+/** iscsid's buffers (AUTH_STR_MAX_LEN 256) hold 255 bytes and the NUL. */
+export const MAX_CHAP_BYTES = 255;
+/** RFC 7143 §12.1.3: at least 96 bits of secret; 12 bytes. */
+export const MIN_CHAP_SECRET_BYTES = 12;
+/** iscsid's AUTH_CHAP_ALG_MAX_COUNT. */
+export const MAX_CHAP_ALGORITHMS = 5;
 
 export function validateChapUser(user: unknown, what: string): string {
-  if (typeof user !== 'string' || user.length === 0) throw new IscsiValidationError('INVALID_CHAP_USER', `${what} must be a non-empty string`);
-  return checkFits(user, 255, what);
+  return checkText(user, what, { maxBytes: MAX_CHAP_BYTES, code: 'INVALID_CHAP_USER' });
 }
 
-/** iface names become file names under /etc/iscsi/ifaces: letters, digits, . _ : - only, no "..". */
-/** A caller's `timeoutMs`: absent, or a positive whole number of milliseconds. */
-export function validateTimeoutMs(ms: unknown): void {
-  if (ms !== undefined && (!Number.isInteger(ms) || (ms as number) < 1)) {
-    throw new IscsiValidationError('INVALID_TIMEOUT', `timeoutMs must be a positive integer, got ${JSON.stringify(ms)}`);
-  }
+/** 12 to 255 bytes, no control characters, no leading or trailing white space. The message never has the secret. */
+export function validateChapSecret(secret: unknown, what: string): string {
+  return checkText(secret, what, { minBytes: MIN_CHAP_SECRET_BYTES, maxBytes: MAX_CHAP_BYTES, code: 'INVALID_CHAP_SECRET', secret: true });
 }
 
-export function validateIfaceName(name: unknown): string {
-  if (typeof name !== 'string' || name.length === 0 || name.length > 64 || !/^[A-Za-z0-9._:-]+$/.test(name) || name.includes('..') || name === '.') {
-    throw new IscsiValidationError('INVALID_IFACE_NAME', `iface name ${JSON.stringify(name)} must be 1..64 characters of letters, digits, . _ : - and contain no ".."`);
-  }
-  return name;
+export interface CheckedAuth<A extends string = string> {
+  username: string;
+  password: string;
+  usernameIn?: string;
+  passwordIn?: string;
+  algorithms?: A[];
 }
 
-/** CHAP credentials shared by login and discovery: user and secret, and the mutual pair given whole or not at all. */
-export function validateChapCredentials(auth: { username: unknown; password: unknown; usernameIn?: unknown; passwordIn?: unknown }): void {
-  validateChapUser(auth.username, 'auth.username');
-  validateChapSecret(auth.password, 'auth.password');
-  if ((auth.usernameIn === undefined) !== (auth.passwordIn === undefined)) {
-    throw new IscsiValidationError('INVALID_CHAP_USER', 'mutual CHAP needs both auth.usernameIn and auth.passwordIn');
+const AUTH_KEYS = new Set(['username', 'password', 'usernameIn', 'passwordIn', 'algorithms']);
+
+/**
+ * The one CHAP rule, for login, discovery and connect: `username` and `password` always; mutual CHAP adds
+ * `usernameIn` and `passwordIn`, both or neither, and its secret differs from ours (RFC 7143 §12.1.3: a
+ * secret authenticates one direction only). `algorithms`: 1..5 distinct names of `supported`, in order of
+ * preference. Returns a fresh object holding only the checked fields.
+ */
+export function checkAuth<A extends string>(auth: unknown, supported: readonly A[], what = 'auth'): CheckedAuth<A> | undefined {
+  if (auth === undefined) return undefined;
+  if (typeof auth !== 'object' || auth === null || Array.isArray(auth)) throw fail('INVALID_CHAP_USER', `${what} must be { username, password[, usernameIn, passwordIn][, algorithms] }, got ${show(auth)}`);
+  const a = auth as Record<string, unknown>;
+  for (const k of Object.keys(a)) if (!AUTH_KEYS.has(k)) throw fail('INVALID_OPTION', `${what} has an unknown field ${show(k)} (it takes ${[...AUTH_KEYS].join(', ')})`);
+  const out: CheckedAuth<A> = { username: validateChapUser(a.username, `${what}.username`), password: validateChapSecret(a.password, `${what}.password`) };
+  if ((a.usernameIn === undefined) !== (a.passwordIn === undefined)) {
+    throw fail('INVALID_CHAP_USER', `mutual CHAP needs both ${what}.usernameIn and ${what}.passwordIn`);
   }
-  if (auth.usernameIn !== undefined) {
-    validateChapUser(auth.usernameIn, 'auth.usernameIn');
-    validateChapSecret(auth.passwordIn, 'auth.passwordIn');
+  if (a.usernameIn !== undefined) {
+    out.usernameIn = validateChapUser(a.usernameIn, `${what}.usernameIn`);
+    out.passwordIn = validateChapSecret(a.passwordIn, `${what}.passwordIn`);
+    if (out.passwordIn === out.password) throw fail('INVALID_CHAP_SECRET', `${what}.passwordIn must differ from ${what}.password (RFC 7143: one secret per direction)`);
   }
+  if (a.algorithms !== undefined) {
+    const algs = a.algorithms;
+    if (!Array.isArray(algs) || algs.length === 0 || algs.length > MAX_CHAP_ALGORITHMS) {
+      throw fail('INVALID_CHAP_ALGORITHM', `${what}.algorithms must be an array of 1 to ${MAX_CHAP_ALGORITHMS} of ${supported.join(', ')}`);
+    }
+    for (const x of algs) {
+      if (typeof x !== 'string' || !(supported as readonly string[]).includes(x)) throw fail('INVALID_CHAP_ALGORITHM', `unknown CHAP algorithm ${show(x)}; this call supports ${supported.join(', ')}`);
+    }
+    if (new Set(algs).size !== algs.length) throw fail('INVALID_CHAP_ALGORITHM', `${what}.algorithms lists an algorithm twice`);
+    out.algorithms = [...(algs as A[])];
+  }
+  return out;
+}
+
+// ---- paths built from input --------------------------------------------------------------------------
+
+/**
+ * `dir/part/part...`, proven to stay inside `dir`: each part a single non-empty component (no `/`, NUL, and
+ * not `.` or `..`), and the resolved path under the resolved `dir`. Throws PATH_ESCAPE otherwise.
+ */
+export function pathInside(dir: string, ...parts: string[]): string {
+  for (const p of parts) {
+    if (typeof p !== 'string' || p === '' || p === '.' || p === '..' || p.includes('/') || p.includes('\0') || CONTROL.test(p)) {
+      throw fail('PATH_ESCAPE', `${show(p)} cannot be a file name under ${dir}`, { dir });
+    }
+  }
+  const base = path.resolve(dir);
+  const full = path.resolve(base, ...parts);
+  if (!full.startsWith(base + path.sep) || full === base) throw fail('PATH_ESCAPE', `${full} is not inside ${base}`, { dir: base });
+  return full;
 }

@@ -24,7 +24,8 @@ import {
   type TargetPdu,
   type TextResponse,
 } from './pdu';
-import { decodeKeys, encodeKeys, uniqueValue, type KeyList } from './keys';
+import { DEFAULT_KEY_LIMITS, KeyStream, decodeKeys, encodeKeys, uniqueValue, type KeyList } from './keys';
+import { SendTargetsBuilder, type DiscoveredTarget } from './sendtargets';
 import { CHAP_ALGORITHMS, ChapInitiator, type ChapAlgorithmName, type ChapCredentials } from './chap';
 
 export interface DiscoveryAuth extends ChapCredentials {
@@ -39,6 +40,14 @@ export interface DiscoveryAuth extends ChapCredentials {
 }
 
 export type Phase = 'resolve' | 'connect' | 'login' | 'text' | 'logout';
+
+/** Work on a SendTargets answer between two turns of the event loop: slices of this many bytes, for about this long. */
+const ANSWER_SLICE_BYTES = 4096;
+const SLICE_MS = 10;
+const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
+
+/** A SendTargets answer may hold many pairs (its bytes are capped by LIMITS.textBytes). */
+const SENDTARGETS_KEY_LIMITS = { ...DEFAULT_KEY_LIMITS, maxPairs: 1 << 20 };
 
 /** Limits of one session. */
 export const LIMITS = {
@@ -149,7 +158,8 @@ export interface SessionOptions {
 }
 
 export interface SessionResult {
-  pairs: KeyList;
+  /** The answer, parsed as it arrived (see sendtargets.ts for its caps). */
+  targets: DiscoveredTarget[];
   /** Text responses that carried the answer (more than one when the target used continuation). */
   textResponses: number;
   /** CHAP algorithm used, when CHAP was. */
@@ -560,14 +570,25 @@ class Session {
     return answers;
   }
 
-  async sendTargets(): Promise<{ pairs: KeyList; responses: number }> {
+  /**
+   * SendTargets=All and its continuations. The answer is decoded and parsed as it arrives, in slices of
+   * 4 KiB (linear work), and the event loop gets a turn whenever a slice ends more than 10 ms after the last
+   * turn: a target that answers with megabytes of addresses, as fast as it can, never holds the process.
+   */
+  async sendTargets(): Promise<{ targets: DiscoveredTarget[]; responses: number }> {
     const itt = this.newItt();
     let ttt = RESERVED_TAG;
     let data = encodeKeys([['SendTargets', 'All']]);
-    const parts: Buffer[] = [];
+    const keys = new KeyStream(SENDTARGETS_KEY_LIMITS);
+    const answer = new SendTargetsBuilder();
+    const add = (pairs: KeyList) => {
+      for (const [k, v] of pairs) answer.add(k, v);
+    };
+    let responses = 0;
     let bytes = 0;
+    let slice = performance.now();
     for (;;) {
-      if (parts.length >= LIMITS.textResponses) throw protocolError(`the SendTargets answer did not end within ${LIMITS.textResponses} Text Responses`);
+      if (responses >= LIMITS.textResponses) throw protocolError(`the SendTargets answer did not end within ${LIMITS.textResponses} Text Responses`);
       this.conn.send(encodeTextRequest({ immediate: false, final: true, continue: false, lun: Buffer.alloc(8), itt, ttt, cmdSN: this.cmdSN, expStatSN: this.expStatSN, data }));
       this.cmdSN = (this.cmdSN + 1) >>> 0;
       data = Buffer.alloc(0);
@@ -576,13 +597,21 @@ class Session {
       this.expStatSN = (rsp.statSN + 1) >>> 0;
       bytes += rsp.data.length;
       if (bytes > LIMITS.textBytes) throw protocolError(`a SendTargets answer larger than ${LIMITS.textBytes} bytes`);
-      parts.push(rsp.data);
+      responses++;
+      for (let at = 0; at < rsp.data.length; at += ANSWER_SLICE_BYTES) {
+        add(keys.push(rsp.data.subarray(at, at + ANSWER_SLICE_BYTES)));
+        if (performance.now() - slice > SLICE_MS) {
+          await yieldToEventLoop();
+          slice = performance.now();
+        }
+      }
       if (rsp.final) break;
       // F=0 (with or without C): more to come; the target must give a transfer tag to continue with.
       if (rsp.ttt === RESERVED_TAG) throw protocolError('a Text Response with more to come (F=0) but no target transfer tag');
       ttt = rsp.ttt;
     }
-    return { pairs: decodeKeys(Buffer.concat(parts, bytes)), responses: parts.length };
+    add(keys.end());
+    return { targets: answer.finish({ address: this.o.host, port: this.o.port }), responses };
   }
 
   /** Logout (close the session). Never fails the discovery: the answer is already in. */
@@ -615,7 +644,7 @@ function safeKeys(data: Buffer): KeyList {
   }
 }
 
-/** Runs one discovery session and returns the raw SendTargets pairs. */
+/** Runs one discovery session and returns the targets it was offered. */
 export async function runDiscoverySession(o: SessionOptions): Promise<SessionResult> {
   const g = o.guard;
   if (g.failure) throw g.failure;
@@ -630,7 +659,7 @@ export async function runDiscoverySession(o: SessionOptions): Promise<SessionRes
     await g.race(session.login());
     const t2 = Date.now();
     g.phase = 'text';
-    const { pairs, responses } = await g.race(session.sendTargets());
+    const { targets, responses } = await g.race(session.sendTargets());
     const t3 = Date.now();
     g.phase = 'logout';
     await session.logout();
@@ -638,7 +667,7 @@ export async function runDiscoverySession(o: SessionOptions): Promise<SessionRes
     const late: IscsiError | undefined = g.failure as IscsiError | undefined; // (narrowed by the check at the top)
     if (late instanceof IscsiAbortError) throw late;
     return {
-      pairs,
+      targets,
       textResponses: responses,
       ...(session.chapAlgorithm ? { chap: session.chapAlgorithm } : {}),
       timings: { connectMs: t1 - t0, loginMs: t2 - t1, textMs: t3 - t2, logoutMs: Date.now() - t3 },

@@ -25,7 +25,7 @@ import { isIP } from 'node:net';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import type * as net from 'node:net';
 import { IscsiError, IscsiValidationError, throwIfAborted } from '../errors';
-import { parsePortal, validateChapCredentials, validateIfaceName, validateIscsiName } from '../validate';
+import { checkAddress, checkAuth, checkInteger, checkOptions, checkWait, parsePortal, validateIfaceName, validateIscsiName } from '../validate';
 import { Guard, RedirectError, runDiscoverySession, type DiscoveryAuth } from './client';
 import { parseSendTargets, parseTargetAddress, formatPortal, type DiscoveredTarget } from './sendtargets';
 import { decodeKeys } from './keys';
@@ -73,29 +73,21 @@ export interface SendTargetsResult {
   timings: { connectMs: number; loginMs: number; textMs: number; totalMs: number };
 }
 
-function checkAuth(auth: DiscoveryAuth | undefined): void {
-  if (auth === undefined) return;
-  if (typeof auth !== 'object' || auth === null) throw new IscsiValidationError('INVALID_CHAP_USER', 'auth must be { username, password }');
-  validateChapCredentials(auth);
-  if (auth.usernameIn !== undefined) {
-    if (auth.passwordIn === auth.password) {
-      throw new IscsiValidationError('INVALID_CHAP_SECRET', 'auth.passwordIn must differ from auth.password (RFC 7143: one secret per direction)');
-    }
-  }
-  if (auth.algorithms !== undefined) {
-    const algs: unknown = auth.algorithms;
-    if (!Array.isArray(algs) || algs.length === 0) throw new IscsiValidationError('INVALID_CHAP_ALGORITHM', 'auth.algorithms must be a non-empty array');
-    for (const a of algs) {
-      if (typeof a !== 'string' || !Object.prototype.hasOwnProperty.call(CHAP_ALGORITHMS, a)) {
-        throw new IscsiValidationError('INVALID_CHAP_ALGORITHM', `discovery supports the CHAP algorithms ${Object.keys(CHAP_ALGORITHMS).join(', ')}, not ${JSON.stringify(a)}`);
-      }
-    }
-    if (new Set(algs).size !== algs.length) throw new IscsiValidationError('INVALID_CHAP_ALGORITHM', 'auth.algorithms lists an algorithm twice');
-  }
-}
+const DISCOVERY_ALGORITHMS = Object.keys(CHAP_ALGORITHMS) as ChapAlgorithmName[];
 
-function checkInteger(v: unknown, what: string, min: number, max: number): void {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new IscsiValidationError('INVALID_OPTION', `${what} must be an integer from ${min} to ${max}`);
+/** Every field of a discovery's options, before anything is resolved or opened. */
+function checkSendTargetsOptions(o: SendTargetsOptions) {
+  checkOptions(o, 'discovery options');
+  const start = parsePortal(o.portal);
+  const initiatorName = validateIscsiName(o.initiatorName, 'initiatorName');
+  const auth = checkAuth(o.auth, DISCOVERY_ALGORITHMS);
+  const localAddress = o.localAddress === undefined ? undefined : checkAddress(o.localAddress, 'localAddress');
+  checkWait(o);
+  const maxRedirects = o.maxRedirects === undefined ? DEFAULT_MAX_REDIRECTS : checkInteger(o.maxRedirects, 'maxRedirects', 0, 16);
+  for (const k of ['connect', 'lookup'] as const) {
+    if (o[k] !== undefined && typeof o[k] !== 'function') throw new IscsiValidationError('INVALID_OPTION', `${k} must be a function`);
+  }
+  return { start, initiatorName, auth, localAddress, maxRedirects };
 }
 
 async function resolveHost(host: string, family: 0 | 4 | 6, o: SendTargetsOptions, guard: Guard): Promise<string> {
@@ -116,19 +108,13 @@ async function resolveHost(host: string, family: 0 | 4 | 6, o: SendTargetsOption
 
 /** Lists the targets a portal offers. See the file comment for what it does and does not do. */
 export async function discoverSendTargets(o: SendTargetsOptions): Promise<SendTargetsResult> {
-  const start = parsePortal(o.portal);
-  validateIscsiName(o.initiatorName, 'initiatorName');
-  checkAuth(o.auth);
-  const family = o.localAddress === undefined ? 0 : isIP(o.localAddress);
-  if (o.localAddress !== undefined) {
-    if (family === 0) throw new IscsiValidationError('INVALID_ADDRESS', `localAddress ${JSON.stringify(o.localAddress)} is not an IP address`);
+  const { start, initiatorName, auth, localAddress, maxRedirects } = checkSendTargetsOptions(o);
+  const family = localAddress === undefined ? 0 : isIP(localAddress);
+  if (localAddress !== undefined) {
     const portalFamily = isIP(start.host);
-    if (portalFamily !== 0 && portalFamily !== family) throw new IscsiValidationError('INVALID_ADDRESS', `localAddress ${o.localAddress} is IPv${family} but the portal is IPv${portalFamily}`);
+    if (portalFamily !== 0 && portalFamily !== family) throw new IscsiValidationError('INVALID_ADDRESS', `localAddress ${localAddress} is IPv${family} but the portal is IPv${portalFamily}`);
   }
   const timeoutMs = o.timeoutMs ?? DEFAULT_DISCOVERY_TIMEOUT_MS;
-  checkInteger(timeoutMs, 'timeoutMs', 1, 2 ** 31 - 1);
-  const maxRedirects = o.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
-  checkInteger(maxRedirects, 'maxRedirects', 0, 16);
   throwIfAborted(o.signal);
 
   const started = Date.now();
@@ -145,15 +131,15 @@ export async function discoverSendTargets(o: SendTargetsOptions): Promise<SendTa
         const s = await runDiscoverySession({
           host: address,
           port,
-          initiatorName: o.initiatorName,
+          initiatorName,
           guard,
-          ...(o.localAddress !== undefined ? { localAddress: o.localAddress } : {}),
-          ...(o.auth ? { auth: o.auth } : {}),
+          ...(localAddress !== undefined ? { localAddress } : {}),
+          ...(auth ? { auth } : {}),
           ...(o.connect ? { connect: o.connect } : {}),
         });
         return {
           portal,
-          targets: parseSendTargets(s.pairs, { address, port }),
+          targets: s.targets,
           textResponses: s.textResponses,
           redirects,
           ...(s.chap ? { chapAlgorithm: s.chap } : {}),
@@ -227,10 +213,14 @@ function sourceAddress(iface: { ipaddress: string; netdev: string }, portalHost:
 }
 
 export async function discover(o: DiscoverOptions): Promise<DiscoverResult> {
-  throwIfAborted(o.signal);
+  checkOptions(o, 'discovery options');
   const portal = parsePortal(o.portal);
-  const ifaceName = o.iface ?? 'default';
-  validateIfaceName(ifaceName);
+  const ifaceName = validateIfaceName(o.iface ?? 'default');
+  checkAuth(o.auth, DISCOVERY_ALGORITHMS);
+  if (o.initiatorName !== undefined) validateIscsiName(o.initiatorName, 'initiatorName');
+  checkWait(o);
+  checkOptions(o.deps, 'deps');
+  throwIfAborted(o.signal);
   const deps = o.deps ?? {};
   const getIface = deps.getIface ?? ((n: string) => native().getIface(n));
   const iface = await getIface(ifaceName).catch((e: unknown) => {

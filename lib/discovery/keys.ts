@@ -103,3 +103,35 @@ export function lastValue(pairs: KeyList, key: string): string | undefined {
 export function printable(b: Buffer): string {
   return b.toString('latin1').slice(0, 40).replace(/[^\x20-\x7e]/g, '?');
 }
+
+/**
+ * Decodes a text answer as it arrives, PDU by PDU (a pair may span PDUs): each push returns the pairs
+ * completed so far and keeps the unfinished tail, so no step decodes more than one PDU's worth and the pair
+ * count is bounded across the whole answer.
+ */
+export class KeyStream {
+  private tail: Buffer = Buffer.alloc(0);
+  private pairs = 0;
+  constructor(private readonly limits: KeyLimits = DEFAULT_KEY_LIMITS) {}
+
+  push(data: Buffer): KeyList {
+    const buf = this.tail.length ? Buffer.concat([this.tail, data]) : data;
+    const end = buf.lastIndexOf(0);
+    this.tail = Buffer.from(end < 0 ? buf : buf.subarray(end + 1));
+    if (this.tail.length > this.limits.maxKeyBytes + this.limits.maxValueBytes + 1) throw protocolError(`a text pair is longer than ${this.limits.maxKeyBytes + this.limits.maxValueBytes + 1} bytes`);
+    return end < 0 ? [] : this.count(decodeKeys(buf.subarray(0, end + 1), this.limits));
+  }
+
+  /** The last pair, which may lack its NUL. */
+  end(): KeyList {
+    const rest = this.tail;
+    this.tail = Buffer.alloc(0);
+    return rest.length ? this.count(decodeKeys(rest, this.limits)) : [];
+  }
+
+  private count(out: KeyList): KeyList {
+    this.pairs += out.length;
+    if (this.pairs > this.limits.maxPairs) throw protocolError(`more than ${this.limits.maxPairs} text pairs`);
+    return out;
+  }
+}

@@ -2,6 +2,7 @@
 // TargetAddress entries of its portals, "host[:port][,tpgt]", host being an IPv4 address, a bracketed IPv6
 // address or a DNS name. A target with no TargetAddress is reachable where it was discovered.
 import { isIP } from 'node:net';
+import { IscsiProtocolError } from '../errors';
 import { protocolError } from './pdu';
 import { printable, type KeyList } from './keys';
 
@@ -65,35 +66,77 @@ export function parseTargetAddress(value: string): DiscoveredPortal {
   return { address, port, tpgt, portal: formatPortal(address, port) };
 }
 
+// ---- bounded, linear assembly of an answer ---------------------------------------------------------------
+
 /**
- * Groups the pairs by target, in the target's order. A TargetName listed twice is merged; a portal listed
- * twice for a target is kept once. Other keys (TargetAlias, vendor keys) are ignored. A target without any
- * TargetAddress gets the discovery portal, with tpgt -1.
+ * Caps on one SendTargets answer. A hostile or broken target can list anything; what a caller gets stays
+ * bounded: at most MAX_TARGETS targets and MAX_PORTALS_PER_TARGET distinct portals each (duplicates are
+ * dropped first, in constant time each). Beyond either cap the discovery fails with
+ * DISCOVERY_ANSWER_TOO_LARGE (nothing is truncated silently). The answer's bytes are capped by the client
+ * (16 MiB).
  */
-export function parseSendTargets(pairs: KeyList, discovery: { address: string; port: number }): DiscoveredTarget[] {
-  const byName = new Map<string, DiscoveredTarget>();
-  let current: DiscoveredTarget | undefined;
-  for (const [key, value] of pairs) {
+export const MAX_TARGETS = 65_536;
+export const MAX_PORTALS_PER_TARGET = 256;
+
+const tooLarge = (message: string, details: Record<string, unknown>) =>
+  new IscsiProtocolError('DISCOVERY_ANSWER_TOO_LARGE', `the SendTargets answer is too large: ${message}`, {
+    details,
+    hint: 'ask the target administrator to restrict what this initiator is offered (ACLs), or discover from a portal of a smaller portal group',
+  });
+
+/**
+ * Builds the answer pair by pair, in linear time: a Map from target name, a Set of each target's portals.
+ * Fed as the Text Responses arrive, so no single step handles more than one PDU's worth.
+ */
+export class SendTargetsBuilder {
+  private readonly byName = new Map<string, { target: DiscoveredTarget; seen: Set<string> }>();
+  private current: { target: DiscoveredTarget; seen: Set<string> } | undefined;
+
+  add(key: string, value: string): void {
     if (key === 'TargetName') {
       if (value.length === 0 || Buffer.byteLength(value) > MAX_NAME_BYTES || /[\x00-\x20\x7f]/.test(value)) {
         throw protocolError(`TargetName ${JSON.stringify(printable(Buffer.from(value)))} is empty, longer than ${MAX_NAME_BYTES} bytes or has spaces or control characters`);
       }
-      current = byName.get(value);
-      if (!current) {
-        current = { name: value, portals: [] };
-        byName.set(value, current);
+      let entry = this.byName.get(value);
+      if (!entry) {
+        if (this.byName.size >= MAX_TARGETS) throw tooLarge(`more than ${MAX_TARGETS} targets`, { maxTargets: MAX_TARGETS });
+        entry = { target: { name: value, portals: [] }, seen: new Set() };
+        this.byName.set(value, entry);
       }
+      this.current = entry;
     } else if (key === 'TargetAddress') {
-      if (!current) throw protocolError('a TargetAddress came before any TargetName');
+      const c = this.current;
+      if (!c) throw protocolError('a TargetAddress came before any TargetName');
       const p = parseTargetAddress(value);
-      if (!current.portals.some((q) => q.portal === p.portal && q.tpgt === p.tpgt)) current.portals.push(p);
+      const id = `${p.portal},${p.tpgt}`;
+      if (c.seen.has(id)) return;
+      if (c.seen.size >= MAX_PORTALS_PER_TARGET) {
+        throw tooLarge(`target ${c.target.name} lists more than ${MAX_PORTALS_PER_TARGET} portals`, { target: c.target.name, maxPortalsPerTarget: MAX_PORTALS_PER_TARGET });
+      }
+      c.seen.add(id);
+      c.target.portals.push(p);
     } else if (key === 'SendTargets') {
       throw protocolError(`the target answered SendTargets=${value.slice(0, 20)}`);
     }
   }
-  const out = [...byName.values()];
-  for (const t of out) {
-    if (t.portals.length === 0) t.portals.push({ address: discovery.address, port: discovery.port, tpgt: -1, portal: formatPortal(discovery.address, discovery.port) });
+
+  /** The targets in the answer's order; one without any TargetAddress gets the discovery portal (tpgt -1). */
+  finish(discovery: { address: string; port: number }): DiscoveredTarget[] {
+    const out: DiscoveredTarget[] = [];
+    for (const { target } of this.byName.values()) {
+      if (target.portals.length === 0) target.portals.push({ address: discovery.address, port: discovery.port, tpgt: -1, portal: formatPortal(discovery.address, discovery.port) });
+      out.push(target);
+    }
+    return out;
   }
-  return out;
+}
+
+/**
+ * Groups the pairs by target, in the target's order. A TargetName listed twice is merged; a portal listed
+ * twice for a target is kept once. Other keys (TargetAlias, vendor keys) are ignored. Linear in the pairs.
+ */
+export function parseSendTargets(pairs: KeyList, discovery: { address: string; port: number }): DiscoveredTarget[] {
+  const b = new SendTargetsBuilder();
+  for (const [key, value] of pairs) b.add(key, value);
+  return b.finish(discovery);
 }

@@ -10,7 +10,7 @@ import { iscsidRequest } from './ipc';
 import { readIscsidConf, ISCSID_CONF } from './config';
 import { applyConf, applyIface, applyOptions, CHAP_ALGORITHMS, defaultRecord, type ChapAlgorithm, type IfaceValues, type LoginRecord } from './record';
 import { requireVerifiedFamily, type AbiFamily, type VersionOptions } from './version';
-import { parsePortal, validateChapCredentials, validateIfaceName, validateIscsiName, validateTimeoutMs } from '../validate';
+import { checkAuth, checkBoolean, checkDir, checkOptions, checkSid, checkText, checkWait, parsePortal, validateIfaceName, validateIscsiName, type CheckedAuth } from '../validate';
 import { sessions as listSessions, type Session } from '../read/sessions';
 import { waitForSession } from '../read/session-wait';
 import { reuseSession, type ReuseContext } from './session-reuse';
@@ -82,22 +82,42 @@ export async function resolveAddress(host: string, deps: LoginDeps): Promise<str
   }
 }
 
-function checkAuth(auth: ChapAuth | undefined): void {
-  if (!auth) return;
-  validateChapCredentials(auth);
-  for (const a of auth.algorithms ?? []) {
-    if (!(a in CHAP_ALGORITHMS)) throw new IscsiValidationError('INVALID_CHAP_ALGORITHM', `unknown CHAP algorithm ${JSON.stringify(a)}; use ${Object.keys(CHAP_ALGORITHMS).join(', ')}`);
+const LOGIN_ALGORITHMS = Object.keys(CHAP_ALGORITHMS) as ChapAlgorithm[];
+
+/** The node.* options: a plain object of strings (no control characters), finite numbers and booleans. */
+function checkNodeOptions(options: unknown): LoginOptions['options'] {
+  if (options === undefined) return undefined;
+  checkOptions(options, 'options');
+  for (const [key, v] of Object.entries(options as object)) {
+    checkText(key, 'an option name', { maxBytes: 128, code: 'UNKNOWN_OPTION' });
+    if (typeof v === 'string') checkText(v, `option ${key}`, { maxBytes: 1024, minBytes: 0, code: 'INVALID_OPTION' });
+    else if (!(typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)))) {
+      throw new IscsiValidationError('INVALID_OPTION', `option ${key} must be a string, a finite number or a boolean`);
+    }
   }
+  return options as LoginOptions['options'];
+}
+
+/** Every field of a login's options, before anything is read. */
+function checkLoginOptions(o: LoginOptions): { target: string; portal: ReturnType<typeof parsePortal>; ifaceName: string; auth: CheckedAuth<ChapAlgorithm> | undefined } {
+  checkOptions(o, 'login options');
+  const target = validateIscsiName(o.target, 'target');
+  const portal = parsePortal(o.portal);
+  const ifaceName = validateIfaceName(o.iface ?? 'default');
+  const auth = checkAuth(o.auth, LOGIN_ALGORITHMS);
+  checkNodeOptions(o.options);
+  checkBoolean(o.persist, 'persist');
+  checkWait(o);
+  checkOptions(o.deps, 'deps');
+  for (const k of ['iscsidConfPath', 'initiatorNamePath', 'lockDir', 'nodesDir'] as const) checkDir(o.deps?.[k], `deps.${k}`);
+  if (o.abi !== undefined) checkText(o.abi, 'abi', { maxBytes: 64, code: 'INVALID_OPTION' });
+  return { target, portal, ifaceName, auth };
 }
 
 /** Everything that can fail without touching iscsid: validation, version, config, iface, record. */
 async function prepare(o: LoginOptions): Promise<Prepared> {
+  const { target, portal, ifaceName, auth } = checkLoginOptions(o);
   const deps = o.deps ?? {};
-  const target = validateIscsiName(o.target, 'target');
-  const portal = parsePortal(o.portal);
-  const ifaceName = validateIfaceName(o.iface ?? 'default');
-  checkAuth(o.auth);
-  validateTimeoutMs(o.timeoutMs);
   const record = defaultRecord();
   applyConf(record, await readIscsidConf(deps.iscsidConfPath ?? ISCSID_CONF));
   let iface: IfaceValues = { name: ifaceName, transport: ifaceName === 'iser' ? 'iser' : 'tcp' };
@@ -114,14 +134,14 @@ async function prepare(o: LoginOptions): Promise<Prepared> {
   record.tpgt = portal.tpgt ?? -1;
   record.conn.address = await resolveAddress(portal.host, deps);
   record.conn.port = portal.port;
-  if (o.auth) {
+  if (auth) {
     record.session.auth = {
       authmethod: 1,
-      username: o.auth.username,
-      password: o.auth.password,
-      usernameIn: o.auth.usernameIn ?? '',
-      passwordIn: o.auth.passwordIn ?? '',
-      chapAlgs: o.auth.algorithms ? o.auth.algorithms.map((a) => CHAP_ALGORITHMS[a]) : record.session.auth.chapAlgs,
+      username: auth.username,
+      password: auth.password,
+      usernameIn: auth.usernameIn ?? '',
+      passwordIn: auth.passwordIn ?? '',
+      chapAlgs: auth.algorithms ? auth.algorithms.map((a) => CHAP_ALGORITHMS[a]) : record.session.auth.chapAlgs,
     };
   }
   const { family } = await requireVerifiedFamily(o);
@@ -202,6 +222,7 @@ async function findSession(deps: LoginDeps, target: string, address: string, por
  * session exists; `logout({ target, portal, iface })` removes it.
  */
 export async function login(o: LoginOptions): Promise<Session> {
+  checkOptions(o, 'login options');
   throwIfAborted(o.signal);
   const started = Date.now();
   const p = await prepare(o);

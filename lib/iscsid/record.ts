@@ -1,7 +1,7 @@
 // The node record iscsid receives with LOGIN, built the way iscsiadm builds it (openiscsi-internals §2.4):
 // hard-coded defaults, then iscsid.conf's node.* keys, then the iface, then the caller's options.
 import { IscsiUnsupportedError, IscsiValidationError } from '../errors';
-import { checkFits } from '../validate';
+import { checkAuth, checkFits } from '../validate';
 import { CHAP_ALGORITHM_IDS as CHAP_ALGORITHMS, type ChapAlgorithm } from '../chap-algorithms';
 import { ABI_FAMILIES, discoveryRenumbered, type AbiFamily } from './version';
 
@@ -177,20 +177,61 @@ export const NODE_KEYS: Record<string, Setter> = {
   'node.conn[0].iscsi.OFMarker': yesNo((r, n) => (r.conn.OFMarker = n)),
 };
 
-/** Keys that carry secrets or identity are set through `auth`/`target`, never through options or the conf. */
-const IGNORED_CONF_KEYS = /^node\.session\.auth\.(authmethod|username|password|username_in|password_in)$/;
+/**
+ * iscsid.conf's CHAP keys. iscsiadm copies them into every record it creates, so a login without `auth`
+ * uses them, as `iscsiadm -m node -l` on a record made from that conf would; a login's `auth` replaces them
+ * all. They are not login options (`options` never carries identity or secrets). Values are checked by the
+ * one CHAP rule (checkAuth) once the whole file is applied; a refusal names the file and line, never a secret.
+ */
+const CONF_AUTH_KEYS: Record<string, (a: LoginRecord['session']['auth'], v: string, key: string) => void> = {
+  'node.session.auth.authmethod': (a, v, key) => {
+    if (v !== 'None' && v !== 'CHAP') throw new IscsiValidationError('INVALID_OPTION', `${key} must be None or CHAP`);
+    a.authmethod = v === 'CHAP' ? 1 : 0;
+  },
+  'node.session.auth.username': (a, v) => (a.username = v),
+  'node.session.auth.password': (a, v) => (a.password = v),
+  'node.session.auth.username_in': (a, v) => (a.usernameIn = v),
+  'node.session.auth.password_in': (a, v) => (a.passwordIn = v),
+};
 
 /** Applies iscsid.conf: every node.* key iscsiadm would apply; other keys (iscsid.*, discovery.*) are not for records. */
 export function applyConf(r: LoginRecord, conf: Map<string, string> & { where?: (key: string) => string }): void {
+  const where = (key: string) => conf.where?.(key) ?? key;
   for (const [key, value] of conf) {
-    if (IGNORED_CONF_KEYS.test(key)) continue;
     try {
-      NODE_KEYS[key]?.(r, value, key);
+      const auth = CONF_AUTH_KEYS[key];
+      if (auth) auth(r.session.auth, value, key);
+      else NODE_KEYS[key]?.(r, value, key);
     } catch (e) {
       // A bad value in a file names the file and the line.
       if (!(e instanceof IscsiValidationError) || !conf.where) throw e;
       throw new IscsiValidationError('CONFIG_INVALID_VALUE', `${conf.where(key)}: ${e.message}`, { cause: e, details: { key } });
     }
+  }
+  const a = r.session.auth;
+  const set = (['username', 'password', 'usernameIn', 'passwordIn'] as const).filter((k) => a[k] !== '');
+  if (a.authmethod === 0) {
+    if (set.length === 0) return;
+    const key = `node.session.auth.${set[0] === 'usernameIn' ? 'username_in' : set[0] === 'passwordIn' ? 'password_in' : set[0]}`;
+    throw new IscsiValidationError('CONFIG_INVALID_VALUE', `${where(key)}: CHAP credentials are set but node.session.auth.authmethod is not CHAP`, {
+      details: { key },
+      hint: 'set node.session.auth.authmethod = CHAP to use them, or remove them',
+    });
+  }
+  try {
+    checkAuth(
+      { username: a.username, password: a.password, ...(a.usernameIn !== '' || a.passwordIn !== '' ? { usernameIn: a.usernameIn || undefined, passwordIn: a.passwordIn || undefined } : {}) },
+      Object.keys(CHAP_ALGORITHMS),
+      'node.session.auth',
+    );
+  } catch (e) {
+    if (!(e instanceof IscsiValidationError)) throw e;
+    const key = /node\.session\.auth\.(\w+)/.exec(e.message)?.[1];
+    const confKey = `node.session.auth.${key === 'usernameIn' ? 'username_in' : key === 'passwordIn' ? 'password_in' : key ?? 'authmethod'}`;
+    throw new IscsiValidationError('CONFIG_INVALID_VALUE', `${where(confKey)}: ${e.message.replace(/node\.session\.auth\.(usernameIn|passwordIn)/g, (_m, k: string) => `node.session.auth.${k === 'usernameIn' ? 'username_in' : 'password_in'}`)}`, {
+      cause: e,
+      details: { key: confKey },
+    });
   }
 }
 

@@ -3,7 +3,7 @@ import { iscsidRequest } from './ipc';
 import { readInitiatorNameFile, INITIATOR_NAME_FILE } from './config';
 import { requireVerifiedFamily, type VersionOptions } from './version';
 import { IscsiError, IscsiValidationError, throwIfAborted } from '../errors';
-import { parsePortal, validateIfaceName, validateIscsiName } from '../validate';
+import { checkOptions, checkSid, checkText, checkWait, parsePortal, validateIfaceName, validateIscsiName } from '../validate';
 import { sessions as listSessions } from '../read/sessions';
 import { resolveAddress, sameKey, type LoginDeps } from './login';
 
@@ -15,11 +15,12 @@ export interface SessionCallOptions extends VersionOptions {
   deps?: LoginDeps | undefined;
 }
 
-function checkSid(sid: unknown): number {
-  if (typeof sid !== 'number' || !Number.isInteger(sid) || sid < 0 || sid > 0x7fffffff) {
-    throw new IscsiValidationError('INVALID_SID', `sid must be a non-negative integer, got ${JSON.stringify(sid)}`);
-  }
-  return sid;
+/** A session call's options: timeoutMs, signal, the seams; checked before anything is sent. */
+function checkCallOptions(o: SessionCallOptions): void {
+  checkOptions(o, 'options');
+  checkWait(o);
+  checkOptions(o.deps, 'deps');
+  if (o.abi !== undefined) checkText(o.abi, 'abi', { maxBytes: 64, code: 'INVALID_OPTION' });
 }
 
 async function request(command: 'SESSION_LOGOUT' | 'SESSION_INFO' | 'SESSION_STATS' | 'CONFIG_INAME', sid: number, o: SessionCallOptions, defaultTimeoutMs: number) {
@@ -40,14 +41,17 @@ async function request(command: 'SESSION_LOGOUT' | 'SESSION_INFO' | 'SESSION_STA
  * iface) — for that form, none is not an error. Returns the sids logged out.
  */
 export async function logout(what: LogoutTarget, o: SessionCallOptions = {}): Promise<number[]> {
+  checkCallOptions(o);
+  checkOptions(what, 'logout target');
+  if (what === undefined) throw new IscsiValidationError('INVALID_OPTIONS', 'logout needs { sid } or { target, portal[, iface] }');
+  const byKey = 'sid' in what ? undefined : { target: validateIscsiName(what.target, 'target'), portal: parsePortal(what.portal), iface: validateIfaceName(what.iface ?? 'default') };
+  const sid = byKey ? undefined : checkSid((what as { sid: unknown }).sid);
   throwIfAborted(o.signal);
   let sids: number[];
-  if ('sid' in what) {
-    sids = [checkSid(what.sid)];
+  if (sid !== undefined) {
+    sids = [sid];
   } else {
-    const target = validateIscsiName(what.target, 'target');
-    const portal = parsePortal(what.portal);
-    const iface = validateIfaceName(what.iface ?? 'default');
+    const { target, portal, iface } = byKey!;
     const address = await resolveAddress(portal.host, o.deps ?? {});
     const list = await listSessions({ target, ...(o.deps?.binding ? { binding: o.deps.binding } : {}) });
     sids = list.filter((s) => sameKey(s, target, address, portal.port, iface)).map((s) => s.sid);
@@ -71,6 +75,7 @@ const SESSION_STAGES = ['NO_CHANGE', 'SESSION_CLEANUP', 'SESSION_REOPEN', 'SESSI
 /** iscsid's view of a session: its connection state and recovery stage. */
 export async function sessionState(sid: number, o: SessionCallOptions = {}): Promise<{ sid: number; connection: string; stage: string }> {
   checkSid(sid);
+  checkCallOptions(o);
   const rsp = await request('SESSION_INFO', sid, o, 60_000);
   return { sid, connection: CONN_STATES[rsp.connState] ?? `UNKNOWN(${rsp.connState})`, stage: SESSION_STAGES[rsp.sessionState] ?? `UNKNOWN(${rsp.sessionState})` };
 }
@@ -78,11 +83,13 @@ export async function sessionState(sid: number, o: SessionCallOptions = {}): Pro
 /** The kernel's counters for a session, through iscsid. */
 export async function sessionStats(sid: number, o: SessionCallOptions = {}) {
   checkSid(sid);
+  checkCallOptions(o);
   return { sid, ...(await request('SESSION_STATS', sid, o, 60_000)).stats };
 }
 
 /** iscsid's initiator name (read by iscsid at start), else the one in initiatorname.iscsi. */
 export async function initiatorName(o: SessionCallOptions = {}): Promise<string> {
+  checkCallOptions(o);
   try {
     const v = (await request('CONFIG_INAME', 0, o, 5_000)).var;
     if (v) return v;

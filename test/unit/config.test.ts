@@ -63,10 +63,34 @@ describe('iscsid.conf', () => {
     await expect(readIscsidConf(os.tmpdir())).rejects.toMatchObject({ code: 'CONFIG_READ_ERROR', details: { file: os.tmpdir() } });
   });
 
-  it('never takes identity or secrets from the conf, and ignores keys that are not for node records', () => {
+  it("applies the conf's CHAP keys as iscsiadm copies them into records, and ignores keys that are not for node records", () => {
     const r = defaultRecord();
     applyConf(r, parseConf('node.session.auth.authmethod = CHAP\nnode.session.auth.username = u\nnode.session.auth.password = secret-secret\niscsid.startup = /bin/true\ndiscovery.sendtargets.auth.authmethod = CHAP\n', 'f'));
-    expect(r).toEqual(defaultRecord());
+    expect(r.session.auth).toEqual({ ...defaultRecord().session.auth, authmethod: 1, username: 'u', password: 'secret-secret' });
+    expect({ ...r, session: { ...r.session, auth: defaultRecord().session.auth } }).toEqual(defaultRecord());
+    const mutual = defaultRecord();
+    applyConf(mutual, parseConf('node.session.auth.authmethod = CHAP\nnode.session.auth.username = u\nnode.session.auth.password = secret-secret\nnode.session.auth.username_in = t\nnode.session.auth.password_in = target-secret\nnode.session.auth.chap_algs = SHA256,MD5\n', 'f'));
+    expect(mutual.session.auth).toEqual({ authmethod: 1, username: 'u', password: 'secret-secret', usernameIn: 't', passwordIn: 'target-secret', chapAlgs: [7, 5] });
+  });
+
+  it.each([
+    ['node.session.auth.authmethod = CHAP\nnode.session.auth.username = u\nnode.session.auth.password = short\n', 'f:3', 'node.session.auth.password must be 12 to 255 bytes'],
+    ['node.session.auth.authmethod = CHAP\nnode.session.auth.password = secret-secret\n', 'f', 'node.session.auth.username must not be empty'],
+    ['node.session.auth.username = u\nnode.session.auth.password = secret-secret\n', 'f:1', 'authmethod is not CHAP'],
+    ['node.session.auth.authmethod = CHAP\nnode.session.auth.username = u\nnode.session.auth.password = secret-secret\nnode.session.auth.username_in = t\n', 'f:4', 'mutual CHAP needs both node.session.auth.username_in and node.session.auth.password_in'],
+    ['node.session.auth.authmethod = CHAP\nnode.session.auth.username = u\nnode.session.auth.password = secret-secret\nnode.session.auth.username_in = t\nnode.session.auth.password_in = secret-secret\n', 'f:5', 'must differ'],
+    ['node.session.auth.authmethod = Kerberos\n', 'f:1', 'must be None or CHAP'],
+  ])('refuses CHAP keys it cannot apply, loudly, naming file and line and never the secret (%#)', (text, where, why) => {
+    let err: unknown;
+    try {
+      applyConf(defaultRecord(), parseConf(text, 'f'));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ name: 'IscsiValidationError', code: 'CONFIG_INVALID_VALUE' });
+    expect((err as Error).message).toContain(where);
+    expect((err as Error).message).toContain(why);
+    expect((err as Error).message).not.toMatch(/secret-secret|short\b/);
   });
 });
 

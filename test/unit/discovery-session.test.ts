@@ -6,6 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { Duplex } from 'node:stream';
 import { createHash, randomBytes } from 'node:crypto';
 import type * as net from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import * as os from 'node:os';
+import { readFileSync } from 'node:fs';
 import { discoverSendTargets, type SendTargetsOptions } from '../../lib/discovery/discover';
 import { IscsiError } from '../../lib/errors';
 import {
@@ -26,6 +29,7 @@ import {
   type LoginRequest,
 } from '../../lib/discovery/pdu';
 import { decodeKeys, encodeKeys, type KeyList } from '../../lib/discovery/keys';
+import { MAX_PORTALS_PER_TARGET, MAX_TARGETS, parseSendTargets } from '../../lib/discovery/sendtargets';
 
 const INITIATOR = 'iqn.2026-11.org.openiscsi:unit';
 const T = (n: string) => `iqn.2026-11.org.openiscsi:t.${n}`;
@@ -72,6 +76,8 @@ interface Behaviour {
     fixedChallenge?: Buffer;
   };
   answer?: KeyList;
+  /** The answer already encoded (so a huge one costs the target nothing while the client is measured). */
+  answerBytes?: Buffer;
   textChunk?: number;
   loginChunk?: number;
   status?: { cls: number; detail: number; keys?: KeyList };
@@ -252,7 +258,7 @@ class FakeTarget {
     if (req.ttt === RESERVED_TAG) {
       if (b.pingBeforeText) this.send(c, encodeNopIn({ lun: Buffer.alloc(8), itt: RESERVED_TAG, ttt: 0x5555, statSN: c.statSN, expCmdSN: req.cmdSN, maxCmdSN: req.cmdSN, data: Buffer.from('ping') }));
       if (b.asyncBeforeText) this.send(c, encodeAsyncMessage({ lun: Buffer.alloc(8), statSN: c.statSN, expCmdSN: req.cmdSN, maxCmdSN: req.cmdSN, asyncEvent: 4, asyncVCode: 0, parameter1: 0, parameter2: 0, parameter3: 0, data: Buffer.alloc(0) }));
-      c.text = encodeKeys(b.answer ?? [['TargetName', T('a')], ['TargetAddress', '192.0.2.10:3260,1']]);
+      c.text = b.answerBytes ?? encodeKeys(b.answer ?? [['TargetName', T('a')], ['TargetAddress', '192.0.2.10:3260,1']]);
       c.textOffset = 0;
     } else if (req.ttt !== c.ttt) {
       c.socket.destroy(); // a continuation with a tag we never gave
@@ -554,8 +560,8 @@ describe('input validation, before any connection', () => {
     [{ auth: { username: 'u', password: 'discovery-secret-1', algorithms: ['MD4'] } }, 'INVALID_CHAP_ALGORITHM'],
     [{ localAddress: 'eth0' }, 'INVALID_ADDRESS'],
     [{ localAddress: '::1' }, 'INVALID_ADDRESS'],
-    [{ timeoutMs: 0 }, 'INVALID_OPTION'],
-    [{ timeoutMs: 1.5 }, 'INVALID_OPTION'],
+    [{ timeoutMs: 0 }, 'INVALID_TIMEOUT'],
+    [{ timeoutMs: 1.5 }, 'INVALID_TIMEOUT'],
     [{ maxRedirects: -1 }, 'INVALID_OPTION'],
   ])('%j → %s', async (o, code) => {
     const e = await failure(run(t, o as Partial<SendTargetsOptions>));
@@ -616,5 +622,76 @@ describe('fuzz: whole sessions against a target whose answers are mutated', () =
     }
     expect(runs).toBeGreaterThan(30);
     expect(codes.get('DISCOVERY_PROTOCOL_ERROR')).toBeGreaterThan(0);
+  });
+});
+
+describe('a hostile answer cannot stall the process (issue 16.8)', () => {
+  /** 100,000 TargetAddress entries: `perTarget` for each of 100,000 / perTarget targets (or all the same address). */
+  const answer = (perTarget: number, same = false) => {
+    const parts: string[] = [];
+    for (let i = 0; i < 100_000; i++) {
+      if (i % perTarget === 0) parts.push(`TargetName=${T(`n${i}`)}`);
+      parts.push(same ? 'TargetAddress=192.0.2.10:3260,1' : `TargetAddress=10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}:3260,1`);
+    }
+    return Buffer.from(`${parts.join('\0')}\0`);
+  };
+  /**
+   * Runs a discovery while a 1 ms timer measures the longest time the event loop was held between two of
+   * its ticks: in CPU time of the main thread (/proc/thread-self/schedstat: what our code spent; the OS may also deschedule the process on
+   * a loaded machine, which no code can prevent), and in wall time (monitorEventLoopDelay, printed).
+   */
+  const measured = async <T>(p: () => Promise<T>): Promise<{ result: T | IscsiError; blockedMs: number; wallMs: number; ms: number }> => {
+    const h = monitorEventLoopDelay({ resolution: 5 });
+    // This thread's time on a CPU, in ns (the main thread's own: V8's helper threads do not count).
+    const cpu = () => Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6;
+    let last = cpu();
+    let blockedMs = 0;
+    const tick = setInterval(() => {
+      const now = cpu();
+      blockedMs = Math.max(blockedMs, now - last);
+      last = now;
+    }, 1);
+    const t0 = performance.now();
+    h.enable();
+    const result = await p().catch((e: IscsiError) => e);
+    h.disable();
+    clearInterval(tick);
+    blockedMs = Math.max(blockedMs, cpu() - last);
+    return { result, blockedMs, wallMs: h.max / 1e6, ms: performance.now() - t0 };
+  };
+
+  it('100,000 addresses in one answer (25,000 targets of 4 portals, 32 KiB Text Responses): parsed, the event loop never held 50 ms', async () => {
+    const bytes = answer(4);
+    const t = new FakeTarget({ answerBytes: bytes, textChunk: 32768 });
+    const { result, blockedMs, wallMs, ms } = await measured(() => run(t, { timeoutMs: 60_000 }));
+    if (result instanceof Error) throw result;
+    expect(result.targets).toHaveLength(25_000);
+    expect(result.targets.every((x) => x.portals.length === 4)).toBe(true);
+    expect(result.targets[24_999]!.portals[3]).toEqual({ address: '10.1.134.159', port: 3260, tpgt: 1, portal: '10.1.134.159:3260' });
+    expect(result.textResponses).toBe(Math.ceil(bytes.length / 32768));
+    console.log(`100,000 addresses (${bytes.length} bytes, ${result.textResponses} Text Responses): ${ms.toFixed(0)} ms; event loop held at most ${blockedMs.toFixed(1)} ms of CPU (${wallMs.toFixed(1)} ms of wall time, load average ${os.loadavg()[0]!.toFixed(1)})`);
+    expect(blockedMs).toBeLessThan(50);
+  });
+
+  it('100,000 distinct portals for one target: DISCOVERY_ANSWER_TOO_LARGE at the cap, without holding the event loop', async () => {
+    const t = new FakeTarget({ answerBytes: answer(100_000), textChunk: 32768 });
+    const { result, blockedMs } = await measured(() => run(t, { timeoutMs: 60_000 }));
+    expect(result).toMatchObject({ name: 'IscsiProtocolError', code: 'DISCOVERY_ANSWER_TOO_LARGE', details: { target: T('n0'), maxPortalsPerTarget: MAX_PORTALS_PER_TARGET } });
+    expect(blockedMs).toBeLessThan(50);
+  });
+
+  it('100,000 copies of one portal are kept once, in linear time', async () => {
+    const t = new FakeTarget({ answerBytes: answer(100_000, true), textChunk: 32768 });
+    const { result, blockedMs } = await measured(() => run(t, { timeoutMs: 60_000 }));
+    if (result instanceof Error) throw result;
+    expect(result.targets).toEqual([{ name: T('n0'), portals: [{ address: '192.0.2.10', port: 3260, tpgt: 1, portal: '192.0.2.10:3260' }] }]);
+    expect(blockedMs).toBeLessThan(50);
+  });
+
+  it(`more than ${MAX_TARGETS} targets: DISCOVERY_ANSWER_TOO_LARGE`, () => {
+    const pairs: KeyList = [];
+    for (let i = 0; i <= MAX_TARGETS; i++) pairs.push(['TargetName', T(`m${i}`)]);
+    expect(() => parseSendTargets(pairs, { address: '192.0.2.10', port: 3260 })).toThrow(expect.objectContaining({ code: 'DISCOVERY_ANSWER_TOO_LARGE', details: { maxTargets: MAX_TARGETS } }));
+    expect(parseSendTargets(pairs.slice(0, MAX_TARGETS), { address: '192.0.2.10', port: 3260 })).toHaveLength(MAX_TARGETS);
   });
 });
