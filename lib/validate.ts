@@ -13,13 +13,14 @@ export type IscsiName = Checked<'IscsiName'>;
 export type IfaceName = Checked<'IfaceName'>;
 
 const fail = (code: string, message: string, details?: Record<string, unknown>) => new IscsiValidationError(code, message, details ? { details } : {});
-/** A value for a message: short, and with its control characters visible. */
-const show = (v: unknown): string => {
+/** A value for a message: short, with its control characters visible, whatever its type (a BigInt too). */
+export const describeValue = (v: unknown): string => show(v);
+function show(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}…` : v);
   if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) return String(v);
   if (typeof v === 'bigint') return `${v}n`;
   return Array.isArray(v) ? 'an array' : `a ${typeof v}`;
-};
+}
 
 // ---- text that reaches a file or the wire ------------------------------------------------------------
 
@@ -75,13 +76,14 @@ const EUI = /^eui\.[0-9A-Fa-f]{16}$/;
 const NAA = /^naa\.([0-9A-Fa-f]{16}|[0-9A-Fa-f]{32})$/;
 export const MAX_ISCSI_NAME_BYTES = 223;
 
-/** iqn.YYYY-MM.reversed.domain[:unique], eui.<16 hex>, naa.<16 or 32 hex>; at most 223 bytes. */
+/** iqn.YYYY-MM.reversed.domain[:unique], eui.<16 hex>, naa.<16 or 32 hex>; at most 223 bytes; no "..". */
 export function validateIscsiName(name: unknown, what = 'iSCSI name'): IscsiName {
   if (typeof name !== 'string' || name.length === 0) throw fail('INVALID_IQN', `${what} must be a non-empty string, got ${show(name)}`);
   if (Buffer.byteLength(name) > MAX_ISCSI_NAME_BYTES) throw fail('INVALID_IQN', `${what} is longer than ${MAX_ISCSI_NAME_BYTES} bytes`);
   if (!NAME_CHAR.test(name) || LONE_SURROGATE.test(name)) {
     throw fail('INVALID_IQN', `${what} ${show(name)} has a character RFC 3722 does not allow (allowed: letters, digits, "-", ".", ":")`);
   }
+  if (name.includes('..')) throw fail('INVALID_IQN', `${what} ${show(name)} contains ".."`);
   if (!IQN.test(name) && !EUI.test(name) && !NAA.test(name)) {
     throw fail('INVALID_IQN', `${what} ${show(name)} is not an iqn.YYYY-MM.domain[:name], eui.<16 hex> or naa.<16 or 32 hex> name`);
   }
@@ -137,6 +139,22 @@ export function parsePortal(portal: unknown): Portal {
 /** An IPv4 or IPv6 address (an IPv6 zone as `%ifname` allowed). */
 export function checkAddress(v: unknown, what: string): string {
   if (typeof v !== 'string' || v.length > 64 || isIP(v) === 0) throw fail('INVALID_ADDRESS', `${what} ${show(v)} is not an IPv4 or IPv6 address`);
+  return v;
+}
+
+/** A network device name (the kernel's dev_valid_name): 1..15 of letters, digits, . _ : @ -; not "." or "..". */
+export function checkNetdev(v: unknown, what = 'netdev'): string {
+  if (typeof v !== 'string' || !/^[A-Za-z0-9._:@-]{1,15}$/.test(v) || v === '.' || v === '..') {
+    throw fail('INVALID_NETDEV', `${what} ${show(v)} must be a network device name of 1..15 characters, without "/" or spaces`);
+  }
+  return v;
+}
+
+/** A MAC address as `xx:xx:xx:xx:xx:xx` (or with `-`), any case. */
+export function checkHwaddress(v: unknown, what = 'hwaddress'): string {
+  if (typeof v !== 'string' || !/^[0-9a-f]{2}([:-])[0-9a-f]{2}(\1[0-9a-f]{2}){4}$/i.test(v)) {
+    throw fail('INVALID_HWADDRESS', `${what} ${show(v)} must look like 00:07:43:aa:bb:cc`);
+  }
   return v;
 }
 
@@ -217,6 +235,27 @@ export function checkWait(o: { timeoutMs?: unknown; signal?: unknown }): void {
   checkSignal(o.signal);
 }
 
+const DIR_OPTIONS = ['sysfsRoot', 'procRoot', 'ifacesDir', 'nodesDir', 'lockDir', 'iscsidConfPath', 'initiatorNamePath', 'dpkgStatusPath', 'procStatusPath'] as const;
+const FUNCTION_OPTIONS = ['onProblem', 'onEvent', 'inUse', 'networkInterfaces', 'connect', 'lookup', 'getIface', 'initiatorName'] as const;
+const OBJECT_OPTIONS = ['binding', 'deps', 'hardware', 'timings'] as const;
+
+/**
+ * An options object and the fields many calls share, where present: `timeoutMs`, `signal`, directories given
+ * as overrides or test seams (absolute paths), callbacks (functions) and seams (objects). Call-specific
+ * fields are checked by the call.
+ */
+export function checkCommonOptions(o: unknown, what = 'options', skip: readonly string[] = []): void {
+  checkOptions(o, what);
+  if (o === undefined) return;
+  const r = o as Record<string, unknown>;
+  checkWait(r);
+  for (const k of DIR_OPTIONS) if (!skip.includes(k)) checkDir(r[k], `${what}.${k}`);
+  for (const k of FUNCTION_OPTIONS) {
+    if (!skip.includes(k) && r[k] !== undefined && typeof r[k] !== 'function') throw fail('INVALID_OPTION', `${what}.${k} must be a function, got ${show(r[k])}`);
+  }
+  for (const k of OBJECT_OPTIONS) if (!skip.includes(k)) checkOptions(r[k], `${what}.${k}`);
+}
+
 // ---- iface names -------------------------------------------------------------------------------------
 
 /** iface names become file names under /etc/iscsi/ifaces: 1..64 of letters, digits, . _ : - ; not "." and no "..". */
@@ -287,6 +326,22 @@ export function checkAuth<A extends string>(auth: unknown, supported: readonly A
     out.algorithms = [...(algs as A[])];
   }
   return out;
+}
+
+// ---- record files --------------------------------------------------------------------------------------
+
+/**
+ * One `key = value` line of an iface or node file, as a writer checks it: a value with a newline or any other
+ * control character would add lines (keys) to the file, and one with outer white space would read back
+ * differently. Numbers must be whole. Defence in depth: the public calls have refused such values already.
+ */
+export function recordLine(key: string, value: string | number): string {
+  if (typeof value === 'number') {
+    if (!Number.isInteger(value)) throw fail('INVALID_VALUE', `${key} must be a whole number, got ${show(value)}`);
+  } else {
+    checkText(value, key, { maxBytes: 4096, minBytes: 0 });
+  }
+  return `${key} = ${value}`;
 }
 
 // ---- paths built from input --------------------------------------------------------------------------

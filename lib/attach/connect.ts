@@ -1,6 +1,7 @@
 // connect()/disconnect(): the attach path. Resolve and check the transport, discover through the iface when
 // no target is named, log in, wait for the LUN's block device. Falls back to software TCP only for
 // hardware/transport reasons, never for authentication or target refusals, and reports why.
+import { checkConnectOptions } from './inputs';
 import { promises as fs } from 'node:fs';
 import { IscsiError, IscsiUnsupportedError, IscsiValidationError, throwIfAborted } from '../errors';
 import { checkHardware, type HardwareOptions, type HardwareReport } from './hardware';
@@ -121,6 +122,7 @@ async function waitForDevice(s0: Session, lun: number | undefined, until: number
 export const attached = new Map<number, Set<number>>();
 
 export async function connect(o: ConnectOptions): Promise<ConnectResult> {
+  checkConnectOptions(o);
   throwIfAborted(o.signal);
   const t0 = Date.now();
   const deadline = t0 + (o.timeoutMs ?? 180_000);

@@ -1,4 +1,5 @@
 // disconnect(): detaches what connect() attached: flushes and removes SCSI devices, then logs the session out.
+import { checkDisconnectOptions } from './inputs';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { IscsiError, throwIfAborted } from '../errors';
@@ -34,6 +35,7 @@ async function flushAndRemove(d: ScsiDevice, sysfsRoot: string): Promise<void> {
  * out when no other LUN attached through connect() in this process is still in use. Idempotent.
  */
 export async function disconnect(o: DisconnectOptions): Promise<{ removed: string[]; loggedOut: boolean }> {
+  checkDisconnectOptions(o);
   throwIfAborted(o.signal);
   const sysfsRoot = o.sysfsRoot ?? '/sys';
   const current = await getSession(o.sid).catch((e: unknown) => {

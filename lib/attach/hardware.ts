@@ -6,7 +6,7 @@ import { netdevToward } from './resolve';
 import { parseTransport, TRANSPORT_INFO, type Transport } from './transport';
 import { IscsiValidationError, throwIfAborted } from '../errors';
 import { readIfaceFile } from '../files/iface-file';
-import { parsePortal, validateIfaceName } from '../validate';
+import { checkAddress, checkCommonOptions, checkHwaddress, checkNetdev, checkOptions, parsePortal, validateIfaceName } from '../validate';
 import { processRunning } from '../read/processes';
 
 export type HardwareProblemCode =
@@ -188,8 +188,26 @@ async function bindingOf(what: HardwareSubject, o: HardwareOptions): Promise<Ifa
   return what;
 }
 
+/** What to check, before anything is read: a transport name, `{ iface }`, or a binding whose values are unset, `default` or valid. */
+function checkSubject(what: unknown): void {
+  if (typeof what === 'string') return void parseTransport(what);
+  checkOptions(what, 'the hardware to check');
+  if (what === undefined) throw new IscsiValidationError('INVALID_OPTIONS', 'checkHardware needs a transport, { iface } or an iface binding');
+  const w = what as Record<string, unknown>;
+  if ('iface' in w) return void validateIfaceName(w.iface);
+  parseTransport(w.transport);
+  if (w.name !== undefined) validateIfaceName(w.name);
+  const unset = (v: unknown) => v === undefined || v === '' || v === 'default';
+  if (!unset(w.hwaddress)) checkHwaddress(w.hwaddress);
+  if (!unset(w.netdev)) checkNetdev(w.netdev);
+  if (!unset(w.ipaddress)) checkAddress(w.ipaddress, 'ipaddress');
+}
+
 /** Checks a transport (any host of it), an iface binding, or a named iface (the host iscsid would pick for it). */
 export async function checkHardware(what: HardwareSubject, o: HardwareOptions = {}): Promise<HardwareReport> {
+  checkSubject(what);
+  checkCommonOptions(o, 'checkHardware options');
+  if (o.portal !== undefined) parsePortal(o.portal);
   throwIfAborted(o.signal);
   const binding = await bindingOf(what, o);
   const transport = parseTransport(binding.transport);

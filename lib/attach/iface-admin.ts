@@ -9,7 +9,7 @@ import { formatIfaceFile, IFACES_DIR, parseIfaceFile, readIfaceFile, sameIfaceSe
 import { writeFileAtomic } from '../files/atomic-write';
 import { hosts, sessionIfaceNames, type HostIfaceEntry } from '../read/sysfs';
 import { parseTransport, TRANSPORT_INFO, type Transport } from './transport';
-import { validateIfaceName, validateIscsiName, validateTimeoutMs } from '../validate';
+import { checkAddress, checkBoolean, checkCommonOptions, checkHwaddress, checkNetdev, pathInside, validateIfaceName, validateIscsiName } from '../validate';
 import { withIscsiDbLock } from '../files/db-lock';
 
 export { IFACES_DIR } from '../files/iface-file';
@@ -48,10 +48,7 @@ export function validateOwnIfaceName(value: unknown): string {
 }
 
 export function normaliseMac(mac: unknown): string {
-  if (typeof mac !== 'string' || !/^[0-9a-f]{2}([:-])[0-9a-f]{2}(\1[0-9a-f]{2}){4}$/i.test(mac)) {
-    throw new IscsiValidationError('INVALID_HWADDRESS', `hardware address ${JSON.stringify(mac)} must look like 00:07:43:aa:bb:cc`);
-  }
-  const m = mac.toLowerCase().replace(/-/g, ':');
+  const m = checkHwaddress(mac, 'hardware address').toLowerCase().replace(/-/g, ':');
   if (m === '00:00:00:00:00:00' || m === 'ff:ff:ff:ff:ff:ff') throw new IscsiValidationError('INVALID_HWADDRESS', `hardware address ${m} names no device`);
   return m;
 }
@@ -65,16 +62,15 @@ function entryFor(entries: HostIfaceEntry[], ipaddress: string | undefined): Hos
 
 /** The on-the-fly iface from (transport, hwaddress, ipaddress): validated, hardware-checked, written atomically. */
 export async function createIface(o: CreateIfaceOptions): Promise<CreatedIface> {
-  throwIfAborted(o.signal);
   // 1. Every field, before anything is read or written.
-  validateTimeoutMs(o.timeoutMs);
+  checkCommonOptions(o, 'createIface options');
+  throwIfAborted(o.signal);
+  checkBoolean(o.checkHardware, 'checkHardware');
   const transport: Transport = parseTransport(o.transport);
   const info = TRANSPORT_INFO[transport];
   const hwaddress = o.hwaddress === undefined ? undefined : normaliseMac(o.hwaddress);
-  if (o.ipaddress !== undefined && isIP(o.ipaddress) === 0) throw new IscsiValidationError('INVALID_ADDRESS', `ipaddress ${JSON.stringify(o.ipaddress)} is not an IPv4 or IPv6 address`);
-  if (o.netdev !== undefined && (!/^[A-Za-z0-9._:@-]{1,15}$/.test(o.netdev) || o.netdev === '.' || o.netdev === '..')) {
-    throw new IscsiValidationError('INVALID_NETDEV', `netdev ${JSON.stringify(o.netdev)} must be a network device name of 1..15 characters, without "/" or spaces`);
-  }
+  if (o.ipaddress !== undefined) checkAddress(o.ipaddress, 'ipaddress');
+  if (o.netdev !== undefined) checkNetdev(o.netdev);
   if (o.initiatorName !== undefined) validateIscsiName(o.initiatorName, 'initiatorName');
   if (o.name !== undefined) validateOwnIfaceName(o.name);
   if (info.offload && !hwaddress && !o.netdev && !o.ipaddress) {
@@ -114,7 +110,7 @@ export async function createIface(o: CreateIfaceOptions): Promise<CreatedIface> 
   const name = validateOwnIfaceName(o.name ?? (entry ? `${transport}.${hwaddress}.${entry.family}.${entry.ifaceNum}` : `${transport}.${hwaddress}`));
   const fields = { transport, hwaddress, ipaddress: o.ipaddress, netdev: o.netdev, initiatorName: o.initiatorName, ifaceNum: entry?.ifaceNum };
   const dir = o.ifacesDir ?? IFACES_DIR;
-  const file = path.join(dir, name);
+  const file = pathInside(dir, name);
   const content = formatIfaceFile(name, fields, { createdAt: new Date() });
 
   // 4. Written under open-iscsi's lock: refuse a different iface of that name, accept an identical one.
@@ -154,11 +150,15 @@ export interface DeleteIfaceOptions {
 
 /** Removes an iface file: only ones this library created unless forced, never one a session uses. Idempotent. */
 export async function deleteIface(name: string, o: DeleteIfaceOptions = {}): Promise<{ deleted: boolean }> {
-  throwIfAborted(o.signal);
   validateOwnIfaceName(name);
-  validateTimeoutMs(o.timeoutMs);
+  checkCommonOptions(o, 'deleteIface options');
+  checkBoolean(o.force, 'force');
+  if (o.sessions !== undefined && (!Array.isArray(o.sessions) || !o.sessions.every((x) => typeof x === 'object' && x !== null && typeof x.iface?.name === 'string'))) {
+    throw new IscsiValidationError('INVALID_OPTION', 'sessions must be an array of sessions (as sessions() returns them)');
+  }
+  throwIfAborted(o.signal);
   const dir = o.ifacesDir ?? IFACES_DIR;
-  const file = path.join(dir, name);
+  const file = pathInside(dir, name);
   const inUse = async () => {
     if (o.inUse) return o.inUse();
     if (o.sessions) return o.sessions.map((s) => s.iface.name);

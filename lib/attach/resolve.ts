@@ -1,6 +1,7 @@
 // resolveIface(): from an IP address (ours, or the target's via the routing table) to the iface to use, step by
 // step by sysfs parentage: netdev → MAC → PCI function → driver → transport → iscsi_host → iface. No MAC-offset
 // guesses: a host belongs to a NIC when it has the NIC's MAC or netdev, or sits alone on its PCI function/device.
+import { checkAddress, checkCommonOptions, checkDir, checkOptions } from '../validate';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import { isIP } from 'node:net';
@@ -92,6 +93,8 @@ export interface Route {
 
 /** Longest-prefix match (then lowest metric) in /proc/net/route or /proc/net/ipv6_route. */
 export async function routeTo(targetIp: string, procRoot = '/proc'): Promise<{ netdev: string; gateway?: string } | undefined> {
+  checkAddress(targetIp, 'targetIp');
+  checkDir(procRoot, 'procRoot');
   const r = await findRoute(targetIp, procRoot);
   return r && { netdev: r.netdev, ...(r.gateway ? { gateway: r.gateway } : {}) };
 }
@@ -197,6 +200,10 @@ function hostOfNic(all: IscsiHost[], nic: NetDevice, nics: NetDevice[]): { host:
 // ---- resolveIface ---------------------------------------------------------------------------------------
 
 export async function resolveIface(by: { sourceIp: string } | { targetIp: string }, o: ResolveOptions = {}): Promise<ResolvedIface> {
+  checkOptions(by, 'resolveIface({ sourceIp } or { targetIp })');
+  if (by === undefined || ('targetIp' in by) === ('sourceIp' in by)) throw new IscsiValidationError('INVALID_OPTIONS', 'resolveIface takes { sourceIp } or { targetIp }');
+  checkAddress('targetIp' in by ? by.targetIp : by.sourceIp, 'targetIp' in by ? 'targetIp' : 'sourceIp');
+  checkCommonOptions(o, 'resolveIface options');
   throwIfAborted(o.signal);
   const steps: ResolveStep[] = [];
   const all = await hosts(o);

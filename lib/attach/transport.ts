@@ -1,6 +1,7 @@
 // Every fact about iSCSI transports lives here: what each needs from the hardware and the host, and which
 // PCI vendors and kernel drivers provide it. Runtime facts (registered, caps) come from sysfs (sysfs.ts).
 import { IscsiValidationError } from '../errors';
+import { describeValue } from '../validate';
 
 export const TRANSPORTS = ['tcp', 'iser', 'cxgb3i', 'cxgb4i', 'qla4xxx', 'bnx2i', 'be2iscsi', 'qedi', 'ocs'] as const;
 export type Transport = (typeof TRANSPORTS)[number];
@@ -66,7 +67,7 @@ export function isTransport(x: unknown): x is Transport {
 /** A transport name from user input; anything else is an IscsiValidationError UNKNOWN_TRANSPORT naming the valid ones. */
 export function parseTransport(x: unknown): Transport {
   if (isTransport(x)) return x;
-  throw new IscsiValidationError('UNKNOWN_TRANSPORT', `unknown transport ${JSON.stringify(x)}; use one of ${TRANSPORTS.join(', ')}`, {
+  throw new IscsiValidationError('UNKNOWN_TRANSPORT', `unknown transport ${describeValue(x)}; use one of ${TRANSPORTS.join(', ')}`, {
     details: { valid: [...TRANSPORTS] },
     ...(x === 'default' ? { hint: '"default" is the software tcp iface; the transport is "tcp"' } : {}),
   });

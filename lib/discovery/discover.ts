@@ -215,7 +215,7 @@ function sourceAddress(iface: { ipaddress: string; netdev: string }, portalHost:
 export async function discover(o: DiscoverOptions): Promise<DiscoverResult> {
   checkOptions(o, 'discovery options');
   const portal = parsePortal(o.portal);
-  const ifaceName = validateIfaceName(o.iface ?? 'default');
+  const ifaceName = validateIfaceName(o.iface === undefined ? 'default' : o.iface);
   checkAuth(o.auth, DISCOVERY_ALGORITHMS);
   if (o.initiatorName !== undefined) validateIscsiName(o.initiatorName, 'initiatorName');
   checkWait(o);

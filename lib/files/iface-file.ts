@@ -2,8 +2,8 @@
 // per line for each non-empty value, `# END RECORD`. The file name is the iface name. libopeniscsiusr 2.1.8 and
 // iscsiadm skip `#` lines, so a comment line marks the files this library created.
 import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import { recordLines } from './record-file';
+import { checkCommonOptions, checkOptions, pathInside, recordLine, validateIfaceName } from '../validate';
 
 export const IFACES_DIR = '/etc/iscsi/ifaces';
 /** The record version iscsiadm 2.1.8 writes in its header comment. */
@@ -42,7 +42,9 @@ export interface IfaceFile {
 
 /** The file text, in iscsiadm 2.1.8's key order; `createdAt` adds the marker that makes it ours. */
 export function formatIfaceFile(name: string, f: IfaceFields, o: { createdAt?: Date } = {}): string {
-  const kv = (k: string, v: string | number | undefined) => (v === undefined || v === '' ? [] : [`${k} = ${v}`]);
+  validateIfaceName(name);
+  checkOptions(f, 'iface fields');
+  const kv = (k: string, v: string | number | undefined) => (v === undefined || v === '' ? [] : [recordLine(k, v)]);
   return [
     ...(o.createdAt ? [`${MARKER_PREFIX} ${o.createdAt.toISOString()} by createIface(); remove with deleteIface()`] : []),
     `# BEGIN RECORD ${RECORD_VERSION}`,
@@ -99,7 +101,14 @@ export function sameIfaceSettings(a: IfaceFile, b: IfaceFile): boolean {
 
 /** One iface file, or undefined when there is none. (The built-ins `default` and `iser` have no file.) */
 export async function readIfaceFile(name: string, o: { ifacesDir?: string | undefined } = {}): Promise<IfaceFile | undefined> {
-  const text = await fs.readFile(path.join(o.ifacesDir ?? IFACES_DIR, name), 'utf8').catch((e: NodeJS.ErrnoException) => {
+  validateIfaceName(name);
+  checkCommonOptions(o);
+  return readAt(o.ifacesDir ?? IFACES_DIR, name);
+}
+
+/** `dir/name`, proven inside `dir`; undefined when there is no such file. */
+async function readAt(dir: string, name: string): Promise<IfaceFile | undefined> {
+  const text = await fs.readFile(pathInside(dir, name), 'utf8').catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT' || e.code === 'ENOTDIR' || e.code === 'EISDIR') return undefined;
     throw e;
   });
@@ -108,11 +117,12 @@ export async function readIfaceFile(name: string, o: { ifacesDir?: string | unde
 
 /** Every iface file in the directory (as libopeniscsiusr lists them: sorted, `iface.example` and dot files left out). */
 export async function listIfaceFiles(o: { ifacesDir?: string | undefined } = {}): Promise<IfaceFile[]> {
+  checkCommonOptions(o);
   const dir = o.ifacesDir ?? IFACES_DIR;
   const names = (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => !n.startsWith('.') && n !== 'iface.example').sort();
   const out: IfaceFile[] = [];
   for (const n of names) {
-    const f = await readIfaceFile(n, o).catch(() => undefined);
+    const f = await readAt(dir, n).catch(() => undefined);
     if (f) out.push(f);
   }
   return out;

@@ -103,7 +103,7 @@ function checkLoginOptions(o: LoginOptions): { target: string; portal: ReturnTyp
   checkOptions(o, 'login options');
   const target = validateIscsiName(o.target, 'target');
   const portal = parsePortal(o.portal);
-  const ifaceName = validateIfaceName(o.iface ?? 'default');
+  const ifaceName = validateIfaceName(o.iface === undefined ? 'default' : o.iface);
   const auth = checkAuth(o.auth, LOGIN_ALGORITHMS);
   checkNodeOptions(o.options);
   checkBoolean(o.persist, 'persist');

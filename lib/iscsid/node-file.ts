@@ -6,6 +6,7 @@ import { IscsiError } from '../errors';
 import { withIscsiDbLock } from '../files/db-lock';
 import { writeFileAtomic } from '../files/atomic-write';
 import type { LoginRecord } from './record';
+import { pathInside, recordLine } from '../validate';
 import { chapAlgorithmById } from '../chap-algorithms';
 
 export const NODES_DIR = '/etc/iscsi/nodes';
@@ -93,14 +94,14 @@ export function serializeNodeRecord(r: LoginRecord, version = '2.1.8'): string {
     ['node.conn[0].iscsi.IFMarker', yesNo(r.conn.IFMarker)],
     ['node.conn[0].iscsi.OFMarker', yesNo(r.conn.OFMarker)],
   ];
-  const body = lines.filter(([, v]) => v !== '').map(([k, v]) => `${k} = ${v}`);
+  const body = lines.filter(([, v]) => v !== '').map(([k, v]) => recordLine(k, v));
   return [`# BEGIN RECORD ${version}`, ...body, '# END RECORD', ''].join('\n');
 }
 
 /** Where iscsiadm keeps a record: nodes/<target>/<addr>,<port>,<tpgt>/<iface> (or the old-style file for tpgt -1). */
 export function nodeRecordPath(r: LoginRecord, nodesDir = NODES_DIR): string {
   const portal = `${r.conn.address},${r.conn.port}`;
-  return r.tpgt === -1 ? path.join(nodesDir, r.name, portal) : path.join(nodesDir, r.name, `${portal},${r.tpgt}`, r.iface.name);
+  return r.tpgt === -1 ? pathInside(nodesDir, r.name, portal) : pathInside(nodesDir, r.name, `${portal},${r.tpgt}`, r.iface.name);
 }
 
 /** Writes the node record atomically (temp file + rename, mode 0600: it may hold CHAP secrets). */

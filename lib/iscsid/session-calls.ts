@@ -44,7 +44,7 @@ export async function logout(what: LogoutTarget, o: SessionCallOptions = {}): Pr
   checkCallOptions(o);
   checkOptions(what, 'logout target');
   if (what === undefined) throw new IscsiValidationError('INVALID_OPTIONS', 'logout needs { sid } or { target, portal[, iface] }');
-  const byKey = 'sid' in what ? undefined : { target: validateIscsiName(what.target, 'target'), portal: parsePortal(what.portal), iface: validateIfaceName(what.iface ?? 'default') };
+  const byKey = 'sid' in what ? undefined : { target: validateIscsiName(what.target, 'target'), portal: parsePortal(what.portal), iface: validateIfaceName(what.iface === undefined ? 'default' : what.iface) };
   const sid = byKey ? undefined : checkSid((what as { sid: unknown }).sid);
   throwIfAborted(o.signal);
   let sids: number[];

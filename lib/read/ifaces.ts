@@ -1,4 +1,5 @@
 // Ifaces as libopeniscsiusr sees them: /etc/iscsi/ifaces plus the built-ins `default` and `iser`.
+import { checkCommonOptions } from '../validate';
 import { readdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { native, type NativeBinding, type NativeIface } from '../native';
@@ -55,6 +56,7 @@ async function perFile(o: IfaceReadOptions, binding: Pick<NativeBinding, 'getIfa
 }
 
 export async function ifaces(o: IfaceReadOptions = {}): Promise<Iface[]> {
+  checkCommonOptions(o);
   const binding = o.binding ?? native();
   return afterDbUnlock('listing ifaces', o, 35_000, async (lockFile) => {
     try {
@@ -73,6 +75,7 @@ export async function ifaces(o: IfaceReadOptions = {}): Promise<Iface[]> {
 
 /** What `iscsiadm -m iface` does first: writes iface files for the offload hardware present. */
 export async function setupDefaultIfaces(o: WaitOptions & DbLockWaitOptions & { binding?: Pick<NativeBinding, 'setupDefaultIfaces'> } = {}): Promise<Iface[]> {
+  checkCommonOptions(o);
   const binding = o.binding ?? native();
   return afterDbUnlock('setting up default ifaces', o, 35_000, (lockFile) =>
     binding.setupDefaultIfaces(lockFile).catch((e: unknown) => {

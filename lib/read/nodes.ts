@@ -1,4 +1,5 @@
 // Node records (/etc/iscsi/nodes), through libopeniscsiusr, with a tolerant fallback when it refuses a file.
+import { checkCommonOptions } from '../validate';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { native, type NativeBinding } from '../native';
@@ -113,6 +114,7 @@ async function fallback(o: NodeReadOptions, err: IscsiError): Promise<NodeRecord
 }
 
 export async function nodes(o: NodeReadOptions = {}): Promise<NodeRecord[]> {
+  checkCommonOptions(o);
   const binding = o.binding ?? native();
   return afterDbUnlock('listing nodes', o, 35_000, async (lockFile): Promise<NodeRecord[]> => {
     try {

@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { native, NativeLunField as L, NativeSessionField as F, type NativeBinding, type NativeIface, type NativeScsiDeviceRow, type NativeSessionRow } from '../native';
 import { fromNative, IscsiError, IscsiPermissionError, IscsiValidationError } from '../errors';
-import { validateIscsiName } from '../validate';
+import { checkCommonOptions, checkSid, checkSids, describeValue, validateIscsiName } from '../validate';
 import { MAX_TIMER_MS, withDeadline, type WaitOptions } from '../deadline';
 
 /** A LUN of a session; the optional fields are absent when sysfs does not have them. */
@@ -130,7 +130,7 @@ function armIdleTimer(at: number): void {
 function sourceOption(o: SessionReadOptions): { libopeniscsiusr?: boolean } {
   if (o.source === undefined || o.source === 'sysfs') return {};
   if (o.source === 'libopeniscsiusr') return { libopeniscsiusr: true };
-  throw new IscsiValidationError('INVALID_OPTION', `source must be 'sysfs' or 'libopeniscsiusr', got ${JSON.stringify(o.source)}`);
+  throw new IscsiValidationError('INVALID_OPTION', `source must be 'sysfs' or 'libopeniscsiusr', got ${describeValue(o.source)}`);
 }
 
 async function hasSysAdmin(statusPath: string): Promise<boolean | undefined> {
@@ -206,6 +206,7 @@ function toSession(r: NativeSessionRow): Session {
  * callers without CAP_SYS_ADMIN; libopeniscsiusr then silently skips the session, and so does the reader).
  */
 export async function sessions(o: SessionsOptions = {}): Promise<Session[]> {
+  checkCommonOptions(o);
   const target = o.target === undefined ? undefined : validateIscsiName(o.target, 'target');
   const sids = o.sids === undefined ? undefined : checkSids(o.sids);
   const source = sourceOption(o);
@@ -236,21 +237,10 @@ export async function sessions(o: SessionsOptions = {}): Promise<Session[]> {
   return withDeadline(run(), 'listing sessions', o, 35_000);
 }
 
-function checkSid(sid: unknown): number {
-  if (typeof sid !== 'number' || !Number.isInteger(sid) || sid < 0 || sid > 0xffffffff) {
-    throw new IscsiValidationError('INVALID_SID', `session id must be an integer between 0 and 4294967295, got ${JSON.stringify(sid)}`);
-  }
-  return sid;
-}
-
-function checkSids(sids: unknown): number[] {
-  if (!Array.isArray(sids)) throw new IscsiValidationError('INVALID_SID', 'sids must be an array of session ids');
-  return sids.map(checkSid);
-}
-
 /** One session by sid; IscsiError code SESSION_NOT_FOUND when there is none. */
 export async function session(sid: number, o: SessionReadOptions = {}): Promise<Session> {
   checkSid(sid);
+  checkCommonOptions(o);
   const source = sourceOption(o);
   const idleMs = descriptorIdleMs();
   const binding = o.binding ?? native();

@@ -1,6 +1,7 @@
 // The kernel's sysfs layout for transports and hosts. Every function takes the sysfs root so unit tests run
 // on fixture trees; the default is the real /sys. (The per-session walk, on every attach's hot path, is done
 // in the addon right after libopeniscsiusr's listing: native/usr/session_sysfs.cc.)
+import { checkCommonOptions } from '../validate';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { throwIfAborted } from '../errors';
@@ -81,6 +82,7 @@ async function readCaps(dir: string, name: string): Promise<number | undefined> 
 const describe = (name: string, caps: number): KernelTransport => ({ name, caps, flags: decodeCaps(caps) });
 
 export async function transports(o: SysfsOptions = {}): Promise<KernelTransport[]> {
+  checkCommonOptions(o);
   throwIfAborted(o.signal);
   const dir = path.join(root(o), 'class', 'iscsi_transport');
   const names = (await list(dir)).sort();
@@ -182,6 +184,7 @@ export async function host(hostNo: number, o: SysfsOptions = {}): Promise<IscsiH
 
 /** Every iscsi_host in /sys/class/iscsi_host. */
 export async function hosts(o: SysfsOptions = {}): Promise<IscsiHost[]> {
+  checkCommonOptions(o);
   throwIfAborted(o.signal);
   const names = await list(path.join(root(o), 'class', 'iscsi_host'));
   const nums = names.map((n) => /^host(\d+)$/.exec(n)?.[1]).filter((n): n is string => n !== undefined).map(Number).sort((a, b) => a - b);

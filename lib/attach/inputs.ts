@@ -1,0 +1,32 @@
+// The inputs of connect() and disconnect(), checked whole before either does anything (issue 16.3): the
+// shared rules of lib/validate.ts, applied to every field of their options.
+import { IscsiValidationError } from '../errors';
+import { CHAP_ALGORITHM_NAMES } from '../chap-algorithms';
+import { checkAuth, checkBoolean, checkCommonOptions, checkLun, checkSid, parsePortal, validateIfaceName, validateIscsiName } from '../validate';
+import { parseTransport } from './transport';
+
+export function checkConnectOptions(o: unknown): void {
+  checkCommonOptions(o, 'connect options');
+  if (o === undefined) throw new IscsiValidationError('INVALID_OPTIONS', 'connect needs { portal[, target][, lun] ... }');
+  const c = o as Record<string, unknown>;
+  parsePortal(c.portal);
+  if (c.target !== undefined) validateIscsiName(c.target, 'target');
+  checkLun(c.lun);
+  if (c.transport !== undefined) parseTransport(c.transport);
+  if (c.iface !== undefined) validateIfaceName(c.iface);
+  if (c.transport !== undefined && c.iface !== undefined) throw new IscsiValidationError('INVALID_OPTIONS', 'give transport or iface, not both');
+  checkBoolean(c.fallback, 'fallback');
+  checkBoolean(c.discovery, 'discovery');
+  checkAuth(c.auth, CHAP_ALGORITHM_NAMES, 'auth');
+  checkAuth(c.discoveryAuth, CHAP_ALGORITHM_NAMES, 'discoveryAuth');
+  checkCommonOptions(c.hardware, 'hardware');
+}
+
+export function checkDisconnectOptions(o: unknown): void {
+  checkCommonOptions(o, 'disconnect options');
+  if (o === undefined) throw new IscsiValidationError('INVALID_OPTIONS', 'disconnect needs { sid[, lun] }');
+  const d = o as Record<string, unknown>;
+  checkSid(d.sid);
+  checkLun(d.lun);
+  checkBoolean(d.force, 'force');
+}
