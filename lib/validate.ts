@@ -236,7 +236,7 @@ export function checkWait(o: { timeoutMs?: unknown; signal?: unknown }): void {
 }
 
 const DIR_OPTIONS = ['sysfsRoot', 'procRoot', 'ifacesDir', 'nodesDir', 'lockDir', 'iscsidConfPath', 'initiatorNamePath', 'dpkgStatusPath', 'procStatusPath'] as const;
-const FUNCTION_OPTIONS = ['onProblem', 'onEvent', 'inUse', 'networkInterfaces', 'connect', 'lookup', 'getIface', 'initiatorName'] as const;
+const FUNCTION_OPTIONS = ['onProblem', 'onEvent', 'inUse', 'networkInterfaces', 'connect', 'lookup'] as const;
 const OBJECT_OPTIONS = ['binding', 'deps', 'hardware', 'timings'] as const;
 
 /**

@@ -8,10 +8,11 @@ import fc from 'fast-check';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
+import type * as NetTypes from 'node:net';
 import { IscsiValidationError } from '../../lib/errors';
 
 // The CommonJS objects (what the library's `fs.promises.open(...)` calls reach), not the ES namespaces.
-const req = createRequire(import.meta.url);
+const req = createRequire(__filename);
 const fs = req('node:fs') as typeof import('node:fs');
 const dns = req('node:dns') as typeof import('node:dns');
 const net = req('node:net') as typeof import('node:net');
@@ -76,7 +77,7 @@ function watch(): void {
     }
   }
   spies.push(
-    vi.spyOn(net.Socket.prototype, 'connect').mockImplementation(function (this: net.Socket) {
+    vi.spyOn(net.Socket.prototype, 'connect').mockImplementation(function (this: NetTypes.Socket) {
       rec.calls.push('net.connect');
       process.nextTick(() => this.destroy(new Error('recorder: no sockets in the fuzz')));
       return this;
