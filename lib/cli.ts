@@ -116,8 +116,9 @@ export async function main(argv: string[], io: CliIo = { out: (s) => process.std
   }
   const json = v.json === true;
   const print = (data: unknown, human: () => string) => io.out(json ? JSON.stringify(data, null, 2) : human());
-  const timeoutMs = num(v['timeout-ms'], '--timeout-ms');
+  let timeoutMs: number | undefined;
   try {
+    timeoutMs = num(v['timeout-ms'], '--timeout-ms');
     switch (command) {
       case 'transports': {
         const t = await transports();
