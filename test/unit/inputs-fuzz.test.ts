@@ -268,7 +268,7 @@ const CASES: Case[] = [
     base: () => ({ what: { transport: 'cxgb4i', hwaddress: '00:07:43:aa:bb:cc' }, o: sysfs() }),
     bad: {
       '$.what': fc.oneof(fc.constantFrom(5, null, [], 'cxgb9i', '', 'tcp\n'), badIface.map((iface) => ({ iface }))), 'what.transport': fc.oneof(notString, fc.constantFrom('cxgb9i')), 'what.hwaddress': fc.oneof(fc.constantFrom(5, 'zz', '00:07:43:aa:bb:cc\n'), withControl('00:07:43:aa:bb:cc')),
-      'what.netdev': fc.constantFrom(5, '../../x', 'eth0\n', 'a/b'), 'what.ipaddress': badAddress.filter((v) => v !== undefined), '$.o': badOptionsObject, 'o.sysfsRoot': badDir, 'o.procRoot': badDir, 'o.ifacesDir': badDir, 'o.signal': badSignal,
+      'what.netdev': fc.constantFrom(5, '../../x', 'eth0\n', 'a/b'), 'what.ipaddress': badAddress.filter((v) => v !== undefined && v !== ''), '$.o': badOptionsObject, 'o.sysfsRoot': badDir, 'o.procRoot': badDir, 'o.ifacesDir': badDir, 'o.signal': badSignal,
     },
     call: (a) => api.checkHardware(a.what as never, a.o as never),
   },
