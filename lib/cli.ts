@@ -25,7 +25,7 @@ const USAGE = `usage: openiscsi <command> [options] [--json]
   login --target IQN --portal HOST[:PORT] [--iface NAME]
   logout --sid N | --target IQN --portal HOST[:PORT]
   connect --portal HOST[:PORT] [--target IQN] [--transport T | --iface NAME] [--lun N] [--no-fallback]
-  disconnect --sid N [--lun N]
+  disconnect --sid N [--lun N] [--force]   removes the LUN's device (all, without --lun); refuses one in use unless --force
 
   --timeout-ms N                     deadline for a command that waits (iscsid, a target, open-iscsi's database lock)
   CHAP: --chap-user NAME --chap-secret-env VAR (the secret is read from that environment variable)
@@ -218,8 +218,8 @@ export async function main(argv: string[], io: CliIo = { out: (s) => process.std
         return EXIT.OK;
       }
       case 'disconnect': {
-        const r = await disconnect({ sid: num(v.sid, '--sid') ?? -1, lun: num(v.lun, '--lun'), timeoutMs });
-        print(r, () => `removed ${r.removed.length ? r.removed.join(', ') : 'no device'}; ${r.loggedOut ? 'logged out' : 'session kept or already gone'}`);
+        const r = await disconnect({ sid: num(v.sid, '--sid') ?? -1, lun: num(v.lun, '--lun'), force: v.force === true, timeoutMs });
+        print(r, () => `removed ${r.removed.length ? r.removed.join(', ') : 'no device'}; ${r.loggedOut ? 'logged out' : r.remaining.length ? `session kept for LUN ${r.remaining.join(', ')}` : 'session already gone'}`);
         return EXIT.OK;
       }
       default:

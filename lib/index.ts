@@ -16,6 +16,6 @@ export type { CreateIfaceOptions, CreatedIface, DeleteIfaceOptions } from './att
 export { readIfaceFile, listIfaceFiles, parseIfaceFile, formatIfaceFile, type IfaceFile, type IfaceFields } from './files/iface-file';
 export type { ResolvedIface, ResolvedHost, ResolveStep, ResolveOptions } from './attach/resolve';
 export type { ConnectOptions, ConnectResult, ConnectEvent } from './attach/connect';
-export type { DisconnectOptions } from './attach/disconnect';
+export type { DisconnectOptions, DisconnectResult } from './attach/disconnect';
 // Loaded on their first call (on-demand.ts): a process that only reads does not load them.
 export { login, logout, sessionState, sessionStats, initiatorName, discover, discoverSendTargets, checkHardware, createIface, deleteIface, resolveIface, routeTo, connect, disconnect } from './on-demand';

@@ -67,7 +67,7 @@ export async function routeTo(...a: Parameters<typeof Resolve.routeTo>): ReturnT
 export async function connect(...a: Parameters<typeof Connect.connect>): ReturnType<typeof Connect.connect> {
   return withPermissionErrors('connect', async () => (await import('./attach/connect')).connect(...a));
 }
-/** Detaches what connect() attached; logs the session out when none of its LUNs is still in use. */
+/** Detaches a LUN or a whole session from the kernel's state: refuses devices in use, flushes, logs out when no LUN is left. */
 export async function disconnect(...a: Parameters<typeof Disconnect.disconnect>): ReturnType<typeof Disconnect.disconnect> {
   return withPermissionErrors('disconnect', async () => (await import('./attach/disconnect')).disconnect(...a));
 }

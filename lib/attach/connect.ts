@@ -1,6 +1,7 @@
-// connect()/disconnect(): the attach path. Resolve and check the transport, discover through the iface when
-// no target is named, log in, wait for the LUN's block device. Falls back to software TCP only for
-// hardware/transport reasons, never for authentication or target refusals, and reports why.
+// connect(): the attach path. Resolve and check the transport, discover through the iface when no target is
+// named, log in, find the LUN and wait for its block device. Falls back to software TCP only for
+// hardware/transport reasons, never for authentication or target refusals, and reports why. A failed attach
+// undoes what it made (a session it logged in); disconnect() lives in disconnect.ts.
 import { checkConnectOptions } from './inputs';
 import { promises as fs } from 'node:fs';
 import { IscsiError, IscsiUnsupportedError, IscsiValidationError, throwIfAborted } from '../errors';
@@ -8,17 +9,25 @@ import { checkHardware, type HardwareOptions, type HardwareReport } from './hard
 import { isTransport, parseTransport, type Transport } from './transport';
 import { isTransportRelated } from '../iscsid/error-numbers';
 import { discover, type DiscoveredTarget, type DiscoveryAuth } from '../discovery/discover';
-import { login, type ChapAuth } from '../iscsid/login';
+import { login, type ChapAuth, type LoginOptions } from '../iscsid/login';
 import { waitForSession } from '../read/session-wait';
-import { type ScsiDevice, type Session } from '../read/sessions';
+import { session as getSession, type ScsiDevice, type Session } from '../read/sessions';
 import { ifaces as listIfaces, type Iface } from '../read/ifaces';
 import { parsePortal, validateIfaceName } from '../validate';
+import { withDeadline } from '../deadline';
 import { native } from '../native';
+import { detach, type DisconnectDeps, type DisconnectResult } from './disconnect';
+import { scanLun, type DeviceEnv } from './devices';
 
 export type ConnectEvent =
   | { type: 'phase'; phase: 'resolve' | 'check' | 'discover' | 'login' | 'device'; status: 'start' | 'done'; ms?: number }
   | { type: 'decision'; message: string }
-  | { type: 'fallback'; from: Transport; to: 'tcp'; reason: string };
+  | { type: 'fallback'; from: Transport; to: 'tcp'; reason: string }
+  /**
+   * After a failure: `logout` when this call had logged a session in (ok: whether it is gone again),
+   * `kept` when the session existed before this call (left as it was).
+   */
+  | { type: 'rollback'; action: 'logout' | 'kept'; sid: number; ok: boolean; message: string };
 
 export interface ConnectOptions {
   /** Omit to discover through the iface and use the only target offered (or fail listing them). */
@@ -38,6 +47,25 @@ export interface ConnectOptions {
   signal?: AbortSignal | undefined;
   onEvent?: ((e: ConnectEvent) => void) | undefined;
   hardware?: HardwareOptions | undefined;
+  /** Test seams. */
+  deps?: ConnectDeps | undefined;
+}
+
+/** Test seams: each defaults to the real call. */
+export interface ConnectDeps {
+  checkHardware?: typeof checkHardware;
+  discover?: typeof discover;
+  login?: (o: LoginOptions) => Promise<Session>;
+  readSession?: (sid: number) => Promise<Session | undefined>;
+  /** The probe of one LUN (devices.ts scanLun). */
+  scan?: (hostNo: number, targetId: number | undefined, lun: number | undefined) => Promise<void>;
+  /** The undo of a session this call made (disconnect.ts detach of the whole session). */
+  undo?: (sid: number) => Promise<DisconnectResult>;
+  /** Where device nodes are (default /dev). */
+  devDir?: string;
+  /** For the default undo. */
+  detach?: DisconnectDeps;
+  env?: DeviceEnv;
 }
 
 export interface ConnectResult {
@@ -93,18 +121,66 @@ function pickTarget(targets: DiscoveredTarget[], wanted: string | undefined, por
   });
 }
 
-async function waitForDevice(s0: Session, lun: number | undefined, until: number, signal: AbortSignal | undefined, waited: { ms: number }): Promise<{ s: Session; d: ScsiDevice }> {
+/** SCSI types the kernel gives a block device: disk, CD/DVD, optical memory, RBC. */
+const BLOCK_TYPES = new Set([0, 5, 7, 14]);
+const LUN_SCAN_MS = 30_000;
+/** The undo's own budget: it runs after the caller's deadline or abort, which may be why the attach failed. */
+export const ROLLBACK_MS = 30_000;
+
+/**
+ * Makes sure the LUN is on the session, or says it is not. The LUN list in sysfs after login() is the
+ * kernel's scan of the target (iscsid answers LOGIN only once its scan is done; a reused session was
+ * scanned when it was made). A LUN missing from it, the one asked for, or with no LUN named any disk LUN,
+ * is probed once more with a synchronous scan of the session's SCSI target (it also brings back a LUN an
+ * earlier disconnect() removed); still missing, it is LUN_NOT_FOUND at once, with the LUNs the session has.
+ */
+async function findLun(s0: Session, lun: number | undefined, until: number, o: { signal?: AbortSignal | undefined; deps: ConnectDeps }): Promise<Session> {
+  const has = (s: Session) => (lun === undefined ? s.devices.some((x) => x.type === 0) : s.devices.some((x) => x.lun === lun));
+  let s = s0;
+  if (!has(s) && s.hostNo !== undefined) {
+    const hostNo = s.hostNo;
+    const probe = o.deps.scan ? o.deps.scan(hostNo, s.targetId, lun) : scanLun(hostNo, s.targetId, lun, o.deps.env);
+    await withDeadline(probe, `probing LUN ${lun ?? '(all)'} of session ${s.sid}`, { signal: o.signal, timeoutMs: Math.max(1, Math.min(LUN_SCAN_MS, until - Date.now())) }, LUN_SCAN_MS);
+    const again = await (o.deps.readSession ?? readKernelSession)(s.sid);
+    if (!again) throw new IscsiError('SESSION_NOT_FOUND', `session ${s.sid} ended while looking for LUN ${lun ?? '(any disk)'}`);
+    s = again;
+  }
+  const reported = s.devices.map((x) => x.lun).sort((a, b) => a - b);
+  if (!has(s)) {
+    throw new IscsiError('LUN_NOT_FOUND', lun === undefined ? `${s.targetName} reports no disk LUN (LUNs: ${reported.join(', ') || 'none'})` : `${s.targetName} has no LUN ${lun} (it reports LUN ${reported.join(', ') || 'none'})`, {
+      details: { sid: s.sid, target: s.targetName, ...(lun === undefined ? {} : { lun }), reported },
+      hint: lun === undefined ? 'the target exports no disk to this initiator' : 'use one of the reported LUNs',
+    });
+  }
+  const d = lun === undefined ? undefined : s.devices.find((x) => x.lun === lun);
+  if (d && d.type !== undefined && !BLOCK_TYPES.has(d.type) && d.blockDevice === undefined) {
+    throw new IscsiError('LUN_NOT_A_DISK', `LUN ${lun} of ${s.targetName} is SCSI type ${d.type}${d.type === 12 ? ' (the target\'s controller)' : ''}, which has no block device`, {
+      details: { sid: s.sid, target: s.targetName, lun, type: d.type, reported },
+      hint: 'use one of the disk LUNs',
+    });
+  }
+  return s;
+}
+
+async function readKernelSession(sid: number): Promise<Session | undefined> {
+  return getSession(sid).catch((e: unknown) => {
+    if (e instanceof IscsiError && e.code === 'SESSION_NOT_FOUND') return undefined;
+    throw e;
+  });
+}
+
+async function waitForDevice(s0: Session, lun: number | undefined, until: number, signal: AbortSignal | undefined, waited: { ms: number }, devDir: string): Promise<{ s: Session; d: ScsiDevice }> {
   const pick = (s: Session) => (lun === undefined ? s.devices.find((x) => x.type === 0 && x.blockDevice) : s.devices.find((x) => x.lun === lun && x.blockDevice));
   const started = Date.now();
   let s = s0;
   for (;;) {
     throwIfAborted(signal);
     const d = pick(s);
-    if (d && (await fs.access(`/dev/${d.blockDevice}`).then(() => true, () => false))) return { s, d };
+    if (d && (await fs.access(`${devDir}/${d.blockDevice}`).then(() => true, () => false))) return { s, d };
     if (Date.now() > until) {
       throw new IscsiError('DEVICE_TIMEOUT', `session ${s.sid} has no block device${lun === undefined ? '' : ` for LUN ${lun}`}${d ? ` in /dev (sysfs names ${d.blockDevice})` : ''} yet`, {
         details: { luns: s.devices.map((x) => x.hctl) },
-        hint: lun === undefined ? 'the target may export no disk LUN' : 'check the LUN number',
+        hint: 'the kernel found the LUN but attached no block device in time',
       });
     }
     if (d) {
@@ -118,13 +194,22 @@ async function waitForDevice(s0: Session, lun: number | undefined, until: number
   }
 }
 
-/** Sessions and LUNs this process attached, so disconnect() logs out only the last user. */
-export const attached = new Map<number, Set<number>>();
+/** The portal to log in to: the caller's when it named the target; else the one the answer gives for it. */
+function loginPortal(t: DiscoveredTarget, named: boolean, asked: string): string {
+  if (named) return asked;
+  const a = parsePortal(asked);
+  const same = t.portals.find((p) => p.address === a.host && p.port === a.port);
+  const p = same ?? t.portals[0];
+  if (!p) return asked;
+  return p.tpgt >= 0 ? `${p.portal},${p.tpgt}` : p.portal;
+}
 
 export async function connect(o: ConnectOptions): Promise<ConnectResult> {
   checkConnectOptions(o);
   throwIfAborted(o.signal);
   const t0 = Date.now();
+  const lunWanted = o.lun;
+  const deps = o.deps ?? {};
   const deadline = t0 + (o.timeoutMs ?? 180_000);
   const emit = (e: ConnectEvent) => o.onEvent?.(e);
   const fallbackAllowed = o.fallback !== false;
@@ -157,7 +242,7 @@ export async function connect(o: ConnectOptions): Promise<ConnectResult> {
   };
   emit({ type: 'decision', message: `requested ${requested} through iface ${choice.iface}` });
 
-  const report: HardwareReport = await phase('check', () => checkHardware(choice.binding, { portal: o.portal, ...o.hardware, signal: o.signal }));
+  const report: HardwareReport = await phase('check', () => (deps.checkHardware ?? checkHardware)(choice.binding, { portal: o.portal, ...o.hardware, signal: o.signal }));
   if (!report.ok) {
     const reason = report.problems.map((p) => `${p.code}: ${p.message}`).join('; ');
     if (!fallBack(reason)) {
@@ -172,19 +257,21 @@ export async function connect(o: ConnectOptions): Promise<ConnectResult> {
   if (!target || o.discovery) {
     // Offload ifaces discover over software TCP; the login then goes over offload.
     const via = choice.transport === 'tcp' || choice.transport === 'iser' ? choice.iface : 'default';
-    const found = await phase('discover', () => discover({ portal: o.portal, iface: via, auth: o.discoveryAuth, timeoutMs: Math.max(1000, deadline - Date.now()), signal: o.signal }));
+    const found = await phase('discover', () => (deps.discover ?? discover)({ portal: o.portal, iface: via, auth: o.discoveryAuth, timeoutMs: Math.max(1000, deadline - Date.now()), signal: o.signal }));
     const t = pickTarget(found.targets, target, o.portal);
+    // A named target is logged in at the portal the caller named, never at one the answer advertises.
+    portal = loginPortal(t, target !== undefined && target !== '', o.portal);
     target = t.name;
-    const p = t.portals[0]!;
-    portal = p.tpgt >= 0 ? `${p.portal},${p.tpgt}` : p.portal;
     emit({ type: 'decision', message: `target ${target} at ${portal}` });
   }
 
   // A target that does not serve the requested transport (iSER without an RDMA listener) fails only after
   // iscsid's login retries (~2 min with iscsid.conf's defaults): with a fallback to go to, one attempt is enough.
   const oneAttempt = () => (choice.transport !== 'tcp' && fallbackAllowed ? { options: { 'node.session.initial_login_retry_max': 0 } } : {});
+  const outcome: { created?: boolean } = {};
   const doLogin = async () => {
-    const s = await login({ target: target!, portal, iface: choice.iface, auth: o.auth, timeoutMs: Math.max(1000, deadline - Date.now()), signal: o.signal, timings: loginTimings, ...oneAttempt() });
+    delete outcome.created;
+    const s = await (deps.login ?? login)({ target: target!, portal, iface: choice.iface, auth: o.auth, timeoutMs: Math.max(1000, deadline - Date.now()), signal: o.signal, timings: loginTimings, outcome, ...oneAttempt() });
     timings.iscsidMs += loginTimings.iscsidMs ?? 0;
     timings.deviceWaitMs += loginTimings.diskWaitMs ?? 0;
     loginTimings.iscsidMs = 0;
@@ -201,24 +288,53 @@ export async function connect(o: ConnectOptions): Promise<ConnectResult> {
       throw e;
     }
   }
-  const waited = { ms: 0 };
-  const { s: withDev, d } = await phase('device', () => waitForDevice(s, o.lun, Math.min(deadline, Date.now() + DEVICE_WAIT_MS), o.signal, waited));
-  timings.deviceWaitMs += waited.ms;
-  const luns = attached.get(s.sid) ?? new Set<number>();
-  luns.add(d.lun);
-  attached.set(s.sid, luns);
-  timings.totalMs = Date.now() - t0;
-  return {
-    session: withDev,
-    devices: withDev.devices,
-    device: { ...d, path: `/dev/${d.blockDevice}` },
-    transport: {
-      requested,
-      used: choice.transport,
-      iface: choice.iface,
-      ...(fallbackReason ? { fallbackReason } : {}),
-      ...(choice.transport === 'iser' && report.rdma ? { rdma: { device: report.rdma.device, netdev: report.rdma.netdev } } : {}),
-    },
-    timings,
-  };
+  try {
+    const waited = { ms: 0 };
+    const { s: withDev, d } = await phase('device', async () => {
+      const until = Math.min(deadline, Date.now() + DEVICE_WAIT_MS);
+      const found = await findLun(s, lunWanted, until, { signal: o.signal, deps });
+      return waitForDevice(found, lunWanted, until, o.signal, waited, deps.devDir ?? '/dev');
+    });
+    timings.deviceWaitMs += waited.ms;
+    timings.totalMs = Date.now() - t0;
+    return {
+      session: withDev,
+      devices: withDev.devices,
+      device: { ...d, path: `/dev/${d.blockDevice}` },
+      transport: {
+        requested,
+        used: choice.transport,
+        iface: choice.iface,
+        ...(fallbackReason ? { fallbackReason } : {}),
+        ...(choice.transport === 'iser' && report.rdma ? { rdma: { device: report.rdma.device, netdev: report.rdma.netdev } } : {}),
+      },
+      timings,
+    };
+  } catch (e) {
+    await rollback(s.sid, outcome.created === true, e, emit, deps);
+    throw e;
+  }
+}
+
+/**
+ * Undoes a failed attach: a session this call logged in is detached under disconnect()'s rules (its devices
+ * are checked, flushed and removed, then it is logged out) with a budget of its own; one that existed
+ * before is kept. Never throws: the attach's own error is the answer, the events say what was undone.
+ */
+async function rollback(sid: number, created: boolean, cause: unknown, emit: (e: ConnectEvent) => void, deps: ConnectDeps): Promise<void> {
+  const why = cause instanceof IscsiError ? cause.code : (cause as Error)?.name ?? 'error';
+  if (!created) {
+    emit({ type: 'rollback', action: 'kept', sid, ok: true, message: `attach failed (${why}); session ${sid} existed before this call: kept` });
+    return;
+  }
+  try {
+    const r = await (deps.undo ? deps.undo(sid) : detach(sid, undefined, { force: false, timeoutMs: ROLLBACK_MS, deps: deps.detach }));
+    const gone = r.loggedOut || r.remaining.length === 0; // remaining is empty too when it was gone already
+    emit({
+      type: 'rollback', action: 'logout', sid, ok: gone,
+      message: gone ? `attach failed (${why}); session ${sid}, logged in by this call, logged out again` : `attach failed (${why}); session ${sid}, logged in by this call, was kept: LUN ${r.remaining.join(', ')} appeared on it meanwhile`,
+    });
+  } catch (e) {
+    emit({ type: 'rollback', action: 'logout', sid, ok: false, message: `attach failed (${why}); session ${sid}, logged in by this call, could not be logged out: ${(e as Error).message}` });
+  }
 }

@@ -1,74 +1,177 @@
-// disconnect(): detaches what connect() attached: flushes and removes SCSI devices, then logs the session out.
+// disconnect(): detaches from the kernel's state alone, so the answer is the same in any process, after a
+// restart and from the CLI. It removes only the devices asked for, refuses (and removes nothing) when any
+// of them is in use, flushes before it deletes, and logs the session out only when no LUN of it is left
+// that keeps it (devices.ts: keepsSession).
+import { IscsiAbortError, IscsiError, IscsiTimeoutError, throwIfAborted } from '../errors';
 import { checkDisconnectOptions } from './inputs';
-import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
-import { IscsiError, throwIfAborted } from '../errors';
 import { logout } from '../iscsid/session-calls';
-import { session as getSession, type ScsiDevice } from '../read/sessions';
-import { attached } from './connect';
+import { session as readSession, type ScsiDevice, type Session } from '../read/sessions';
+import { claimDevices, deleteScsiDevice, flushClaims, keepsSession, releaseClaims, type DeviceEnv, type InUse } from './devices';
 
 export interface DisconnectOptions {
   sid: number;
-  /** The LUN this caller used; default: all LUNs this process attached on the session. */
+  /** Only this LUN's device; default every LUN of the session (and then the session). */
   lun?: number | undefined;
+  /** Remove devices even when they are mounted, held or open; the flush is still required. */
+  force?: boolean | undefined;
+  /** Whole-call deadline (default 60 s). */
   timeoutMs?: number | undefined;
   signal?: AbortSignal | undefined;
   sysfsRoot?: string | undefined;
+  /** Test seams. */
+  deps?: DisconnectDeps | undefined;
 }
 
-/** Flushes a block device's dirty pages, then asks the SCSI layer to delete the device. */
-async function flushAndRemove(d: ScsiDevice, sysfsRoot: string): Promise<void> {
-  if (d.blockDevice) {
-    const h = await fs.open(`/dev/${d.blockDevice}`, 'r').catch(() => undefined);
-    if (h) {
-      await h.sync().catch(() => {});
-      await h.close();
-    }
-  }
-  await fs.writeFile(path.join(sysfsRoot, 'class', 'scsi_device', d.hctl, 'device', 'delete'), '1').catch((e: NodeJS.ErrnoException) => {
-    if (e.code !== 'ENOENT') throw e;
-  });
+export interface DisconnectDeps {
+  /** The session as the kernel has it now; undefined when there is none. */
+  readSession?: (sid: number) => Promise<Session | undefined>;
+  logout?: (sid: number, o: { timeoutMs: number; signal?: AbortSignal | undefined }) => Promise<void>;
+  env?: DeviceEnv;
 }
 
-/**
- * Detaches what connect() attached: flushes and removes this caller's SCSI device(s), and logs the session
- * out when no other LUN attached through connect() in this process is still in use. Idempotent.
- */
-export async function disconnect(o: DisconnectOptions): Promise<{ removed: string[]; loggedOut: boolean }> {
-  checkDisconnectOptions(o);
-  throwIfAborted(o.signal);
-  const sysfsRoot = o.sysfsRoot ?? '/sys';
-  const current = await getSession(o.sid).catch((e: unknown) => {
+export interface DisconnectResult {
+  /** The SCSI addresses (H:C:T:L) deleted by this call. */
+  removed: string[];
+  /** Whether this call logged the session out. */
+  loggedOut: boolean;
+  /** The LUNs that still keep the session logged in (empty once it is logged out or gone). */
+  remaining: number[];
+}
+
+const DEFAULT_TIMEOUT_MS = 60_000;
+
+async function kernelSession(sid: number, o: { timeoutMs: number; signal?: AbortSignal | undefined }): Promise<Session | undefined> {
+  return readSession(sid, { timeoutMs: o.timeoutMs, signal: o.signal }).catch((e: unknown) => {
     if (e instanceof IscsiError && e.code === 'SESSION_NOT_FOUND') return undefined;
     throw e;
   });
-  if (!current) {
-    attached.delete(o.sid);
-    return { removed: [], loggedOut: false };
-  }
-  const mine = attached.get(o.sid) ?? new Set(current.devices.map((d) => d.lun));
-  const releasing = o.lun === undefined ? [...mine] : [o.lun];
+}
+
+function describeInUse(u: InUse): string {
+  const why =
+    u.reason === 'mounted' ? `mounted on ${u.mountPoints!.join(', ')}`
+    : u.reason === 'holders' ? `held by ${u.holders!.join(', ')}`
+    : u.reason === 'open' ? `open by ${u.openers!.map((x) => `${x.comm} (pid ${x.pid})`).join(', ')}`
+    : 'busy (claimed exclusively by something: a mount in another namespace, swap, or an exclusive opener)';
+  return `/dev/${u.device} (LUN ${u.lun}, ${u.hctl}) is ${why}`;
+}
+
+/** The in-use refusal: which devices and why; nothing was removed. */
+export function deviceInUseError(sid: number, inUse: InUse[]): IscsiError {
+  return new IscsiError('DEVICE_IN_USE', `session ${sid}: ${inUse.map(describeInUse).join('; ')}; nothing was removed`, {
+    details: { sid, devices: inUse },
+    hint: 'unmount it or stop what holds it first; force: true removes it anyway',
+  });
+}
+
+/** A clock for one call: each step gets what is left, and nothing runs after the deadline or an abort. */
+function budget(timeoutMs: number, signal: AbortSignal | undefined) {
+  const until = Date.now() + timeoutMs;
+  return {
+    left(what: string): number {
+      if (signal?.aborted) throw new IscsiAbortError(`disconnect was aborted before ${what}`);
+      const ms = until - Date.now();
+      if (ms <= 0) throw new IscsiTimeoutError('TIMEOUT', `disconnect did not finish within ${timeoutMs} ms (before ${what})`);
+      return ms;
+    },
+    async step<T>(what: string, work: () => Promise<T>): Promise<T> {
+      const ms = this.left(what);
+      let timer: NodeJS.Timeout | undefined;
+      let onAbort: (() => void) | undefined;
+      const p = work();
+      try {
+        return await Promise.race([
+          p,
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new IscsiTimeoutError('TIMEOUT', `disconnect did not finish within ${timeoutMs} ms (${what})`)), ms);
+            onAbort = () => reject(new IscsiAbortError(`disconnect was aborted during ${what}`));
+            signal?.addEventListener('abort', onAbort, { once: true });
+          }),
+        ]);
+      } finally {
+        clearTimeout(timer);
+        if (onAbort) signal?.removeEventListener('abort', onAbort);
+        p.catch(() => {});
+      }
+    },
+  };
+}
+
+/**
+ * The detach itself, also used by connect() to undo a failed attach. `luns` undefined: the whole session.
+ */
+export async function detach(
+  sid: number,
+  luns: number[] | undefined,
+  o: { force: boolean; timeoutMs: number; signal?: AbortSignal | undefined; deps?: DisconnectDeps | undefined; sysfsRoot?: string | undefined },
+): Promise<DisconnectResult> {
+  const deps = o.deps ?? {};
+  const env: DeviceEnv = { ...(o.sysfsRoot !== undefined ? { sysfsRoot: o.sysfsRoot } : {}), ...deps.env };
+  const b = budget(o.timeoutMs, o.signal);
+  const read = (what: string) => b.step(what, () => (deps.readSession ? deps.readSession(sid) : kernelSession(sid, { timeoutMs: b.left(what), signal: o.signal })));
+  const current = await read('reading the session');
+  if (!current) return { removed: [], loggedOut: false, remaining: [] };
+
+  const targets: ScsiDevice[] = luns === undefined ? current.devices.filter(keepsSession) : current.devices.filter((d) => luns.includes(d.lun));
   const removed: string[] = [];
-  for (const lun of releasing) {
-    const d = current.devices.find((x) => x.lun === lun);
-    if (d) {
-      await flushAndRemove(d, sysfsRoot);
-      removed.push(d.hctl);
+  if (targets.length > 0) {
+    // Every device is checked (and held exclusively) before any is flushed or removed.
+    const claiming = claimDevices(targets, { force: o.force, env });
+    const { claims, inUse } = await b.step('checking the devices', () => claiming).catch((e: unknown) => {
+      void claiming.then((r) => releaseClaims(r.claims), () => {}); // late claims are let go, not kept
+      throw e;
+    });
+    if (inUse.length > 0) throw deviceInUseError(sid, inUse);
+    let released = false;
+    try {
+      await b.step('flushing the devices', () => flushClaims(claims));
+      for (const c of claims) {
+        if (await b.step(`deleting ${c.device.hctl}`, () => deleteScsiDevice(c.device, env))) removed.push(c.device.hctl);
+      }
+    } catch (e) {
+      // A step that timed out may still be running in the pool: close behind it, do not wait for it.
+      released = true;
+      void releaseClaims(claims);
+      throw e;
+    } finally {
+      if (!released) await releaseClaims(claims);
     }
-    mine.delete(lun);
   }
-  if (mine.size > 0) {
-    attached.set(o.sid, mine);
-    return { removed, loggedOut: false };
-  }
-  attached.delete(o.sid);
-  // Flush and remove the session's other devices too, so the logout never races with writes.
-  for (const d of current.devices) if (!releasing.includes(d.lun)) await flushAndRemove(d, sysfsRoot);
+
+  // What is left is read again from the kernel: another process may have removed or added LUNs meanwhile.
+  const after = await read('reading the session again');
+  if (!after) return { removed, loggedOut: false, remaining: [] };
+  const remaining = after.devices.filter(keepsSession).map((d) => d.lun);
+  if (remaining.length > 0) return { removed, loggedOut: false, remaining };
   try {
-    await logout({ sid: o.sid }, { timeoutMs: o.timeoutMs, signal: o.signal });
+    await b.step('logging out', () =>
+      deps.logout ? deps.logout(sid, { timeoutMs: b.left('logging out'), signal: o.signal }) : logout({ sid }, { timeoutMs: b.left('logging out'), signal: o.signal }).then(() => {}),
+    );
   } catch (e) {
-    if (e instanceof IscsiError && e.code === 'SESSION_NOT_FOUND') return { removed, loggedOut: false };
+    if (e instanceof IscsiError && e.code === 'SESSION_NOT_FOUND') return { removed, loggedOut: false, remaining: [] };
     throw e;
   }
-  return { removed, loggedOut: true };
+  return { removed, loggedOut: true, remaining: [] };
+}
+
+/**
+ * Detaches one LUN (`lun`) or the whole session, deciding from the kernel's state only:
+ * - removes only the SCSI devices asked for (flushed first: a failed flush is DEVICE_FLUSH_FAILED and
+ *   nothing is removed);
+ * - refuses with DEVICE_IN_USE, removing nothing, when any of them is mounted, has holders, is open by a
+ *   process or is claimed exclusively (unless `force`);
+ * - logs the session out when no LUN that keeps it is left (a target's controller LUN does not);
+ * - is idempotent: a session or LUN already gone is nothing to do.
+ */
+export async function disconnect(o: DisconnectOptions): Promise<DisconnectResult> {
+  checkDisconnectOptions(o);
+  throwIfAborted(o.signal);
+  const { sid, lun } = o;
+  return detach(sid, lun === undefined ? undefined : [lun], {
+    force: o.force === true,
+    timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    signal: o.signal,
+    deps: o.deps,
+    sysfsRoot: o.sysfsRoot,
+  });
 }

@@ -48,6 +48,11 @@ export interface LoginOptions extends VersionOptions {
    * block devices after that (sd probes asynchronously; see session-wait.ts).
    */
   timings?: { iscsidMs?: number; diskWaitMs?: number } | undefined;
+  /**
+   * Filled in with whether this call made the session (`created: true`: iscsid logged it in for this call)
+   * or returned one that existed (`created: false`), so a caller that fails later undoes only what it made.
+   */
+  outcome?: { created?: boolean } | undefined;
 }
 
 /** Seams for tests. */
@@ -242,6 +247,7 @@ export async function login(o: LoginOptions): Promise<Session> {
       const existing = await findSession(deps, target, address, port, ifaceName);
       // only a LOGGED_IN session is reused (waited for within the deadline); one that disappears meanwhile is made again
       const reused = existing && (await reuseSession(existing, reuse));
+      if (o.outcome) o.outcome.created = false;
       if (reused) return reused;
       if (o.persist) await writeNodeRecord(p.record, { ...(deps.nodesDir ? { nodesDir: deps.nodesDir } : {}), timeoutMs: Math.max(1, deadline - Date.now()), signal: o.signal });
       const remaining = Math.max(1, deadline - Date.now());
@@ -272,6 +278,7 @@ export async function login(o: LoginOptions): Promise<Session> {
       } finally {
         if (o.timings) o.timings.iscsidMs = Number(process.hrtime.bigint() - sent) / 1e6;
       }
+      if (o.outcome) o.outcome.created = true;
       const s = await findSession(deps, target, address, port, ifaceName);
       if (!s) throw new IscsiError('LOGIN_SESSION_MISSING', `iscsid reported a login to ${target} but no session shows in sysfs`);
       return waitForDisks(s, deps, Math.min(deadline, Date.now() + DISK_WAIT_MS), o.timings);

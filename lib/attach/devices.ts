@@ -1,0 +1,318 @@
+// The devices a detach may remove, decided from the kernel's state only (never from what this process
+// remembers): which LUNs of a session keep it logged in, whether a block device is in use, and flushing
+// and deleting SCSI devices. Every path takes a root, so unit tests run on fixture trees.
+import { promises as fs, constants as fsc } from 'node:fs';
+import * as path from 'node:path';
+import { IscsiError } from '../errors';
+import type { ScsiDevice } from '../read/sessions';
+
+/** SCSI peripheral device type 0x0c: a storage array controller (tgtd's LUN 0). It carries no data. */
+export const SCSI_TYPE_CONTROLLER = 12;
+
+/**
+ * Whether a LUN keeps its session logged in: every SCSI device of the session does, except a controller
+ * LUN without a block device. A LUN whose type cannot be read counts (the cautious answer).
+ */
+export function keepsSession(d: ScsiDevice): boolean {
+  return !(d.type === SCSI_TYPE_CONTROLLER && d.blockDevice === undefined);
+}
+
+/** A handle on a block device node; a seam so unit tests need no block devices. */
+export interface DeviceHandle {
+  sync(): Promise<void>;
+  close(): Promise<void>;
+  stat(): Promise<{ isBlockDevice(): boolean; rdev: number }>;
+}
+
+export interface DeviceEnv {
+  /** Where sysfs is mounted (default /sys). */
+  sysfsRoot?: string | undefined;
+  /** Where procfs is mounted (default /proc): `<procRoot>/self/mountinfo`, `<procRoot>/<pid>/fd`. */
+  procRoot?: string | undefined;
+  /** Where the device nodes are (default /dev). */
+  devDir?: string | undefined;
+  /** Opens a device node (default fs.promises.open). */
+  open?: ((file: string, flags: number) => Promise<DeviceHandle>) | undefined;
+}
+
+const sysfs = (e: DeviceEnv) => e.sysfsRoot ?? '/sys';
+const proc = (e: DeviceEnv) => e.procRoot ?? '/proc';
+const devDir = (e: DeviceEnv) => e.devDir ?? '/dev';
+
+/** A block device and its partitions, as sysfs has them: names and `major:minor`. */
+export interface BlockNode {
+  name: string;
+  dev: string;
+}
+
+export interface BlockDeviceInfo extends BlockNode {
+  partitions: BlockNode[];
+  /** What sits on the disk or one of its partitions (dm-0, md127): /sys/class/block/<dev>/holders. */
+  holders: string[];
+}
+
+async function readTrim(file: string): Promise<string | undefined> {
+  try {
+    return (await fs.readFile(file, 'utf8')).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+async function listDir(dir: string): Promise<string[]> {
+  try {
+    return (await fs.readdir(dir)).sort();
+  } catch {
+    return [];
+  }
+}
+
+const NAME = /^[A-Za-z0-9._-]+$/;
+
+/** The disk's dev number, partitions and holders; undefined when sysfs has no such block device. */
+export async function blockDeviceInfo(name: string, env: DeviceEnv = {}): Promise<BlockDeviceInfo | undefined> {
+  if (!NAME.test(name)) return undefined;
+  const dir = path.join(sysfs(env), 'class', 'block', name);
+  const dev = await readTrim(path.join(dir, 'dev'));
+  if (dev === undefined) return undefined;
+  const partitions: BlockNode[] = [];
+  const holders = await listDir(path.join(dir, 'holders'));
+  for (const entry of await listDir(dir)) {
+    if ((await readTrim(path.join(dir, entry, 'partition'))) === undefined) continue;
+    const pdev = await readTrim(path.join(dir, entry, 'dev'));
+    if (pdev === undefined) continue;
+    partitions.push({ name: entry, dev: pdev });
+    for (const h of await listDir(path.join(dir, entry, 'holders'))) holders.push(`${h} (on ${entry})`);
+  }
+  return { name, dev, partitions, holders };
+}
+
+/** Mount points by `major:minor`, from the mountinfo of this process's mount namespace. */
+export function parseMountinfo(text: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const line of text.split('\n')) {
+    // id parent major:minor root mountpoint options ... - fstype source superoptions
+    const f = line.split(' ');
+    if (f.length < 5 || !/^\d+:\d+$/.test(f[2]!)) continue;
+    const point = f[4]!.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+    const list = out.get(f[2]!) ?? [];
+    list.push(point);
+    out.set(f[2]!, list);
+  }
+  return out;
+}
+
+export async function readMounts(env: DeviceEnv = {}): Promise<Map<string, string[]>> {
+  return parseMountinfo(await fs.readFile(path.join(proc(env), 'self', 'mountinfo'), 'utf8'));
+}
+
+/** Linux's dev_t encoding (glibc's makedev), as stat's rdev reports it. */
+export function makedev(major: number, minor: number): number {
+  return (minor & 0xff) + (major & 0xfff) * 0x100 + Math.floor(minor / 0x100) * 0x100000 + Math.floor(major / 0x1000) * 0x100000000;
+}
+
+const devOf = (mm: string) => {
+  const [ma, mi] = mm.split(':').map(Number);
+  return makedev(ma!, mi!);
+};
+
+export interface Opener {
+  pid: number;
+  comm: string;
+}
+
+/**
+ * Processes with an open descriptor on any of these devices (`major:minor`), by device, found through
+ * /proc/<pid>/fd: each descriptor's link is read, and only those naming a path (not a socket or pipe) are
+ * stat'ed, which follows them to the device whatever mount namespace opened it. One pass for all devices;
+ * processes that exit meanwhile are skipped.
+ */
+export async function findOpeners(devs: string[], env: DeviceEnv = {}): Promise<Map<string, Opener[]>> {
+  const wanted = new Map(devs.map((d) => [devOf(d), d] as const));
+  const out = new Map<string, Opener[]>();
+  if (wanted.size === 0) return out;
+  for (const p of await listDir(proc(env))) {
+    if (!/^\d+$/.test(p)) continue;
+    const fdDir = path.join(proc(env), p, 'fd');
+    const hits = new Set<string>();
+    for (const fd of await listDir(fdDir)) {
+      const link = await fs.readlink(path.join(fdDir, fd)).catch(() => '');
+      if (!link.startsWith('/')) continue;
+      const st = await fs.stat(path.join(fdDir, fd)).catch(() => undefined);
+      const dev = st?.isBlockDevice() ? wanted.get(st.rdev) : undefined;
+      if (dev !== undefined) hits.add(dev);
+    }
+    if (hits.size === 0) continue;
+    const who = { pid: Number(p), comm: (await readTrim(path.join(proc(env), p, 'comm'))) ?? '?' };
+    for (const dev of hits) out.set(dev, [...(out.get(dev) ?? []), who]);
+  }
+  return out;
+}
+
+/** udev's workers open a new disk for a moment to probe it (blkid); such an open is waited out, briefly. */
+const UDEV = /udev/;
+const UDEV_WAIT_MS = 1_000;
+
+export type InUseReason = 'mounted' | 'holders' | 'open' | 'busy';
+
+export interface InUse {
+  lun: number;
+  hctl: string;
+  device: string;
+  reason: InUseReason;
+  /** mounted: the mount points; holders: the devices stacked on it; open: the processes; busy: the errno. */
+  mountPoints?: string[];
+  holders?: string[];
+  openers?: Opener[];
+  errno?: string;
+}
+
+/** A device that passed the checks, held with an exclusive open (when not forced) until it is deleted. */
+export interface Claim {
+  device: ScsiDevice;
+  handle?: DeviceHandle;
+}
+
+const defaultOpen = (file: string, flags: number): Promise<DeviceHandle> => fs.open(file, flags);
+
+async function openNode(d: ScsiDevice & { blockDevice: string }, info: BlockDeviceInfo, exclusive: boolean, env: DeviceEnv): Promise<DeviceHandle> {
+  const h = await (env.open ?? defaultOpen)(path.join(devDir(env), d.blockDevice), fsc.O_RDONLY | (exclusive ? fsc.O_EXCL : 0));
+  // The node must be this very device, not a reused name: its rdev against sysfs' dev.
+  const st = await h.stat().catch((e: unknown) => {
+    void h.close().catch(() => {});
+    throw e;
+  });
+  if (!st.isBlockDevice() || st.rdev !== devOf(info.dev)) {
+    await h.close().catch(() => {});
+    throw new IscsiError('DEVICE_NODE_MISMATCH', `${path.join(devDir(env), d.blockDevice)} is not the block device ${info.dev} that sysfs names for ${d.hctl}`, {
+      details: { device: d.blockDevice, hctl: d.hctl, dev: info.dev },
+    });
+  }
+  return h;
+}
+
+export async function releaseClaims(claims: Claim[]): Promise<void> {
+  await Promise.all(claims.map((c) => c.handle?.close().catch(() => {})));
+}
+
+/**
+ * Checks every device before anything is removed, in this order for each: mounted (mountinfo, also its
+ * partitions), holders (dm, md; also on partitions), open by a process (/proc/<pid>/fd), busy (an exclusive
+ * open fails with EBUSY: a mount in another namespace, swap, an exclusive opener). The first reason found
+ * is the device's. Devices that pass stay open exclusively (so nothing can mount or claim them between the
+ * check and the delete); the caller must `releaseClaims` them. With `force`, nothing is checked and the
+ * devices are opened shared, for the flush only.
+ */
+export async function claimDevices(devices: ScsiDevice[], o: { force: boolean; env?: DeviceEnv | undefined }): Promise<{ claims: Claim[]; inUse: InUse[] }> {
+  const env = o.env ?? {};
+  const claims: Claim[] = [];
+  const inUse: InUse[] = [];
+  try {
+    const mounts = o.force ? new Map<string, string[]>() : await readMounts(env);
+    const infos = new Map<ScsiDevice, BlockDeviceInfo | undefined>();
+    for (const d of devices) if (d.blockDevice !== undefined) infos.set(d, await blockDeviceInfo(d.blockDevice, env));
+    const allNodes = [...infos.values()].flatMap((i) => (i ? [i, ...i.partitions] : []));
+    let openers = o.force ? new Map<string, Opener[]>() : await findOpeners(allNodes.map((n) => n.dev), env);
+    const onlyUdev = [...openers.values()].flat();
+    if (onlyUdev.length > 0 && onlyUdev.every((x) => UDEV.test(x.comm))) {
+      await new Promise((r) => setTimeout(r, UDEV_WAIT_MS));
+      openers = await findOpeners(allNodes.map((n) => n.dev), env);
+    }
+    for (const d of devices) {
+      if (d.blockDevice === undefined) {
+        claims.push({ device: d });
+        continue;
+      }
+      const bd = d as ScsiDevice & { blockDevice: string };
+      const info = infos.get(d);
+      if (!info) {
+        claims.push({ device: d }); // gone from sysfs already: nothing to flush
+        continue;
+      }
+      const base = { lun: d.lun, hctl: d.hctl, device: bd.blockDevice };
+      if (!o.force) {
+        const nodes = [info, ...info.partitions];
+        const points = nodes.flatMap((n) => (mounts.get(n.dev) ?? []).map((m) => (n === info ? m : `${m} (${n.name})`)));
+        if (points.length > 0) {
+          inUse.push({ ...base, reason: 'mounted', mountPoints: points });
+          continue;
+        }
+        if (info.holders.length > 0) {
+          inUse.push({ ...base, reason: 'holders', holders: info.holders });
+          continue;
+        }
+        const by = [...new Map(nodes.flatMap((n) => openers.get(n.dev) ?? []).map((x) => [x.pid, x] as const)).values()];
+        if (by.length > 0) {
+          inUse.push({ ...base, reason: 'open', openers: by });
+          continue;
+        }
+      }
+      try {
+        claims.push({ device: d, handle: await openNode(bd, info, !o.force, env) });
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EBUSY' && !o.force) {
+          inUse.push({ ...base, reason: 'busy', errno: code });
+          continue;
+        }
+        if (code === 'ENOENT' && o.force) {
+          claims.push({ device: d }); // no node in this mount namespace: nothing of ours to flush
+          continue;
+        }
+        if (e instanceof IscsiError) throw e;
+        throw new IscsiError('DEVICE_OPEN_FAILED', `cannot open /dev/${bd.blockDevice} (${d.hctl}) to check and flush it: ${(e as Error).message}`, {
+          cause: e,
+          details: { device: bd.blockDevice, hctl: d.hctl, errno: code },
+          hint: code === 'ENOENT' ? 'there is no device node for it in this mount namespace; force: true skips the flush' : 'run as root',
+        });
+      }
+    }
+  } catch (e) {
+    await releaseClaims(claims);
+    throw e;
+  }
+  if (inUse.length > 0) {
+    await releaseClaims(claims);
+    return { claims: [], inUse };
+  }
+  return { claims, inUse };
+}
+
+/** fsync of every claimed device; the first failure is DEVICE_FLUSH_FAILED and nothing is deleted. */
+export async function flushClaims(claims: Claim[]): Promise<void> {
+  for (const c of claims) {
+    if (!c.handle) continue;
+    try {
+      await c.handle.sync();
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new IscsiError('DEVICE_FLUSH_FAILED', `flushing /dev/${c.device.blockDevice} (${c.device.hctl}) failed: ${(e as Error).message}; nothing was removed`, {
+        cause: e,
+        details: { device: c.device.blockDevice, hctl: c.device.hctl, lun: c.device.lun, errno: code },
+        hint: 'its data may not be on the target; check the session (a dead target fails every flush), or log the session out with logout()',
+      });
+    }
+  }
+}
+
+/** Asks the SCSI layer to delete the device (synchronous in the kernel); a device already gone is fine. */
+export async function deleteScsiDevice(d: ScsiDevice, env: DeviceEnv = {}): Promise<boolean> {
+  if (!/^\d+:\d+:\d+:\d+$/.test(d.hctl)) throw new IscsiError('INVALID_HCTL', `not a SCSI address: ${JSON.stringify(d.hctl)}`);
+  try {
+    await fs.writeFile(path.join(sysfs(env), 'class', 'scsi_device', d.hctl, 'device', 'delete'), '1');
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw new IscsiError('DEVICE_DELETE_FAILED', `deleting SCSI device ${d.hctl} failed: ${(e as Error).message}`, { cause: e, details: { hctl: d.hctl } });
+  }
+}
+
+/**
+ * Asks the kernel to probe one LUN (or, with lun undefined, every LUN the target reports) of a session's
+ * SCSI target: "<channel> <target> <lun>" into /sys/class/scsi_host/host<H>/scan. The write returns once
+ * the probe is done, so what sysfs shows afterwards is the target's answer.
+ */
+export async function scanLun(hostNo: number, targetId: number | undefined, lun: number | undefined, env: DeviceEnv = {}): Promise<void> {
+  const file = path.join(sysfs(env), 'class', 'scsi_host', `host${hostNo}`, 'scan');
+  await fs.writeFile(file, `0 ${targetId ?? '-'} ${lun ?? '-'}`);
+}
