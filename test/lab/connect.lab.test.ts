@@ -38,7 +38,7 @@ describe('connect() with fallback (real kernel, offload modules without hardware
     expect(r.timings.iscsidMs).toBeLessThanOrEqual(r.timings.loginMs);
     expect(await call('disconnect', { sid: r.session.sid })).toMatchObject({ loggedOut: true });
     expect(await sessionCount()).toBe(0);
-    expect(await call('disconnect', { sid: r.session.sid })).toEqual({ removed: [], loggedOut: false });
+    expect(await call('disconnect', { sid: r.session.sid })).toEqual({ removed: [], loggedOut: false, remaining: [] });
   });
 
   it('with fallback: false the hardware error is the answer and nothing logs in', async () => {
