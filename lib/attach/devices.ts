@@ -5,6 +5,8 @@ import { promises as fs, constants as fsc } from 'node:fs';
 import * as path from 'node:path';
 import { IscsiError } from '../errors';
 import type { ScsiDevice } from '../read/sessions';
+import { devOf, findOpeners, type Opener } from '../read/processes';
+export { makedev } from '../read/processes';
 
 /** SCSI peripheral device type 0x0c: a storage array controller (tgtd's LUN 0). It carries no data. */
 export const SCSI_TYPE_CONTROLLER = 12;
@@ -106,49 +108,6 @@ export async function readMounts(env: DeviceEnv = {}): Promise<Map<string, strin
   return parseMountinfo(await fs.readFile(path.join(proc(env), 'self', 'mountinfo'), 'utf8'));
 }
 
-/** Linux's dev_t encoding (glibc's makedev), as stat's rdev reports it. */
-export function makedev(major: number, minor: number): number {
-  return (minor & 0xff) + (major & 0xfff) * 0x100 + Math.floor(minor / 0x100) * 0x100000 + Math.floor(major / 0x1000) * 0x100000000;
-}
-
-const devOf = (mm: string) => {
-  const [ma, mi] = mm.split(':').map(Number);
-  return makedev(ma!, mi!);
-};
-
-export interface Opener {
-  pid: number;
-  comm: string;
-}
-
-/**
- * Processes with an open descriptor on any of these devices (`major:minor`), by device, found through
- * /proc/<pid>/fd: each descriptor's link is read, and only those naming a path (not a socket or pipe) are
- * stat'ed, which follows them to the device whatever mount namespace opened it. One pass for all devices;
- * processes that exit meanwhile are skipped.
- */
-export async function findOpeners(devs: string[], env: DeviceEnv = {}): Promise<Map<string, Opener[]>> {
-  const wanted = new Map(devs.map((d) => [devOf(d), d] as const));
-  const out = new Map<string, Opener[]>();
-  if (wanted.size === 0) return out;
-  for (const p of await listDir(proc(env))) {
-    if (!/^\d+$/.test(p)) continue;
-    const fdDir = path.join(proc(env), p, 'fd');
-    const hits = new Set<string>();
-    for (const fd of await listDir(fdDir)) {
-      const link = await fs.readlink(path.join(fdDir, fd)).catch(() => '');
-      if (!link.startsWith('/')) continue;
-      const st = await fs.stat(path.join(fdDir, fd)).catch(() => undefined);
-      const dev = st?.isBlockDevice() ? wanted.get(st.rdev) : undefined;
-      if (dev !== undefined) hits.add(dev);
-    }
-    if (hits.size === 0) continue;
-    const who = { pid: Number(p), comm: (await readTrim(path.join(proc(env), p, 'comm'))) ?? '?' };
-    for (const dev of hits) out.set(dev, [...(out.get(dev) ?? []), who]);
-  }
-  return out;
-}
-
 /** udev's workers open a new disk for a moment to probe it (blkid); such an open is waited out, briefly. */
 const UDEV = /udev/;
 const UDEV_WAIT_MS = 1_000;
@@ -212,11 +171,11 @@ export async function claimDevices(devices: ScsiDevice[], o: { force: boolean; e
     const infos = new Map<ScsiDevice, BlockDeviceInfo | undefined>();
     for (const d of devices) if (d.blockDevice !== undefined) infos.set(d, await blockDeviceInfo(d.blockDevice, env));
     const allNodes = [...infos.values()].flatMap((i) => (i ? [i, ...i.partitions] : []));
-    let openers = o.force ? new Map<string, Opener[]>() : await findOpeners(allNodes.map((n) => n.dev), env);
+    let openers = o.force ? new Map<string, Opener[]>() : await findOpeners(allNodes.map((n) => n.dev), proc(env));
     const onlyUdev = [...openers.values()].flat();
     if (onlyUdev.length > 0 && onlyUdev.every((x) => UDEV.test(x.comm))) {
       await new Promise((r) => setTimeout(r, UDEV_WAIT_MS));
-      openers = await findOpeners(allNodes.map((n) => n.dev), env);
+      openers = await findOpeners(allNodes.map((n) => n.dev), proc(env));
     }
     for (const d of devices) {
       if (d.blockDevice === undefined) {

@@ -1,4 +1,5 @@
-// Finding a process by its name in /proc (no spawning, no signals): the one /proc scanner. A process's
+// Finding processes in /proc (no spawning, no signals), by name or by the block devices they hold open: the
+// one /proc scanner. A process's
 // `comm` can be set by any user, so this only answers "is something called X running"; it never decides
 // whom to trust (iscsid is identified by SO_PEERCRED on its socket instead).
 import { promises as fs } from 'node:fs';
@@ -17,3 +18,49 @@ export async function findProcess(comm: string, procRoot = '/proc'): Promise<num
 export async function processRunning(comm: string, procRoot = '/proc'): Promise<boolean> {
   return (await findProcess(comm, procRoot)) !== undefined;
 }
+
+/** Linux's dev_t encoding (glibc's makedev), as stat's rdev reports it. */
+export function makedev(major: number, minor: number): number {
+  return (minor & 0xff) + (major & 0xfff) * 0x100 + Math.floor(minor / 0x100) * 0x100000 + Math.floor(major / 0x1000) * 0x100000000;
+}
+
+/** `major:minor` (sysfs' dev attribute) as a dev_t. */
+export const devOf = (mm: string): number => {
+  const [ma, mi] = mm.split(':').map(Number);
+  return makedev(ma!, mi!);
+};
+
+export interface Opener {
+  pid: number;
+  comm: string;
+}
+
+/**
+ * Processes with an open descriptor on any of these devices (`major:minor`), by device, found through
+ * /proc/<pid>/fd: each descriptor's link is read, and only those naming a path (not a socket or pipe) are
+ * stat'ed, which follows them to the device whatever mount namespace opened it. One pass for all devices;
+ * processes that exit meanwhile are skipped.
+ */
+export async function findOpeners(devs: string[], procRoot = '/proc'): Promise<Map<string, Opener[]>> {
+  const wanted = new Map(devs.map((d) => [devOf(d), d] as const));
+  const out = new Map<string, Opener[]>();
+  if (wanted.size === 0) return out;
+  const list = (dir: string) => fs.readdir(dir).catch(() => [] as string[]);
+  for (const p of await list(procRoot)) {
+    if (!/^\d+$/.test(p)) continue;
+    const fdDir = path.join(procRoot, p, 'fd');
+    const hits = new Set<string>();
+    for (const fd of await list(fdDir)) {
+      const link = await fs.readlink(path.join(fdDir, fd)).catch(() => '');
+      if (!link.startsWith('/')) continue;
+      const st = await fs.stat(path.join(fdDir, fd)).catch(() => undefined);
+      const dev = st?.isBlockDevice() ? wanted.get(st.rdev) : undefined;
+      if (dev !== undefined) hits.add(dev);
+    }
+    if (hits.size === 0) continue;
+    const who = { pid: Number(p), comm: (await fs.readFile(path.join(procRoot, p, 'comm'), 'utf8').catch(() => '?')).trim() };
+    for (const dev of hits) out.set(dev, [...(out.get(dev) ?? []), who]);
+  }
+  return out;
+}
+
