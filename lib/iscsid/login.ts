@@ -74,6 +74,8 @@ export const sameKey = (s: Session, target: string, address: string, port: numbe
 interface Prepared {
   record: LoginRecord;
   family: AbiFamily;
+  /** Where persist writes the node record; undefined: node-file.ts's default. */
+  nodesDir: string | undefined;
   key: string;
   timeoutMs: number;
 }
@@ -149,10 +151,12 @@ async function prepare(o: LoginOptions): Promise<Prepared> {
       chapAlgs: auth.algorithms ? auth.algorithms.map((a) => CHAP_ALGORITHMS[a]) : record.session.auth.chapAlgs,
     };
   }
-  const { family } = await requireVerifiedFamily(o);
+  const { family, version } = await requireVerifiedFamily(o);
   const s = record.session;
   const worstCase = (s.initialLoginRetryMax + 1) * (record.conn.loginTimeout + 1) * 1000 + 15_000;
-  return { record, family, key: `${target}|${record.conn.address}|${record.conn.port}|${ifaceName}`, timeoutMs: o.timeoutMs ?? worstCase };
+  // persist writes where the running iscsid's own iscsiadm reads (Debian 13 moved it to /var/lib/iscsi)
+  const nodesDir = deps.nodesDir ?? (version.dbRoot ? path.join(version.dbRoot, 'nodes') : undefined);
+  return { record, family, nodesDir, key: `${target}|${record.conn.address}|${record.conn.port}|${ifaceName}`, timeoutMs: o.timeoutMs ?? worstCase };
 }
 
 // ---- serialisation ----------------------------------------------------------------------------------
@@ -249,7 +253,7 @@ export async function login(o: LoginOptions): Promise<Session> {
       const reused = existing && (await reuseSession(existing, reuse));
       if (o.outcome) o.outcome.created = false;
       if (reused) return reused;
-      if (o.persist) await writeNodeRecord(p.record, { ...(deps.nodesDir ? { nodesDir: deps.nodesDir } : {}), timeoutMs: Math.max(1, deadline - Date.now()), signal: o.signal });
+      if (o.persist) await writeNodeRecord(p.record, { ...(p.nodesDir ? { nodesDir: p.nodesDir } : {}), timeoutMs: Math.max(1, deadline - Date.now()), signal: o.signal });
       const remaining = Math.max(1, deadline - Date.now());
       const sent = process.hrtime.bigint();
       try {

@@ -16,9 +16,10 @@ export type AbiFamily = (typeof ABI_FAMILIES)[number];
 
 /**
  * Families checked against a real iscsid in the lab (login, CHAP, logout, session calls, and the release's
- * own iscsiadm's LOGIN request reproduced byte for byte): 2.1.1 (Debian 12's 2.1.8).
+ * own iscsiadm's LOGIN request reproduced byte for byte, test/lab/releases.lab.test.ts): 2.1.1 (Debian 12's
+ * 2.1.8), 2.1.11 (Debian 13's 2.1.11-1+deb13u2), 2.1.13 (Debian sid's 2.1.13-1).
  */
-export const VERIFIED_FAMILIES: readonly AbiFamily[] = ['2.1.1'];
+export const VERIFIED_FAMILIES: readonly AbiFamily[] = ['2.1.1', '2.1.11', '2.1.13'];
 
 /** Families whose iscsid may number STATIC and FW discovery differently from an older build of the same version. */
 export function discoveryRenumbered(family: AbiFamily): boolean {
@@ -33,6 +34,11 @@ export interface IscsidVersion {
   pid?: number;
   /** Why the family is what it is, when that is not plain from the version. */
   note?: string;
+  /**
+   * Where that build keeps its node and iface database, as compiled into its executable (source 'process'
+   * only): /etc/iscsi up to Debian 12, /var/lib/iscsi in Debian 13 and later and Red Hat's builds.
+   */
+  dbRoot?: string;
 }
 
 export interface VersionOptions {
@@ -110,6 +116,7 @@ interface ExeFacts {
   vendor?: string;
   /** git after 2.1.11 (commit 82ebd51 on): the congestion-control key that came with the new layout. */
   congestionKey: boolean;
+  dbRoot: string;
 }
 
 // Promises, not values: 32 logins starting at once must scan the executable once, not 32 times on the
@@ -121,7 +128,9 @@ async function scanExecutable(exe: string): Promise<ExeFacts | undefined> {
   const text = bytes?.toString('latin1') ?? '';
   const raw = /# BEGIN RECORD ([0-9][0-9A-Za-z.+~-]*)/.exec(text)?.[1];
   const n = raw ? normaliseVersion(raw) : undefined;
-  return n ? { ...n, congestionKey: text.includes('tcp.congestion_control') } : undefined;
+  // the database directory the build was configured with (meson's / make's dbroot), as its paths embed it
+  const dbRoot = text.includes('/var/lib/iscsi/nodes') ? '/var/lib/iscsi' : '/etc/iscsi';
+  return n ? { ...n, congestionKey: text.includes('tcp.congestion_control'), dbRoot } : undefined;
 }
 
 async function versionFromExecutable(exe: string): Promise<ExeFacts | undefined> {
@@ -179,7 +188,7 @@ export async function detectIscsidVersion(o: VersionOptions = {}): Promise<Iscsi
         family = '2.1.12';
         notes.push('a git build after 2.1.11 (it knows tcp.congestion_control): 2.1.12\'s layout, 16 bytes longer');
       }
-      return { version: facts.version, family, source: 'process', pid, ...(notes.length ? { note: notes.join('; ') } : {}) };
+      return { version: facts.version, family, source: 'process', pid, dbRoot: facts.dbRoot, ...(notes.length ? { note: notes.join('; ') } : {}) };
     }
   }
   const v = await versionFromDpkg(o.dpkgStatusPath ?? '/var/lib/dpkg/status');

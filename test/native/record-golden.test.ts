@@ -1,5 +1,5 @@
-// The record builder produces, byte for byte, the LOGIN requests the real iscsiadm 2.1.8 sent
-// (test/fixtures/ipc, captured on Debian 12; bytes 16..31 are pointers iscsid ignores, zero in both).
+// The record builder produces, byte for byte, the LOGIN requests real iscsiadm builds sent (test/fixtures/ipc:
+// 2.1.8 captured on Debian 12; 2.1.11 and 2.1.13 in the lab; bytes 16..31 are pointers iscsid ignores, zero in all).
 import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -41,6 +41,21 @@ describe('LOGIN request builder (open-iscsi 2.1.8 layout)', () => {
     const golden = fs.readFileSync(path.join(fixtures, 'ipc/login_req_eth-bound_iface.bin'));
     const r = record(1, { name: 'eth-bound', transport: 'tcp', netdev: 'eth1', initiatorName: 'iqn.2024-01.org.example:custom' });
     expect(diff(native().buildRequest('2.1.1', IPC_COMMAND.SESSION_LOGIN, 0, r), golden)).toEqual([]);
+  });
+
+  // Captured in the lab (test/lab/releases.lab.test.ts, OPENISCSI_LAB_SAVE_CAPTURES): that release's own
+  // iscsiadm, chrooted, logging in to a node its sendtargets discovery made (tpgt 1, 127.0.0.1:3260).
+  it.each([
+    ['Debian 13 trixie, open-iscsi 2.1.11-1+deb13u2', 'login_req_trixie_2.1.11.bin', '2.1.11'],
+    ['Debian sid, open-iscsi 2.1.13-1', 'login_req_sid_2.1.13.bin', '2.1.13'],
+  ] as const)('matches the request %s\'s iscsiadm sent', (_release, file, family) => {
+    const golden = fs.readFileSync(path.join(fixtures, 'ipc', file));
+    const r = record(1, { name: 'default', transport: 'tcp' });
+    Object.assign(r, { name: 'iqn.2026-11.org.openiscsi:releases.golden', discType: 0, discAddress: '127.0.0.1', discPort: 3260 });
+    r.conn.address = '127.0.0.1';
+    const built = native().buildRequest(family, IPC_COMMAND.SESSION_LOGIN, 0, r);
+    expect(golden.length).toBe(native().requestSize(family));
+    expect(diff(built, golden)).toEqual([]);
   });
 
   it('a changed option lands at its offset and nowhere else', () => {

@@ -29,7 +29,7 @@ const stanza = (version: string, status = 'install ok installed') => `Package: o
 describe('iscsid version detection, no spawning', () => {
   it('reads the version embedded in the running iscsid executable', async () => {
     const v = await detectIscsidVersion({ procRoot: proc('iscsid', '\0\0# BEGIN RECORD 2.1.8\0...'), dpkgStatusPath: noDpkg });
-    expect(v).toEqual({ version: '2.1.8', family: '2.1.1', source: 'process', pid: 1234 });
+    expect(v).toEqual({ version: '2.1.8', family: '2.1.1', source: 'process', pid: 1234, dbRoot: '/etc/iscsi' });
   });
 
   it('finds the real iscsid on this host the same way (test/setup.sh installs open-iscsi 2.1.8)', async () => {
@@ -37,6 +37,12 @@ describe('iscsid version detection, no spawning', () => {
     const v = await detectIscsidVersion();
     expect(v?.version).toBe('2.1.8');
     expect(v?.family).toBe('2.1.1');
+  });
+
+  it('tells where the running build keeps its node database (Debian 13 and Red Hat: /var/lib/iscsi)', async () => {
+    const at = async (body: string) => (await detectIscsidVersion({ procRoot: proc('iscsid', body), dpkgStatusPath: noDpkg }))?.dbRoot;
+    expect(await at('# BEGIN RECORD 2.1.11\0/var/lib/iscsi/nodes\0/etc/iscsi/iscsid.conf\0')).toBe('/var/lib/iscsi');
+    expect(await at('# BEGIN RECORD 2.1.8\0/etc/iscsi/nodes\0/etc/iscsi/iscsid.conf\0')).toBe('/etc/iscsi');
   });
 
   it('reads the releases before 2.1.0, which write their version 2.0-874', async () => {
@@ -90,9 +96,15 @@ describe('iscsid version detection, no spawning', () => {
   });
 
   it('refuses unverified and unknown layouts, naming the version found; nothing else is needed to refuse', async () => {
-    await expect(requireVerifiedFamily({ procRoot: proc('iscsid', '# BEGIN RECORD 2.1.11'), dpkgStatusPath: noDpkg })).rejects.toMatchObject({
-      name: 'IscsiUnsupportedError', code: 'ISCSID_ABI_UNSUPPORTED', details: { version: '2.1.11', family: '2.1.11', source: 'process' },
+    await expect(requireVerifiedFamily({ procRoot: proc('iscsid', '# BEGIN RECORD 2.1.12'), dpkgStatusPath: noDpkg })).rejects.toMatchObject({
+      name: 'IscsiUnsupportedError', code: 'ISCSID_ABI_UNSUPPORTED', details: { version: '2.1.12', family: '2.1.12', source: 'process' },
     });
+    // a git build after 2.1.11 says "2.1.11" but has 2.1.12's layout: refused with it, not accepted as 2.1.11
+    await expect(requireVerifiedFamily({ procRoot: proc('iscsid', '# BEGIN RECORD 2.1.11\0tcp.congestion_control'), dpkgStatusPath: noDpkg })).rejects.toMatchObject({
+      code: 'ISCSID_ABI_UNSUPPORTED', details: { version: '2.1.11', family: '2.1.12' },
+    });
+    // verified in the lab against Debian 13's own iscsid (test/lab/releases.lab.test.ts)
+    await expect(requireVerifiedFamily({ procRoot: proc('iscsid', '# BEGIN RECORD 2.1.11'), dpkgStatusPath: noDpkg })).resolves.toMatchObject({ family: '2.1.11' });
     await expect(requireVerifiedFamily({ procRoot: proc('iscsid', '# BEGIN RECORD 2.2.0'), dpkgStatusPath: noDpkg })).rejects.toMatchObject({ code: 'ISCSID_ABI_UNSUPPORTED', message: expect.stringContaining('2.2.0') });
     await expect(requireVerifiedFamily({ procRoot: proc('sshd', ''), dpkgStatusPath: noDpkg })).rejects.toMatchObject({ code: 'ISCSID_VERSION_UNKNOWN' });
     await expect(requireVerifiedFamily({ procRoot: proc('iscsid', '# BEGIN RECORD 2.1.9'), dpkgStatusPath: noDpkg })).resolves.toMatchObject({ family: '2.1.1' });

@@ -19,6 +19,10 @@ esac
 need=(qemu-system-x86 busybox-static kmod cpio open-iscsi tgt libopeniscsiusr-dev iproute2 ibverbs-providers)
 bash "$here/../../ensure-packages.sh" lab "${need[@]}"
 
+# The guest's root is this machine's, read-only: the mount point where a release that keeps its node database
+# in /var/lib/iscsi (Debian 13 and later, Red Hat) gets the guest's writable one (test/lab/releases.ts). On
+# Debian 12 the directory is unused and empty.
+mkdir -p /var/lib/iscsi
 mkdir -p "$cache"
 exec 9>"$cache/.lock"
 flock 9
