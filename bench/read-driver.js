@@ -120,7 +120,7 @@ async function main() {
 
   // 5. Loading the package in a fresh process: as it is, and with every on-demand module loaded up front
   // (what an eager import of them costs); and a one-shot `sessions()` process both ways.
-  const lazy = ['login', 'discovery', 'hardware', 'iface-admin', 'resolve', 'connect'].map((m) => path.join(cur.dir, 'dist', `${m}.js`));
+  const lazy = ['iscsid/login', 'discovery/discover', 'attach/hardware', 'attach/iface-admin', 'attach/resolve', 'attach/connect'].map((m) => path.join(cur.dir, 'dist', `${m}.js`));
   const idx = JSON.stringify(path.join(cur.dir, 'dist', 'index.js'));
   const node = (src) => () => execFileSync(process.execPath, ['-e', src], { stdio: ['ignore', 'ignore', 'inherit'] });
   const timeLoad = (eager) => `const t=process.hrtime.bigint();require(${idx});${eager ? lazy.map((m) => `require(${JSON.stringify(m)});`).join('') : ''}process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;

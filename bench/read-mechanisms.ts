@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { kernfsTree } from './kernfs-tree';
 
 /** The last commit with every read-path mechanism as it was argued from the lab's emulated CPU. */
-export const READ_BASE = 'ea8605d';
+export const READ_BASE = 'e47a1cb';
 
 function sh(cmd: string, args: string[], cwd: string): string {
   return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
