@@ -56,12 +56,19 @@ export interface Session {
 export interface SessionReadOptions extends WaitOptions {
   /**
    * `sysfs` (default): the addon's own reader, which keeps the attribute files it read open for
-   * re-reading (closed after 10 s without a read, or OPENISCSI_SYSFS_FD_IDLE_MS; OPENISCSI_SYSFS_FD_CACHE=0
-   * turns keeping off).
+   * re-reading (see `keepOpenMs`).
    * `libopeniscsiusr`: its iscsi_session_get(), opening every file anew, completed by the addon's reader
    * for what only sysfs has (states, host, devices); the same fields.
    */
   source?: 'sysfs' | 'libopeniscsiusr' | undefined;
+  /**
+   * How long after this read the sysfs files the reader opened stay open for the next read, in ms: a
+   * whole number from 0 to 2147483647, default 10000. They close when every read's time has run out, so
+   * a shorter time (such as an attach path's default) never cuts a longer one short; 0 asks for nothing
+   * beyond this read. A loop that polls less often than every 10 s passes more than its interval: a read
+   * after they closed opens every file again (bench/README.md: about 4 times the cost of a kept read).
+   */
+  keepOpenMs?: number | undefined;
   /** Test seam: the native binding. */
   binding?: Pick<NativeBinding, 'getSessions' | 'getSession'> & Partial<Pick<NativeBinding, 'releaseSysfsFds'>>;
   /** Test seam: /proc/self/status, to read the effective capabilities. */
@@ -76,54 +83,46 @@ export interface SessionsOptions extends SessionReadOptions {
 }
 
 const CAP_SYS_ADMIN = 21;
-const FD_IDLE_MS = 10_000;
-let idleTimer: NodeJS.Timeout | undefined;
-let timerAt = 0; // performance.now() at which idleTimer fires
-let lastRead = 0;
-let keepFor = FD_IDLE_MS;
+const KEEP_OPEN_MS = 10_000;
+let releaseTimer: NodeJS.Timeout | undefined;
+let timerAt = 0; // performance.now() at which releaseTimer fires
+let releaseAt = 0; // performance.now() until which some read asked the files to stay open
 let releaseLast: (() => void) | undefined;
 
-/**
- * How long the kept descriptors outlive the last read: OPENISCSI_SYSFS_FD_IDLE_MS, in milliseconds
- * (default 10 s; 0 closes them after every read). A loop that polls less often than that reads cold
- * every time (README, "Calls that are not warm"). Checked before anything is read, so a bad value fails
- * the call and changes nothing.
- */
-function descriptorIdleMs(): number {
-  const v = process.env.OPENISCSI_SYSFS_FD_IDLE_MS;
-  if (v === undefined || v === '') return FD_IDLE_MS;
-  if (!/^[0-9]{1,10}$/.test(v) || Number(v) > MAX_TIMER_MS) {
-    throw new IscsiValidationError('INVALID_OPTION', `OPENISCSI_SYSFS_FD_IDLE_MS must be a whole number of milliseconds from 0 to ${MAX_TIMER_MS}, got ${JSON.stringify(v)}`, {
-      hint: 'unset it for the default (10000), or set e.g. 120000 for a loop that polls every minute',
+/** The call's keepOpenMs, checked before anything is read: a bad value fails the call and changes nothing. */
+function keepOpenMs(o: SessionReadOptions): number {
+  const v = o.keepOpenMs;
+  if (v === undefined) return KEEP_OPEN_MS;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_TIMER_MS) {
+    throw new IscsiValidationError('INVALID_OPTION', `keepOpenMs must be a whole number of milliseconds from 0 to ${MAX_TIMER_MS}, got ${JSON.stringify(v)}`, {
+      hint: 'leave it out for the default (10000), or pass e.g. 120000 for a loop that polls every minute',
     });
   }
-  return Number(v);
+  return v;
 }
 
 /**
  * After the last read, the kept sysfs descriptors are closed: a monitoring loop keeps them, an attach path
- * does not. One unref'd timer, not one per read: when it fires before the idle time is up, it waits out
- * the rest.
+ * does not. Each read asks to keep them until its end + its keepOpenMs; they close at the latest such
+ * time. One unref'd timer, not one per read: when it fires before that time, it waits out the rest.
  */
-function releaseWhenIdle(binding: SessionReadOptions['binding'] & object, idleMs: number): void {
+function releaseWhenIdle(binding: SessionReadOptions['binding'] & object, keepMs: number): void {
   const release = binding.releaseSysfsFds;
   if (!release) return;
-  lastRead = performance.now();
-  keepFor = idleMs;
+  const now = performance.now();
+  releaseAt = Math.max(releaseAt, now + keepMs);
   releaseLast = () => release.call(binding);
-  const due = lastRead + keepFor;
-  if (idleTimer && timerAt <= due) return;
-  if (idleTimer) clearTimeout(idleTimer); // a shorter idle time than the pending timer's
-  armIdleTimer(due);
+  if (releaseTimer && timerAt <= releaseAt) return;
+  armReleaseTimer(releaseAt);
 }
 
-function armIdleTimer(at: number): void {
+function armReleaseTimer(at: number): void {
   timerAt = at;
-  idleTimer = setTimeout(() => {
-    idleTimer = undefined;
-    const due = lastRead + keepFor;
-    if (performance.now() < due) armIdleTimer(due);
-    else releaseLast?.();
+  releaseTimer = setTimeout(() => {
+    releaseTimer = undefined;
+    if (performance.now() < releaseAt) return armReleaseTimer(releaseAt);
+    releaseAt = 0;
+    releaseLast?.();
   }, Math.max(0, at - performance.now())).unref();
 }
 
@@ -210,7 +209,7 @@ export async function sessions(o: SessionsOptions = {}): Promise<Session[]> {
   const target = o.target === undefined ? undefined : validateIscsiName(o.target, 'target');
   const sids = o.sids === undefined ? undefined : checkSids(o.sids);
   const source = sourceOption(o);
-  const idleMs = descriptorIdleMs();
+  const keepMs = keepOpenMs(o);
   const binding = o.binding ?? native();
   const run = async () => {
     let listing;
@@ -219,7 +218,7 @@ export async function sessions(o: SessionsOptions = {}): Promise<Session[]> {
     } catch (e) {
       throw fromNative(e, 'listing sessions');
     } finally {
-      releaseWhenIdle(binding, idleMs);
+      releaseWhenIdle(binding, keepMs);
     }
     const seen = new Set(listing.sessions.map((s) => s[F.Sid]));
     const missing = listing.sysfsSessionIds.filter((sid) => !seen.has(sid));
@@ -242,7 +241,7 @@ export async function session(sid: number, o: SessionReadOptions = {}): Promise<
   checkSid(sid);
   checkCommonOptions(o);
   const source = sourceOption(o);
-  const idleMs = descriptorIdleMs();
+  const keepMs = keepOpenMs(o);
   const binding = o.binding ?? native();
   const run = async () => {
     let s: NativeSessionRow;
@@ -264,7 +263,7 @@ export async function session(sid: number, o: SessionReadOptions = {}): Promise<
       }
       throw err;
     } finally {
-      releaseWhenIdle(binding, idleMs);
+      releaseWhenIdle(binding, keepMs);
     }
     return toSession(s);
   };

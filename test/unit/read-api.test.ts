@@ -1,5 +1,5 @@
 // The read API against a fake binding and a fake sysfs: joins, the permission trap, bad files, deadlines.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -29,15 +29,6 @@ const ROOT_CAPS = status('000001ffffffffff');
 const NO_CAPS = status('0000000000000000');
 
 describe('sessions()', () => {
-  // The idle time of the kept descriptors comes from the environment: these tests set their own.
-  const idleEnv = process.env.OPENISCSI_SYSFS_FD_IDLE_MS;
-  beforeEach(() => {
-    delete process.env.OPENISCSI_SYSFS_FD_IDLE_MS;
-  });
-  afterEach(() => {
-    if (idleEnv === undefined) delete process.env.OPENISCSI_SYSFS_FD_IDLE_MS;
-    else process.env.OPENISCSI_SYSFS_FD_IDLE_MS = idleEnv;
-  });
   const dev = { hctl: '7:0:1:0', host: 7, channel: 0, target: 1, lun: 0, blockDevice: 'sdf' };
   const all = [
     nativeSession(1, 'iqn.2026-11.org.example:tcp1'),
@@ -87,36 +78,36 @@ describe('sessions()', () => {
     }
   });
 
-  it('OPENISCSI_SYSFS_FD_IDLE_MS sets how long the descriptors outlive the last read; a bad value fails before any read', async () => {
+  it('keepOpenMs sets how long the descriptors outlive a read; a shorter one never cuts a longer one short; a bad value fails before any read', async () => {
     vi.useFakeTimers();
     try {
       let calls = 0;
       let released = 0;
       const spy = { ...binding, getSessions: async () => (++calls, { sessions: all, sysfsSessionIds: [1, 2, 6] }), getSession: async () => (++calls, all[0]!), releaseSysfsFds: () => ++released };
-      process.env.OPENISCSI_SYSFS_FD_IDLE_MS = '30000';
-      await sessions({ binding: spy, procStatusPath: ROOT_CAPS });
+      await sessions({ binding: spy, procStatusPath: ROOT_CAPS, keepOpenMs: 30_000 });
       await vi.advanceTimersByTimeAsync(29_500);
       expect(released).toBe(0);
       await vi.advanceTimersByTimeAsync(1_000);
       expect(released).toBe(1);
-      // A shorter idle time takes effect at once, not when the longer one's timer would have fired.
-      process.env.OPENISCSI_SYSFS_FD_IDLE_MS = '60000';
+      // A loop's 60 s is not cut short by a read with a shorter time (an attach path's default 10 s, or 1 s).
+      await sessions({ binding: spy, procStatusPath: ROOT_CAPS, keepOpenMs: 60_000 });
+      await session(1, { binding: spy, procStatusPath: ROOT_CAPS, keepOpenMs: 1_000 });
       await sessions({ binding: spy, procStatusPath: ROOT_CAPS });
-      process.env.OPENISCSI_SYSFS_FD_IDLE_MS = '1000';
-      await session(1, { binding: spy, procStatusPath: ROOT_CAPS });
+      await vi.advanceTimersByTimeAsync(59_000);
+      expect(released).toBe(1);
       await vi.advanceTimersByTimeAsync(1_100);
       expect(released).toBe(2);
-      process.env.OPENISCSI_SYSFS_FD_IDLE_MS = '0';
-      await sessions({ binding: spy, procStatusPath: ROOT_CAPS });
+      // 0 asks for nothing beyond the read itself.
+      await sessions({ binding: spy, procStatusPath: ROOT_CAPS, keepOpenMs: 0 });
       await vi.advanceTimersByTimeAsync(1);
       expect(released).toBe(3);
       const before = calls;
-      for (const bad of ['ten', '-1', '1.5', '99999999999', ' 5']) {
-        process.env.OPENISCSI_SYSFS_FD_IDLE_MS = bad;
-        await expect(sessions({ binding: spy, procStatusPath: ROOT_CAPS })).rejects.toMatchObject({ code: 'INVALID_OPTION', message: expect.stringContaining('OPENISCSI_SYSFS_FD_IDLE_MS') });
-        await expect(session(1, { binding: spy, procStatusPath: ROOT_CAPS })).rejects.toMatchObject({ code: 'INVALID_OPTION' });
+      for (const bad of [-1, 1.5, 2 ** 31, Number.NaN, '5' as unknown as number]) {
+        await expect(sessions({ binding: spy, procStatusPath: ROOT_CAPS, keepOpenMs: bad })).rejects.toMatchObject({ code: 'INVALID_OPTION', message: expect.stringContaining('keepOpenMs') });
+        await expect(session(1, { binding: spy, procStatusPath: ROOT_CAPS, keepOpenMs: bad })).rejects.toMatchObject({ code: 'INVALID_OPTION' });
       }
       expect(calls).toBe(before);
+      expect(released).toBe(3);
     } finally {
       vi.useRealTimers();
     }
