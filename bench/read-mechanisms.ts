@@ -16,13 +16,19 @@ function sh(cmd: string, args: string[], cwd: string): string {
   return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
 }
 
-/** A built package directory of `commit`, in a temporary worktree (removed by `cleanup`). */
-function buildCommit(repo: string, commit: string, into: string, cleanup: Array<() => void>): string {
-  const dir = path.join(into, commit.replace(/[^0-9A-Za-z._-]/g, '_'));
-  sh('git', ['worktree', 'add', '--detach', dir, commit], repo);
-  cleanup.push(() => spawnSync('git', ['worktree', 'remove', '--force', dir], { cwd: repo }));
+/**
+ * A built package directory of `commit` (the files of the commit, its addon and dist/), kept under
+ * `cache` by commit hash: a later run reuses it.
+ */
+function buildCommit(repo: string, commit: string, cache: string): string {
+  const hash = sh('git', ['rev-parse', '--verify', `${commit}^{commit}`], repo).trim();
+  const dir = path.join(cache, hash);
+  if (fs.existsSync(path.join(dir, 'dist', 'index.js')) && fs.existsSync(path.join(dir, 'build', 'Release', 'openiscsi.node'))) return dir;
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  execFileSync('bash', ['-c', `git archive ${hash} | tar -x -C ${JSON.stringify(dir)}`], { cwd: repo, stdio: 'inherit' });
   fs.symlinkSync(path.join(repo, 'node_modules'), path.join(dir, 'node_modules'));
-  sh(path.join(repo, 'node_modules/.bin/node-gyp'), ['rebuild', '--nodedir=/usr', '--loglevel=error'], dir);
+  sh(path.join(repo, 'node_modules/.bin/node-gyp'), ['rebuild', '--nodedir=/usr', '--loglevel=error', `--jobs=${os.cpus().length}`], dir);
   sh(path.join(repo, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], dir);
   return dir;
 }
@@ -36,17 +42,17 @@ export interface ReadBenchOptions {
   processes: number;
   base: string;
   variants: Record<string, string>;
+  /** Where built commits are kept between runs. */
+  cache: string;
 }
 
 export function benchReadMechanisms(o: ReadBenchOptions): unknown {
   const cleanup: Array<() => void> = [];
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'openiscsi-read-bench-'));
-  cleanup.push(() => fs.rmSync(tmp, { recursive: true, force: true }));
   try {
     const variants: Record<string, string> = {};
     for (const [name, commit] of Object.entries({ ...(o.base === 'none' ? {} : { base: o.base }), ...o.variants })) {
       console.log(`  building ${name} (${commit})`);
-      variants[name] = buildCommit(o.repo, commit, tmp, cleanup);
+      variants[name] = buildCommit(o.repo, commit, o.cache);
     }
     variants.current = o.repo;
     const tree = kernfsTree(o.sessions, o.luns);
@@ -68,6 +74,23 @@ export function benchReadMechanisms(o: ReadBenchOptions): unknown {
   }
 }
 
+interface Arm { medianMs: number; cpuMs?: number; minMs?: number; maxMs?: number; roundMedianMs?: { min: number; max: number }; minusFirstMs?: { median: number; min: number; max: number } }
+
+/** One line per arm: wall median (per-round range), CPU median, and against the case's first arm. */
+export function printRead(r: unknown): void {
+  const f = (x: number) => x.toFixed(3);
+  for (const c of (r as { cases: Array<{ title: string; arms: Record<string, Arm> }> }).cases) {
+    console.log(`  ${c.title}`);
+    const first = Object.values(c.arms)[0]!;
+    for (const [name, a] of Object.entries(c.arms)) {
+      const range = a.roundMedianMs ? ` (rounds ${f(a.roundMedianMs.min)}..${f(a.roundMedianMs.max)})` : a.minMs !== undefined ? ` (${f(a.minMs)}..${f(a.maxMs!)})` : '';
+      const cpu = a.cpuMs !== undefined ? `, cpu ${f(a.cpuMs)} ms` : '';
+      const d = a.minusFirstMs ? `; minus first per round ${f(a.minusFirstMs.median)} (${f(a.minusFirstMs.min)}..${f(a.minusFirstMs.max)}) = ${((100 * a.minusFirstMs.median) / first.medianMs).toFixed(1)}% of it` : '';
+      console.log(`    ${name.padEnd(28)} ${f(a.medianMs)} ms${range}${cpu}${d}`);
+    }
+  }
+}
+
 if (require.main === module) {
   const repo = process.env.OPENISCSI_REPO ?? path.resolve(__dirname, '..', '..');
   const variants = Object.fromEntries((process.env.BENCH_READ_VARIANTS ?? '').split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
@@ -80,9 +103,10 @@ if (require.main === module) {
     processes: Number(process.env.BENCH_PROCESSES ?? 15),
     base: process.env.BENCH_READ_BASE ?? READ_BASE,
     variants,
+    cache: process.env.BENCH_READ_CACHE ?? '/var/tmp/openiscsi-read-bench',
   });
   const dir = path.join(repo, 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'read-mechanisms.json'), `${JSON.stringify(r, null, 2)}\n`);
-  console.log(JSON.stringify(r, null, 2));
+  printRead(r);
 }

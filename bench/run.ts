@@ -1,11 +1,13 @@
 // `npm run bench`: enumeration (lab), attach/detach/storm/memory (lab), enumeration memory (host, fake
-// sysfs). One table each; results in bench/results/<name>.json. BENCH=enumerate,attach,memory picks.
+// sysfs), the read path's mechanisms A/B (host, real kernfs: bench/read-mechanisms.ts). One table each;
+// results in bench/results/<name>.json. BENCH=enumerate,attach,memory,read picks.
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { benchEnumerate, writeResult } from './enumerate';
 import { benchAttach } from './attach';
 import { repoRoot } from '../test/lab/lab';
 import { FakeSys } from '../test/fixtures/fakesys';
+import { benchReadMechanisms, printRead, READ_BASE } from './read-mechanisms';
 
 type Ratio = { oursMs: number; iscsiadmMs: number; ratio: number; roundRatios: { min: number; max: number }; iscsiadm: string };
 type MemoryRun = {
@@ -37,7 +39,7 @@ function printMemory(r: MemoryRun): void {
 }
 
 async function main(): Promise<void> {
-  const which = new Set((process.env.BENCH ?? 'enumerate,attach,memory').split(','));
+  const which = new Set((process.env.BENCH ?? 'enumerate,attach,memory,read').split(','));
   const rounds = Number(process.env.BENCH_ROUNDS ?? 11);
   if (which.has('enumerate')) {
     const counts = (process.env.BENCH_SESSIONS ?? '1,16,64').split(',').map(Number);
@@ -67,6 +69,15 @@ async function main(): Promise<void> {
     console.log("  V8's young generation at its default maximum from the start (--min-semi-space-size=16):");
     printMemory(pinned);
     console.log(`  written: ${writeResult('memory', { ...r, youngGenerationAtMaximum: pinned })}`);
+  }
+  if (which.has('read')) {
+    console.log(`\nthe read path's mechanisms on the host's real CPU and kernfs, A/B against ${READ_BASE}`);
+    const r = benchReadMechanisms({
+      repo: repoRoot, sessions: 16, luns: 2, rounds, calls: 20, processes: 15, base: process.env.BENCH_READ_BASE ?? READ_BASE, variants: {},
+      cache: process.env.BENCH_READ_CACHE ?? '/var/tmp/openiscsi-read-bench',
+    });
+    printRead(r);
+    console.log(`  written: ${writeResult('read-mechanisms', r)}`);
   }
 }
 
