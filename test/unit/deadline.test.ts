@@ -1,4 +1,4 @@
-// withDeadline(): one shared timer serves every pending deadline; each still ends on its own time, a
+// withDeadline(): each pending deadline ends on its own time, whatever order they came in, a
 // settled call leaves nothing that keeps the process alive, and a pending one keeps it until its deadline.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
@@ -19,7 +19,7 @@ describe('withDeadline', () => {
         expect((e as Error).message.startsWith(`${name} did not finish within ${ms} ms`)).toBe(true);
         ended.push([name, performance.now() - started]);
       });
-    // the longest first: the shared timer must be brought forward for each nearer one
+    // the longest first
     await Promise.all([track('c', 240), track('b', 160), track('a', 80), track('d', 320)]);
     expect(ended.map(([n]) => n)).toEqual(['a', 'b', 'c', 'd']);
     for (const [name, at] of ended) expect(at, name).toBeGreaterThanOrEqual({ a: 79, b: 159, c: 239, d: 319 }[name]!);
