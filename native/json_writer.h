@@ -1,7 +1,6 @@
 // A minimal JSON writer. Workers serialise their results on the worker thread and the JS thread runs one
 // JSON.parse, which in the emulated lab is ~10 times faster than building the same objects property by
-// property through N-API (~1000 napi_set_named_property calls for 16 sessions). A sessions listing
-// parses only the rows whose bytes changed since the last one (usr/session_row_cache.h).
+// property through N-API (~1000 napi_set_named_property calls for 16 sessions).
 #pragma once
 #include <charconv>
 #include <cmath>

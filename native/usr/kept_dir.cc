@@ -20,18 +20,7 @@ namespace {
 
 std::atomic<size_t> g_held{0};
 
-constexpr int kMissing = -2;  // a fds_ entry: the attribute does not exist in this directory
-
-bool Enabled() {
-  static const bool on = [] {
-    const char* v = std::getenv("OPENISCSI_SYSFS_FD_CACHE");
-    return v == nullptr || std::strcmp(v, "0") != 0;
-  }();
-  return on;
-}
-
 bool TryHold() {
-  if (!Enabled()) return false;
   size_t cur = g_held.load(std::memory_order_relaxed);
   while (cur < FdBudget()) {
     if (g_held.compare_exchange_weak(cur, cur + 1)) return true;
@@ -106,8 +95,7 @@ std::string TrimAttr(const char* p, size_t n, bool* null) {
 KeptDir::~KeptDir() { CloseAll(); }
 
 void KeptDir::CloseAll() {
-  ++epoch_;
-  for (int& fd : fds_) Drop(fd);  // also forgets remembered absences
+  for (int& fd : fds_) Drop(fd);
   Drop(dir_);
   Drop(self_);
 }
@@ -124,8 +112,6 @@ int KeptDir::OpenAt(const char* name, int flags) {
   return open((path_ + "/" + name).c_str(), flags);
 }
 
-// Only a directory that is known to exist (it has a kept attribute) may remember an absence: a missing
-// attribute of a directory that is itself gone must stay a fresh lookup.
 bool KeptDir::HasKeptFile() const {
   return std::any_of(fds_.begin(), fds_.end(), [](int fd) { return fd >= 0; });
 }
@@ -137,17 +123,11 @@ void KeptDir::Reset(const std::string& path) {
 }
 
 int KeptDir::ReadInto(size_t slot, const char* name, char* buf, size_t cap, size_t* len) {
-  last_read_kept_ = false;
   if (slot >= fds_.size()) fds_.resize(slot + 1, -1);
-  if (fds_[slot] == kMissing) {
-    *len = 0;
-    return ENOENT;
-  }
   if (fds_[slot] >= 0) {
     ssize_t n = pread(fds_[slot], buf, cap, 0);
     if (n >= 0) {
       *len = static_cast<size_t>(n);
-      last_read_kept_ = true;
       return 0;
     }
     // Stale (ENODEV: the directory was removed, and may be back) or unreadable: forget what this directory
@@ -162,16 +142,13 @@ int KeptDir::ReadInto(size_t slot, const char* name, char* buf, size_t cap, size
   const std::string file = path_ + "/" + name;
   int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    const int err = errno;
-    if (err == ENOENT && remember_missing_ && HasKeptFile()) kept = kMissing;
     *len = 0;
-    return err;
+    return errno;
   }
   ssize_t n = pread(fd, buf, cap, 0);
   int err = n < 0 ? errno : 0;
   if (err == 0 && TryHold()) {
     kept = fd;
-    ++epoch_;
   } else {
     close(fd);
   }

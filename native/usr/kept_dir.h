@@ -1,19 +1,13 @@
 // A sysfs directory whose attribute files are kept open for re-reading. A sysfs attribute re-read with
 // pread(fd, 0) is generated afresh by the kernel, but costs one syscall instead of open+read+close and no
 // path walk (in the emulated lab an open of a sysfs file costs several reads). Values are not cached
-// here, only descriptors (session_fds.h keeps two that the kernel fixes for an object's lifetime).
+// here, only descriptors.
 // Attributes are addressed by slot (a small fixed index per kind of directory), so a re-read does no
 // hashing or allocation beyond the value itself.
 //
 // Staleness: a descriptor of a removed kernfs node fails with ENODEV, and a removed directory lists
 // nothing, so a failed read or an empty listing is retried once through a fresh open by path (a LUN
 // deleted and rescanned at the same H:C:T:L gets new descriptors).
-//
-// Missing attributes: a directory made with remember_missing (one whose attribute files all exist before
-// anyone can find it: a SCSI host's, reached through a session on it) remembers which attributes it does
-// not have, so a tcp host's absent port_state is not looked up by path on every read. What is remembered
-// is only absence, never a value, and it is forgotten with everything else when a kept descriptor shows
-// that the directory was removed (or when the directory is pointed elsewhere).
 //
 // Bounded: all KeptDirs together hold at most FdBudget() descriptors (a quarter of RLIMIT_NOFILE, at most
 // 2048); past that, reads open and close as usual. Not thread-safe: its owner (session_fds.h) locks.
@@ -28,7 +22,7 @@ namespace openiscsi {
 class KeptDir {
  public:
   KeptDir() = default;
-  explicit KeptDir(std::string path, bool remember_missing = false) : path_(std::move(path)), remember_missing_(remember_missing) {}
+  explicit KeptDir(std::string path) : path_(std::move(path)) {}
   ~KeptDir();
   KeptDir(const KeptDir&) = delete;
   KeptDir& operator=(const KeptDir&) = delete;
@@ -41,12 +35,6 @@ class KeptDir {
   int Read(size_t slot, const char* name, std::string* out, bool* null = nullptr);
   // Raw bytes (binary attributes such as vpd_pg83), at most `max`.
   int ReadRaw(size_t slot, const char* name, std::string* out, size_t max);
-  // Whether the last Read() was answered by a descriptor kept from before it: then the directory is still
-  // the object it was when that descriptor was opened (a removed one answers ENODEV).
-  bool LastReadKept() const { return last_read_kept_; }
-  // Changes whenever a descriptor is newly kept or all are dropped: while it is unchanged and reads are
-  // answered by kept descriptors, the directory is the object it was (session_fds.h's FixedValue).
-  uint64_t Epoch() const { return epoch_; }
   // Entries (without "."-names), sorted; empty when it cannot be listed.
   std::vector<std::string> List();
   // The same, for a subdirectory `name` of `parent` that is often absent (a LUN's block/): a fresh open is
@@ -63,13 +51,10 @@ class KeptDir {
   void CloseAll();
 
   std::string path_;
-  bool remember_missing_ = false;
-  std::vector<int> fds_;  // by slot; -1 when not kept, kMissing when known to be absent
+  std::vector<int> fds_;  // by slot; -1 when not kept
   int dir_ = -1;   // the directory itself, for listing
   bool dir_on_sysfs_ = false;
   int self_ = -1;  // O_PATH descriptor of path_, for OpenAt
-  bool last_read_kept_ = false;
-  uint64_t epoch_ = 0;
 };
 
 size_t FdBudget();

@@ -8,10 +8,8 @@
 #include <algorithm>
 #include <unistd.h>
 
-#include "addon_data.h"
 #include "promise_worker.h"
 #include "usr/context.h"
-#include "usr/helper_threads.h"
 #include "usr/records.h"
 #include "usr/records_copy.h"
 #include "usr/session_fds.h"
@@ -79,8 +77,8 @@ void WriteArray(JsonWriter& w, const std::vector<Record>& records) {
   w.EndArray();
 }
 
-// Each session's row is serialised on its own (by the thread that read it), so that the JS thread can
-// reuse the rows it parsed from the same bytes last time (session_row_cache.h).
+// Each session's row is serialised on its own (session_reader.h); the JS thread parses them together
+// with one JSON.parse.
 class SessionsWorker : public PromiseWorker {
  public:
   SessionsWorker(Napi::Env env, SessionFilter filter, SessionSource source)
@@ -90,15 +88,17 @@ class SessionsWorker : public PromiseWorker {
     if (!listing_.error.ok()) error_ = listing_.error;
   }
   Napi::Value Result(Napi::Env env) override {
-    std::vector<uint32_t> sids;
-    for (const SessionRecord& r : listing_.sessions) sids.push_back(r.sid);
-    SessionRowCache& cache = DataOf(env).session_rows;
+    std::string rows = "[";
+    for (size_t i = 0; i < listing_.rows.size(); ++i) {
+      if (i > 0) rows.push_back(',');
+      rows.append(listing_.rows[i]);
+    }
+    rows.push_back(']');
     Napi::Object out = Napi::Object::New(env);
-    out.Set("sessions", cache.Rows(env, sids, listing_.rows));
+    out.Set("sessions", ParseJson(env, rows));
     Napi::Array ids = Napi::Array::New(env, listing_.listed.size());
     for (uint32_t i = 0; i < listing_.listed.size(); ++i) ids.Set(i, Napi::Number::New(env, listing_.listed[i]));
     out.Set("sysfsSessionIds", ids);
-    cache.KeepOnly(listing_.existing);
     return out;
   }
 
@@ -274,12 +274,10 @@ Napi::Value GetSession(const Napi::CallbackInfo& info) {
   return (new SessionWorker(info.Env(), static_cast<uint32_t>(sid), a.source))->QueuePromise();
 }
 
-// Closes the sysfs descriptors kept for re-reading and ends the reader's idle helper threads; returns how
-// many descriptors there were. Synchronous: no I/O but close(). The parsed rows kept for reuse stay: they
-// hold no descriptor, and a loop that polls less often than the idle release still reuses them.
+// Closes the sysfs descriptors kept for re-reading; returns how many there were. Synchronous: no I/O but
+// close().
 Napi::Value ReleaseSysfsFds(const Napi::CallbackInfo& info) {
   ExpectArgs(info, 0);
-  StopIdleHelpers();
   return Napi::Number::New(info.Env(), static_cast<double>(ReleaseSessionFds()));
 }
 

@@ -23,24 +23,8 @@
 
 namespace openiscsi {
 
-// A value the kernel fixes when it makes an object and never changes (a LUN's peripheral type, the
-// driver of a session's SCSI host; not a session's target_id, which reads -1 while a logout unbinds it).
-// It is read again unless the object is known to be the one it was read from: the last read of a `probe`
-// directory of that object was answered by a descriptor kept from before (a removed node answers
-// ENODEV), and the directory has neither dropped its descriptors nor kept a new one since the value was
-// read (a descriptor kept later might belong to a replacement). Saves ~4 of ~40 reads per session.
-template <typename T>
-struct FixedValue {
-  bool known = false;
-  uint64_t epoch = 0;  // the probe directory's Epoch() when the value was read
-  T value{};
-  bool Holds(const KeptDir& probe) const { return known && probe.LastReadKept() && probe.Epoch() == epoch; }
-};
-
 struct LunFds {
   KeptDir lun, block_list, block_dev;
-  FixedValue<int32_t> type;
-  std::string block_name;  // the block device whose size was last read, while it still reads
   bool seen = false;       // by the current walk
 };
 
@@ -55,12 +39,8 @@ struct SessionFds {
   bool resolved = false;
   std::string class_dir, session_dev;  // from the class symlink, once
   std::optional<int32_t> host_no;      // the SCSI host in session_dev's path, once
-  // A host's attributes are all there before any session on it is: its absences are remembered. Not a
-  // session's or a connection's: the kernel adds their files one by one after the directory appears, so
-  // a read during login may miss some that are about to exist.
-  KeptDir session, conn, iscsi_host{"", true}, scsi_host{"", true};
+  KeptDir session, conn, iscsi_host, scsi_host;
   KeptDir dev;
-  FixedValue<std::string> proc_name;  // the SCSI host's driver, probed through `session`: a session never moves
   std::map<std::string, std::unique_ptr<TargetFds>> targets;  // by target directory name
   std::map<std::string, std::unique_ptr<LunFds>> luns;      // by H:C:T:L
 };

@@ -1,22 +1,16 @@
 #include "usr/session_reader.h"
 
 #include <algorithm>
-#include <atomic>
 #include <memory>
-#include <thread>
 
 #include "json_writer.h"
 #include "usr/context.h"
-#include "usr/helper_threads.h"
 #include "usr/records_copy.h"
 #include "usr/session_sysfs.h"
 
 namespace openiscsi {
 
 namespace {
-
-constexpr unsigned kMaxThreads = 4;
-constexpr size_t kSessionsPerThread = 8;  // below this a thread costs more than it saves
 
 struct Slot {
   uint32_t sid = 0;
@@ -49,15 +43,15 @@ int ReadWithUsr(UsrContext& ctx, const std::string& root, uint32_t sid, SessionR
 }
 #endif
 
-// Reads slots[next++] until none are left: the threads share the work, whatever each session costs.
-// With `rows` (a listing), each session read is also serialised as its row on the same thread.
-void Drain(const std::string& root, SessionSource source, bool rows, std::vector<Slot>* slots, std::atomic<size_t>* next) {
+// Reads every slot on the worker thread: on a real CPU, sharing a 16-session listing with a helper
+// thread saved nothing measurable (bench/README.md, "Read-path mechanisms on the host"). With `rows` (a
+// listing), each session read is also serialised as its row.
+void ReadSlots(const std::string& root, SessionSource source, bool rows, std::vector<Slot>* slots) {
 #ifdef HAVE_LIBOPENISCSIUSR
   std::unique_ptr<UsrContext> ctx;
   if (source == SessionSource::kLibopeniscsiusr) ctx = std::make_unique<UsrContext>();
 #endif
-  for (size_t i; (i = next->fetch_add(1)) < slots->size();) {
-    Slot& slot = (*slots)[i];
+  for (Slot& slot : *slots) {
     if (source == SessionSource::kSysfs) {
       std::string why;
       slot.rc = ReadSessionRecord(root, slot.sid, &slot.record, &why);
@@ -90,8 +84,7 @@ SessionListing ReadSessions(const std::string& root, const SessionFilter& filter
   }
 #endif
   std::vector<Slot> slots;
-  out.existing = ListSessionIds(root);
-  for (uint32_t sid : out.existing) {
+  for (uint32_t sid : ListSessionIds(root)) {
     if (filter.by_sid && !std::binary_search(filter.sids.begin(), filter.sids.end(), sid)) continue;
     if (!target_name.empty()) {
       // An unreadable name is read in full anyway, so the permission check still sees the session.
@@ -100,13 +93,7 @@ SessionListing ReadSessions(const std::string& root, const SessionFilter& filter
     }
     slots.push_back(Slot{sid, 0, {}, {}, {}});
   }
-  // Once per process: glibc answers by opening and parsing /sys/devices/system/cpu/online, three syscalls
-  // and a path walk that cost more than reading an attribute. A CPU brought online later is not used.
-  static const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
-  const size_t threads = std::min<size_t>({hw, kMaxThreads, (slots.size() + kSessionsPerThread - 1) / kSessionsPerThread});
-  std::atomic<size_t> next{0};
-  // The helpers besides this thread; `threads` is 0 when no session matched.
-  RunShared(threads > 1 ? threads - 1 : 0, [&] { Drain(root, source, true, &slots, &next); });
+  ReadSlots(root, source, true, &slots);
   out.sessions.reserve(slots.size());
   for (Slot& slot : slots) {
     if (slot.rc == kSessionNotFound) continue;  // logged out while we listed
@@ -127,8 +114,7 @@ SessionListing ReadSessions(const std::string& root, const SessionFilter& filter
 
 SessionRecord ReadSession(const std::string& root, uint32_t sid, SessionSource source, NativeError* error) {
   std::vector<Slot> one{Slot{sid, 0, {}, {}, {}}};
-  std::atomic<size_t> next{0};
-  Drain(root, source, false, &one, &next);
+  ReadSlots(root, source, false, &one);
   if (one[0].rc != 0) *error = std::move(one[0].error);
   return std::move(one[0].record);
 }

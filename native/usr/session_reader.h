@@ -1,6 +1,6 @@
 // Reads sessions, by default from sysfs through kept descriptors (session_sysfs.h); or, on request,
 // through libopeniscsiusr's iscsi_session_get() completed by the sysfs walk, which opens every file anew
-// (the reference the sysfs reader is tested against). Many sessions are read on a few threads.
+// (the reference the sysfs reader is tested against). All on the worker thread.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -15,13 +15,11 @@ enum class SessionSource { kSysfs, kLibopeniscsiusr };
 
 struct SessionListing {
   std::vector<SessionRecord> sessions;
-  // Each session's row (records.h WriteRow) in the same order, serialised by the thread that read it:
-  // when a listing is shared between threads (from nine sessions), so is the serialising.
+  // Each session's row (records.h WriteRow) in the same order.
   std::vector<std::string> rows;
   // The sids sysfs listed (and that matched the filter): a sid here but not in `sessions` was dropped
   // for lack of privilege (as libopeniscsiusr does), which the caller turns into a permission error.
   std::vector<uint32_t> listed;
-  std::vector<uint32_t> existing;  // every sid sysfs listed, sorted
   NativeError error;
 };
 

@@ -19,7 +19,7 @@ namespace {
 enum SessionSlot : size_t { kTargetName, kUsername, kUsernameIn, kRecoveryTmo, kLuResetTmo, kTgtResetTmo, kAbortTmo, kTpgt, kSessionIname, kIfaceName, kSessionState, kTargetId };
 enum ConnSlot : size_t { kPersistentAddress, kPersistentPort, kAddress, kPort, kConnState };
 enum HostSlot : size_t { kHwaddress, kNetdev, kIpaddress, kHostIname, kPortState, kPortSpeed, kProcName };
-enum LunSlot : size_t { kLunState, kType, kVendor, kModel, kRev, kWwid, kVpd83, kInquiry };
+enum LunSlot : size_t { kLunState, kType, kVendor, kModel, kRev, kWwid, kVpd83 };
 enum BlockSlot : size_t { kSize };
 
 std::string Attr(KeptDir& dir, size_t slot, const char* name) {
@@ -51,16 +51,6 @@ int32_t IntOr(KeptDir& dir, size_t slot, const char* name, int32_t fallback) { r
 std::optional<std::string> ReadableAttr(KeptDir& dir, size_t slot, const char* name) {
   std::string v;
   if (dir.Read(slot, name, &v) != 0) return std::nullopt;
-  return v;
-}
-
-// A FixedValue (session_fds.h) of an object whose directory `probe` was just read; `read` reads it
-// afresh. Only a value that was read is remembered: an error or a missing file is looked up again next time.
-template <typename T, typename Read>
-std::optional<T> Fixed(FixedValue<T>& fixed, const KeptDir& probe, Read read) {
-  if (fixed.Holds(probe)) return fixed.value;
-  std::optional<T> v = read();
-  fixed = {v.has_value(), probe.Epoch(), v.value_or(T{})};
   return v;
 }
 
@@ -156,24 +146,6 @@ bool Resolve(const std::string& root, uint32_t sid, SessionFds& f) {
   return true;
 }
 
-// The kernel's vendor, model and rev attributes print bytes 8-15, 16-31 and 32-35 of the device's
-// INQUIRY data ("%.8s" and so on, already sanitised to printable ASCII at scan), which the `inquiry`
-// attribute gives whole: one read instead of three. Short or missing inquiry data: false, and the three
-// attributes are read instead (for a short one the kernel shows placeholders, not these bytes).
-bool InquiryStrings(KeptDir& lun, LunRecord* l) {
-  std::string inq;
-  if (lun.ReadRaw(kInquiry, "inquiry", &inq, 255) != 0 || inq.size() < 36) return false;
-  auto field = [&inq](size_t off, size_t len) {
-    const char* p = inq.data() + off;
-    const void* nul = std::memchr(p, '\0', len);
-    return TrimAttr(p, nul == nullptr ? len : static_cast<size_t>(static_cast<const char*>(nul) - p));
-  };
-  l->vendor = field(8, 8);
-  l->model = field(16, 16);
-  l->revision = field(32, 4);
-  return true;
-}
-
 // Only two SCSI drivers make block devices: sd (direct access, optical memory, RBC and zoned: peripheral
 // types 0x00, 0x07, 0x0e, 0x14) and sr (CD/DVD and WORM: 0x05, 0x04). Any other type (a controller LUN
 // 0x0c, an enclosure 0x0d, a tape 0x01, ...) never has a block/ directory, so it is not looked for;
@@ -191,32 +163,25 @@ bool ReadLun(LunFds& f, const std::string& hctl, LunRecord* out) {
   if (!ParseHctl(hctl, &l)) return false;
   l.hctl = hctl;
   l.state = Attr(f.lun, kLunState, "state");
-  l.type = Fixed(f.type, f.lun, [&] { return Int32Attr(f.lun, kType, "type"); });
-  if (!InquiryStrings(f.lun, &l)) {
-    l.vendor = Attr(f.lun, kVendor, "vendor");
-    l.model = Attr(f.lun, kModel, "model");
-    l.revision = Attr(f.lun, kRev, "rev");
-  }
+  l.type = Int32Attr(f.lun, kType, "type");
+  l.vendor = Attr(f.lun, kVendor, "vendor");
+  l.model = Attr(f.lun, kModel, "model");
+  l.revision = Attr(f.lun, kRev, "rev");
   l.wwid = Attr(f.lun, kWwid, "wwid");
   if (l.wwid.empty()) {
     std::string page;
     if (f.lun.ReadRaw(kVpd83, "vpd_pg83", &page, 8192) == 0) l.wwid = WwidFromVpdPage83(page);
   }
   if (!MayHaveBlockDevice(l.type)) return true;
-  // A LUN has at most one block device (sd or sr). While its size still reads, it is still there, and the
-  // block/ listing would say nothing new; when it does not, the listing is asked again.
+  // A LUN has at most one block device (sd or sr).
+  auto blocks = f.block_list.List(f.lun, "block");
+  if (blocks.empty()) return true;
+  l.block_device = blocks.front();
+  f.block_dev.Reset(f.block_list.path() + "/" + l.block_device);
   std::string sectors;
-  if (f.block_name.empty() || f.block_dev.Read(kSize, "size", &sectors) != 0) {
-    f.block_name.clear();
-    auto blocks = f.block_list.List(f.lun, "block");
-    if (blocks.empty()) return true;
-    l.block_device = blocks.front();
-    f.block_dev.Reset(f.block_list.path() + "/" + l.block_device);
-    if (f.block_dev.Read(kSize, "size", &sectors) == 0) f.block_name = l.block_device;
-  } else {
-    l.block_device = f.block_name;
+  if (f.block_dev.Read(kSize, "size", &sectors) == 0) {
+    if (auto v = ParseInt(sectors)) l.size_bytes = static_cast<double>(*v) * 512.0;
   }
-  if (auto v = ParseInt(sectors)) l.size_bytes = static_cast<double>(*v) * 512.0;
   return true;
 }
 
@@ -352,7 +317,7 @@ int ReadSessionRecordOnce(const std::string& root, uint32_t sid, SessionRecord* 
     return kSessionLookup;
   }
   IfaceRecord& i = s.iface;
-  const std::string proc = Fixed(f.proc_name, f.session, [&] { return ReadableAttr(f.scsi_host, kProcName, "proc_name"); }).value_or("");
+  const std::string proc = ReadableAttr(f.scsi_host, kProcName, "proc_name").value_or("");
   i.transport = proc.rfind("iscsi_", 0) == 0 ? proc.substr(6) : proc;
   i.hwaddress = AttrOr(f.iscsi_host, kHwaddress, "hwaddress", "default");
   i.netdev = AttrOr(f.iscsi_host, kNetdev, "netdev", "default");

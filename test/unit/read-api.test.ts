@@ -38,7 +38,7 @@ describe('sessions()', () => {
   const listing = (sessions: NativeSessionRow[], ids = [1, 2, 6]) => async () => ({ sessions, sysfsSessionIds: ids });
   const binding = { getSessions: listing(all), getSession: async (sid: number) => all.find((s) => s[0] === sid)! };
 
-  it('the same frozen rows from the addon (reused, native/usr/session_row_cache.h) give each call its own objects', async () => {
+  it('the same rows from the addon, even frozen ones, give each call its own objects', async () => {
     const deepFreeze = (x: unknown): unknown => (Array.isArray(x) && x.forEach(deepFreeze), Object.freeze(x));
     const frozen = all.map((r) => deepFreeze(structuredClone(r)) as NativeSessionRow);
     const reused = { ...binding, getSessions: listing(frozen) };
