@@ -11,7 +11,7 @@ const fixtures = path.join(root, 'test/fixtures/etc-iscsi');
 describe('leak check (valgrind)', () => {
   it('no definitely-lost blocks after 100 rounds of every native call', () => {
     const tree = standardTree();
-    // Eight more sessions: with twelve, a listing is shared with a helper thread.
+    // Eight more sessions: twelve in all.
     for (let sid = 11; sid <= 18; sid++) {
       tree.host({ hostNo: 20 + sid, procName: 'iscsi_tcp', ipaddress: '192.0.2.1' });
       tree.session({ hostNo: 20 + sid, sid, targetName: `iqn.2026-11.org.example:leak${sid}`, address: '192.0.2.10', port: 3260, luns: [{ lun: 1, block: { name: `sdl${sid}`, dev: `8:${sid}` } }] });
