@@ -94,7 +94,7 @@ function keepOpenMs(o: SessionReadOptions): number {
   const v = o.keepOpenMs;
   if (v === undefined) return KEEP_OPEN_MS;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_TIMER_MS) {
-    throw new IscsiValidationError('INVALID_OPTION', `keepOpenMs must be a whole number of milliseconds from 0 to ${MAX_TIMER_MS}, got ${JSON.stringify(v)}`, {
+    throw new IscsiValidationError('INVALID_OPTION', `keepOpenMs must be a whole number of milliseconds from 0 to ${MAX_TIMER_MS}, got ${describeValue(v)}`, {
       hint: 'leave it out for the default (10000), or pass e.g. 120000 for a loop that polls every minute',
     });
   }
