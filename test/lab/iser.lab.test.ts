@@ -55,6 +55,7 @@ describe('iSER over soft-RoCE (real kernel, LIO and tgtd)', () => {
         { iqn: T('lio'), luns: 1, lunSizeMiB: 64, kind: 'lio', iser: true },
         { iqn: T('tgtd'), luns: 1, lunSizeMiB: 64, iser: true },
         { iqn: T('lio-tcp'), luns: 1, kind: 'lio' },
+        { iqn: T('lio-acl'), luns: 1, kind: 'lio', iser: true, initiators: ['iqn.2026-11.org.openiscsi:someone-else'] },
       ],
     });
     // Login attempts of 5 s; iscsid retries a failing login until initial_login_retry_max x login_timeout = 40 s
@@ -119,6 +120,12 @@ describe('iSER over soft-RoCE (real kernel, LIO and tgtd)', () => {
     await lab.shOk(`echo fell-back-to-tcp | dd of=${r.device.path} bs=512 conv=sync oflag=direct status=none && dd if=${r.device.path} bs=512 count=1 iflag=direct status=none | grep -q fell-back-to-tcp`);
     expect(await lab.shOk(`cat /sys/class/iscsi_session/session${r.session.sid}/ifacename`)).toBe('default\n');
     expect(await call('disconnect', { sid: r.session.sid })).toMatchObject({ loggedOut: true });
+  });
+
+  it('an initiator outside the ACL, over iSER: the auth error (24), never a fallback to tcp', async () => {
+    const e = await err(call('connect', { target: T('lio-acl'), portal: LIO_PORTALS.rdma, transport: 'iser' }));
+    expect(e).toMatchObject({ code: 'ISCSID_ERR_LOGIN_AUTH_FAILED', errno: 24, details: { authRelated: true } });
+    expect(await sessionCount()).toBe(0);
   });
 
   it('with fallback: false the iscsid error is the answer, and nothing is left', async () => {
