@@ -5,6 +5,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { IscsiUnsupportedError } from '../errors';
 import { findProcess } from '../read/processes';
+import { checkCommonOptions, checkText } from '../validate';
 
 /**
  * The request layouts the addon mirrors (native/ipc/layout.h), named after their first release:
@@ -168,6 +169,8 @@ function fromDpkg(upstream: string): IscsidVersion {
 
 /** Detects the running iscsid's version. Never throws for an unknown version: see requireVerifiedFamily. */
 export async function detectIscsidVersion(o: VersionOptions = {}): Promise<IscsidVersion | undefined> {
+  checkCommonOptions(o);
+  if (o.abi !== undefined) checkText(o.abi, 'abi', { maxBytes: 64, code: 'INVALID_OPTION' });
   const override = o.abi ?? process.env.OPENISCSI_ABI;
   if (override) {
     // "2.1.11-git" was 2.1.12's family name before 2.1.12 was released; it must not fall back to 2.1.11's.

@@ -299,6 +299,12 @@ const CASES: Case[] = [
     bad: { '$.name': badIface, '$.f': badOptionsObject, 'f.transport': fc.oneof(withControl('tcp'), fc.constantFrom('tcp\niface.hwaddress = x', ' tcp')), 'f.netdev': fc.oneof(withControl('eth1'), fc.constant('eth1\niface.ipaddress = 1.2.3.4')), 'f.hwaddress': withControl('00:07:43:aa:bb:cc'), 'f.initiatorName': withControl(iqnBase), 'f.ipaddress': withControl('192.0.2.1'), 'f.ifaceNum': fc.constantFrom(1.5, 2.5, Infinity) },
     call: async (a) => api.formatIfaceFile(a.name as never, a.f as never),
   },
+  {
+    name: 'detectIscsidVersion',
+    base: () => ({ o: { procRoot: path.join(tmp, 'proc'), dpkgStatusPath: path.join(tmp, 'status') } }),
+    bad: { '$.o': badOptionsObject, 'o.procRoot': badDir, 'o.dpkgStatusPath': badDir, 'o.abi': fc.oneof(notString, withControl('2.1.8'), huge) },
+    call: (a) => api.detectIscsidVersion(a.o as never),
+  },
   { name: 'parsePortal', base: () => ({ p: '192.0.2.10:3260' }), bad: { '$.p': badPortal }, call: async (a) => api.parsePortal(a.p) },
   { name: 'validateIscsiName', base: () => ({ n: iqnBase }), bad: { '$.n': badIqn }, call: async (a) => api.validateIscsiName(a.n) },
   { name: 'parseTransport', base: () => ({ t: 'tcp' }), bad: { '$.t': fc.oneof(notString, fc.constantFrom('', 'default', 'TCP', 'tcp\n')) }, call: async (a) => api.parseTransport(a.t) },
