@@ -48,6 +48,7 @@ describe('LOGIN request builder (open-iscsi 2.1.8 layout)', () => {
   it.each([
     ['Debian 13 trixie, open-iscsi 2.1.11-1+deb13u2', 'login_req_trixie_2.1.11.bin', '2.1.11'],
     ['Debian sid, open-iscsi 2.1.13-1', 'login_req_sid_2.1.13.bin', '2.1.13'],
+    ['Debian 11 bullseye, open-iscsi 2.1.3-5', 'login_req_bullseye_2.1.3.bin', '2.1.1'],
   ] as const)('matches the request %s\'s iscsiadm sent', (_release, file, family) => {
     const golden = fs.readFileSync(path.join(fixtures, 'ipc', file));
     const r = record(1, { name: 'default', transport: 'tcp' });

@@ -65,6 +65,10 @@ done
 [ -x usr/sbin/iscsid ] && [ -x usr/sbin/iscsiadm ] || die "the $suite root has no iscsid/iscsiadm"
 # (bullseye's loader is an absolute symlink: it resolves inside the root, not here)
 [ -e usr/lib64/ld-linux-x86-64.so.2 ] || [ -L usr/lib64/ld-linux-x86-64.so.2 ] || die "the $suite root has no dynamic loader"
+# iscsid before 2.1.4 or so checks a client by name (getpwuid of its SO_PEERCRED uid must be "root"): the
+# passwd entry every real system has, which no package in the closure ships.
+[ -s etc/passwd ] || echo 'root:x:0:0:root:/root:/bin/sh' >etc/passwd
+[ -s etc/group ] || echo 'root:x:0:' >etc/group
 # Mount points for what the guest shares with the chrooted daemon (releases.ts bind-mounts them).
 mkdir -p proc sys dev run tmp etc/iscsi var/lib/iscsi
 dpkg-deb -f "$apt"/archives/open-iscsi_*.deb Version >.version
