@@ -1,10 +1,11 @@
 // `npm run bench`: enumeration (lab), attach/detach/storm/memory (lab), enumeration memory (host, fake
-// sysfs), the read path's mechanisms A/B (host, real kernfs: bench/read-mechanisms.ts). One table each;
-// results in bench/results/<name>.json. BENCH=enumerate,attach,memory,read picks.
+// sysfs), the read path's mechanisms A/B (host, real kernfs: bench/read-mechanisms.ts), multipath (lab). One
+// table each; results in bench/results/<name>.json. BENCH=enumerate,attach,multipath,memory,read picks.
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { benchEnumerate, writeResult } from './enumerate';
 import { benchAttach } from './attach';
+import { benchMultipath } from './multipath';
 import { repoRoot } from '../test/lab/lab';
 import { FakeSys } from '../test/fixtures/fakesys';
 import { benchReadMechanisms, printRead, READ_BASE } from './read-mechanisms';
@@ -39,7 +40,7 @@ function printMemory(r: MemoryRun): void {
 }
 
 async function main(): Promise<void> {
-  const which = new Set((process.env.BENCH ?? 'enumerate,attach,memory,read').split(','));
+  const which = new Set((process.env.BENCH ?? 'enumerate,attach,multipath,memory,read').split(','));
   const rounds = Number(process.env.BENCH_ROUNDS ?? 11);
   if (which.has('enumerate')) {
     const counts = (process.env.BENCH_SESSIONS ?? '1,16,64').split(',').map(Number);
@@ -52,6 +53,12 @@ async function main(): Promise<void> {
     const cycles = Number(process.env.BENCH_CYCLES ?? 200);
     console.log(`\nattach/detach in the lab: ${rounds} rounds, ${volumes} concurrent volumes, ${cycles} memory cycles`);
     await benchAttach(rounds, volumes, cycles, (name, data) => console.log(`  written: ${writeResult(name, data)}`));
+  }
+  if (which.has('multipath')) {
+    const mpRounds = Number(process.env.BENCH_ROUNDS ?? 5);
+    console.log(`\nmultipath in the lab: two paths, ${mpRounds} interleaved rounds`);
+    const r = await benchMultipath(mpRounds);
+    console.log(`  written: ${writeResult('multipath', r)}`);
   }
   if (which.has('memory')) {
     const calls = Number(process.env.BENCH_CALLS ?? 100_000);

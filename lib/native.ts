@@ -146,6 +146,8 @@ export interface NativeBinding {
   requestSize(family: string): number;
   /** One exchange with iscsid on its own thread; cancel() aborts the wait. */
   ipcRequest(request: Buffer, timeoutMs: number, socketName?: string): NativeIpcHandle;
+  /** One command to multipathd over its socket (peer checked to be root); resolves with its answer text. */
+  multipathdCommand(command: string, timeoutMs: number, socketName?: string): Promise<string>;
 }
 
 export interface NativeStatus {

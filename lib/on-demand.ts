@@ -8,6 +8,7 @@
 import { withPermissionErrors } from './errors';
 import type * as Connect from './attach/connect';
 import type * as Disconnect from './attach/disconnect';
+import type * as Multipath from './attach/multipath';
 import type * as Discovery from './discovery/discover';
 import type * as Hardware from './attach/hardware';
 import type * as IfaceAdmin from './attach/iface-admin';
@@ -70,4 +71,12 @@ export async function connect(...a: Parameters<typeof Connect.connect>): ReturnT
 /** Detaches a LUN or a whole session from the kernel's state: refuses devices in use, flushes, logs out when no LUN is left. */
 export async function disconnect(...a: Parameters<typeof Disconnect.disconnect>): ReturnType<typeof Disconnect.disconnect> {
   return withPermissionErrors('disconnect', async () => (await import('./attach/disconnect')).disconnect(...a));
+}
+/**
+ * Detaches a multipath volume made by connect({ portals }): refuses a map that is mounted, held or open
+ * (DEVICE_IN_USE) unless forced, flushes it, has multipathd remove it, then detaches each path.
+ */
+export async function disconnectMultipath(o: Multipath.MultipathDetachOptions): Promise<{ map?: string; removed: string[]; loggedOut: number[] }> {
+  const [{ disconnectMultipath: run }, { disconnect }, { connect }] = await Promise.all([import('./attach/multipath'), import('./attach/disconnect'), import('./attach/connect')]);
+  return run(o, { connect, disconnect });
 }

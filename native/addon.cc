@@ -2,6 +2,7 @@
 #include <napi.h>
 
 #include "ipc/ipc_exports.h"
+#include "multipath/multipath_exports.h"
 #include "usr/usr_exports.h"
 
 static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
@@ -9,6 +10,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
   openiscsi::InitUsr(env, exports);
   openiscsi::InitIpc(env, exports);
+  openiscsi::InitMultipath(env, exports);
   return exports;
 }
 

@@ -15,6 +15,7 @@ import { session as getSession, type ScsiDevice, type Session } from '../read/se
 import { ifaces as listIfaces, type Iface } from '../read/ifaces';
 import { parsePortal, validateIfaceName } from '../validate';
 import { withDeadline } from '../deadline';
+import type { MultipathInfo, MultipathMode, PathSpec } from './multipath';
 import { native } from '../native';
 import { detach, type DisconnectDeps, type DisconnectResult } from './disconnect';
 import { scanLun, type DeviceEnv } from './devices';
@@ -32,7 +33,15 @@ export type ConnectEvent =
 export interface ConnectOptions {
   /** Omit to discover through the iface and use the only target offered (or fail listing them). */
   target?: string | undefined;
+  /** The portal; with `portals`, ignored. */
   portal: string;
+  /**
+   * Several paths to the same target (each a portal, or { portal, iface?, transport? }): logs in on all of them
+   * at once and waits for multipathd's map over their devices; the result's `multipath` has the map and paths.
+   */
+  portals?: Array<string | PathSpec> | undefined;
+  /** With `portals`: 'required' (a map or an error), 'preferred' (default: a single path when multipathd is absent), false. */
+  multipath?: MultipathMode | undefined;
   /** LUN whose block device to wait for; default the first disk LUN. */
   lun?: number | undefined;
   transport?: string | undefined;
@@ -81,6 +90,8 @@ export interface ConnectResult {
    * code's time; the rest of `totalMs` is.
    */
   timings: { resolveMs: number; checkMs: number; discoverMs: number; loginMs: number; iscsidMs: number; deviceMs: number; deviceWaitMs: number; totalMs: number };
+  /** With `portals`: the map and every path (session, device, transport used, state). */
+  multipath?: MultipathInfo;
 }
 
 const DEVICE_WAIT_MS = 30_000;
@@ -207,6 +218,11 @@ function loginPortal(t: DiscoveredTarget, named: boolean, asked: string): string
 export async function connect(o: ConnectOptions): Promise<ConnectResult> {
   checkConnectOptions(o);
   throwIfAborted(o.signal);
+  if (o.portals !== undefined || o.multipath !== undefined) {
+    const { connectMultipath } = await import('./multipath');
+    const { disconnect } = await import('./disconnect');
+    return connectMultipath({ ...o, portals: o.portals ?? [o.portal] }, { connect, disconnect });
+  }
   const t0 = Date.now();
   const lunWanted = o.lun;
   const deps = o.deps ?? {};

@@ -5,6 +5,7 @@ import { native, NativeLunField as L, NativeSessionField as F, type NativeBindin
 import { fromNative, IscsiError, IscsiPermissionError, IscsiValidationError } from '../errors';
 import { checkCommonOptions, checkSid, checkSids, describeValue, validateIscsiName } from '../validate';
 import { MAX_TIMER_MS, withDeadline, type WaitOptions } from '../deadline';
+import { holdersOf } from './dm';
 
 /** A LUN of a session; the optional fields are absent when sysfs does not have them. */
 export interface ScsiDevice {
@@ -25,6 +26,8 @@ export interface ScsiDevice {
   blockDevice?: string;
   sizeBytes?: number;
   wwid?: string;
+  /** The devices stacked on the block device (e.g. `['dm-0']`, its multipath map), when there are any. */
+  holders?: string[];
 }
 export type SessionIface = NativeIface;
 
@@ -230,10 +233,24 @@ export async function sessions(o: SessionsOptions = {}): Promise<Session[]> {
         { hint: 'the kernel hides CHAP attributes from processes without CAP_SYS_ADMIN; run as root', details: { missing } },
       );
     }
-    const all = listing.sessions.map(toSession);
-    return all.filter((s) => (target === undefined || s.targetName === target) && (sids === undefined || sids.includes(s.sid)));
+    const all = listing.sessions.map(toSession).filter((s) => (target === undefined || s.targetName === target) && (sids === undefined || sids.includes(s.sid)));
+    await addHolders(all);
+    return all;
   };
   return withDeadline(run(), 'listing sessions', o, 35_000);
+}
+
+/** Which map (or other device) holds each block device: read at every call, since maps come and go. */
+async function addHolders(list: Session[]): Promise<void> {
+  await Promise.all(
+    list.flatMap((s) =>
+      s.devices.map(async (d) => {
+        if (d.blockDevice === undefined) return;
+        const h = await holdersOf(d.blockDevice);
+        if (h.length) d.holders = h;
+      }),
+    ),
+  );
 }
 
 /** One session by sid; IscsiError code SESSION_NOT_FOUND when there is none. */
@@ -265,7 +282,9 @@ export async function session(sid: number, o: SessionReadOptions = {}): Promise<
     } finally {
       releaseWhenIdle(binding, keepMs);
     }
-    return toSession(s);
+    const one = toSession(s);
+    await addHolders([one]);
+    return one;
   };
   return withDeadline(run(), `reading session ${sid}`, o, 35_000);
 }

@@ -1,0 +1,95 @@
+// Runs inside the lab guest. A two-path attach and detach: openiscsi's connect({ portals, multipath }) and
+// disconnectMultipath() against the sequence an os-brick-style connector runs (iscsiadm discovery and
+// logins on both portals in parallel, a scan, waiting for both devices, `multipath -a`, `multipathd add
+// path`, waiting for the map; detach: `multipath -f`, flush and delete each path, logouts, node deletes),
+// A and B interleaved.
+'use strict';
+const { spawn } = require('node:child_process');
+const path = require('node:path');
+
+const pkg = require(path.resolve(__dirname, '..', 'dist', 'index.js'));
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const stats = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+
+function sh(script) {
+  return new Promise((resolve, reject) => {
+    const c = spawn('bash', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    c.stdout.on('data', (d) => (out += d));
+    c.stderr.on('data', (d) => (err += d));
+    c.on('close', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`script failed (${code}): ${err}`))));
+  });
+}
+
+const loginOne = (portal, target) => `(
+  iscsiadm -m discovery -t sendtargets -p ${portal} >/dev/null
+  iscsiadm -m node -T ${target} -p ${portal} --op update -n node.session.scan -v manual
+  iscsiadm -m node -T ${target} -p ${portal} --login >/dev/null
+)`;
+
+function attachScript(portals, target) {
+  return `set -e
+${portals.map((p) => `${loginOne(p, target)} &`).join('\n')}
+wait
+devs=""
+for sid in $(iscsiadm -m session | awk -v t=${target} '$4 == t { gsub(/[\\[\\]]/, "", $2); print $2 }'); do
+  host=$(readlink -f /sys/class/iscsi_session/session$sid/device | sed 's|.*/host\\([0-9]*\\)/session.*|\\1|')
+  echo "0 0 1" > /sys/class/scsi_host/host$host/scan
+  for i in $(seq 400); do
+    dev=$(ls /sys/class/iscsi_session/session$sid/device/target*/*:1/block 2>/dev/null | head -1)
+    [ -n "$dev" ] && [ -b /dev/$dev ] && break
+    sleep 0.01
+  done
+  devs="$devs $dev"
+done
+for dev in $devs; do multipath -a /dev/$dev >/dev/null; multipathd add path $dev >/dev/null; done
+first=\${devs# }; first=\${first%% *}
+for i in $(seq 600); do
+  dm=$(ls /sys/block/$first/holders 2>/dev/null | head -1)
+  [ -n "$dm" ] && [ -b /dev/$dm ] && break
+  sleep 0.05
+done
+echo "$dm $devs"`;
+}
+
+function detachScript(portals, target, dm, devs) {
+  return `set -e
+name=$(cat /sys/block/${dm}/dm/name)
+multipath -f $name >/dev/null
+${devs.map((d) => `blockdev --flushbufs /dev/${d}; echo 1 > /sys/block/${d}/device/delete`).join('\n')}
+${portals.map((p) => `iscsiadm -m node -T ${target} -p ${p} --logout >/dev/null; iscsiadm -m node -T ${target} -p ${p} --op delete`).join('\n')}`;
+}
+
+/** `rounds` interleaved two-path attach+detach pairs on one target. */
+async function multipath(rounds, portals, target) {
+  const a = { attach: [], detach: [] };
+  const b = { attach: [], detach: [] };
+  for (let i = 0; i < rounds; i++) {
+    let t = now();
+    const r = await pkg.connect({ target, portal: portals[0], portals, multipath: 'required', lun: 1 });
+    a.attach.push(now() - t);
+    if (!r.multipath || !r.multipath.map) throw new Error('openiscsi made no map');
+    t = now();
+    await pkg.disconnectMultipath({ map: r.multipath.map.dm });
+    a.detach.push(now() - t);
+
+    t = now();
+    const [dm, ...devs] = (await sh(attachScript(portals, target))).split(/\s+/);
+    b.attach.push(now() - t);
+    if (!/^dm-\d+$/.test(dm)) throw new Error(`the iscsiadm sequence made no map (${dm})`);
+    t = now();
+    await sh(detachScript(portals, target, dm, devs));
+    b.detach.push(now() - t);
+  }
+  return {
+    rounds,
+    openiscsi: { attachMs: stats(a.attach), detachMs: stats(a.detach) },
+    iscsiadm: { attachMs: stats(b.attach), detachMs: stats(b.detach) },
+    attachRatio: median(b.attach) / median(a.attach),
+    detachRatio: median(b.detach) / median(a.detach),
+  };
+}
+
+module.exports = { multipath };

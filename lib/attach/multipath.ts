@@ -1,0 +1,252 @@
+// One volume over several paths: log in on every path at once (each with its own iface, transport and
+// fallback), wait for the path devices (one WWID) and multipathd's map over them, and tear the map down
+// safely: refuse a map in use, flush it, have multipathd remove it, then detach each path under the usual
+// rules (disconnect() removes a device and logs out a session left without devices).
+import { promises as fs, constants as fsc } from 'node:fs';
+import { IscsiError, IscsiUnsupportedError, IscsiValidationError, throwIfAborted } from '../errors';
+import { dmMap, multipathMapOf, multipathMaps, type DmMap } from '../read/dm';
+import { sessions as listSessions } from '../read/sessions';
+import { parsePortal } from '../validate';
+import type { Transport } from './transport';
+import { multipathd, multipathdPaths, multipathdRunning, type MultipathdOptions } from './multipathd';
+import type { ConnectOptions, ConnectResult } from './connect';
+
+export type MultipathMode = 'required' | 'preferred' | false;
+
+/** One path: a portal, optionally with its own iface or transport (else the call's). */
+export interface PathSpec {
+  portal: string;
+  iface?: string | undefined;
+  transport?: Transport | undefined;
+}
+
+export interface MultipathPath {
+  portal: string;
+  sid?: number;
+  iface?: string;
+  transport?: { requested: Transport; used: Transport; fallbackReason?: string };
+  blockDevice?: string;
+  /** multipathd's view when there is a map: `active`/`failed`, its checker `ready`/`faulty`; else `up` or `failed`. */
+  state: string;
+  error?: { code: string; message: string };
+}
+
+export interface MultipathInfo {
+  requested: MultipathMode;
+  /** The map, when one was made. */
+  map?: { dm: string; path: string; name: string; wwid: string };
+  paths: MultipathPath[];
+  /** Why there is no map (preferred without multipathd, a single path, ...). */
+  reason?: string;
+}
+
+export interface MultipathDeps {
+  connect: (o: ConnectOptions) => Promise<ConnectResult>;
+  disconnect: (o: { sid: number; lun?: number; force?: boolean; timeoutMs?: number; signal?: AbortSignal }) => Promise<{ removed: string[]; loggedOut: boolean }>;
+  multipathd?: MultipathdOptions;
+  sysfsRoot?: string;
+  /** Test seam for the sessions that exist before the attach (default: sessions()). */
+  sessions?: (target: string) => Promise<Array<{ sid: number }>>;
+}
+
+const MAP_WAIT_MS = 60_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function pathSpecs(o: ConnectOptions): PathSpec[] {
+  const raw = o.portals ?? [];
+  if (!Array.isArray(raw) || raw.length === 0) throw new IscsiValidationError('INVALID_OPTIONS', 'portals must list at least one portal');
+  if (raw.length > 32) throw new IscsiValidationError('INVALID_OPTIONS', `portals lists ${raw.length} paths; at most 32`);
+  const specs = raw.map((p) => (typeof p === 'string' ? { portal: p } : p));
+  const seen = new Set<string>();
+  for (const s of specs) {
+    if (typeof s !== 'object' || s === null || typeof s.portal !== 'string') throw new IscsiValidationError('INVALID_OPTIONS', 'each path is a portal string or { portal, iface?, transport? }');
+    const p = parsePortal(s.portal);
+    const key = `${p.host}:${p.port}|${s.iface ?? o.iface ?? ''}|${s.transport ?? o.transport ?? ''}`;
+    if (seen.has(key)) throw new IscsiValidationError('INVALID_OPTIONS', `path ${s.portal} is listed twice`);
+    seen.add(key);
+  }
+  return specs;
+}
+
+async function waitForMap(devs: string[], until: number, o: { signal?: AbortSignal | undefined; sysfsRoot?: string | undefined }): Promise<DmMap | undefined> {
+  for (;;) {
+    throwIfAborted(o.signal);
+    const maps = await Promise.all(devs.map((d) => multipathMapOf(d, { sysfsRoot: o.sysfsRoot })));
+    const first = maps[0];
+    if (first && maps.every((m) => m?.dm === first.dm)) return first;
+    if (Date.now() > until) return undefined;
+    await sleep(100);
+  }
+}
+
+/** connect() with `portals` (or `multipath` and one portal): see ConnectOptions. */
+export async function connectMultipath(o: ConnectOptions, deps: MultipathDeps): Promise<ConnectResult> {
+  throwIfAborted(o.signal);
+  const mode: MultipathMode = o.multipath ?? 'preferred';
+  if (mode !== 'required' && mode !== 'preferred' && mode !== false) throw new IscsiValidationError('INVALID_OPTIONS', `multipath must be 'required', 'preferred' or false, not ${JSON.stringify(mode)}`);
+  if (o.target === undefined) throw new IscsiValidationError('INVALID_OPTIONS', 'name the target when connecting several portals');
+  const specs = pathSpecs(o);
+  const deadline = Date.now() + (o.timeoutMs ?? 180_000);
+  const emit = (message: string) => o.onEvent?.({ type: 'decision', message });
+  const mpdOpts: MultipathdOptions = { ...deps.multipathd, signal: o.signal };
+
+  let reason: string | undefined;
+  if (mode !== false && !(await multipathdRunning(mpdOpts))) {
+    if (mode === 'required') {
+      throw new IscsiUnsupportedError('MULTIPATHD_NOT_RUNNING', 'multipath: required, but multipathd does not answer on its socket; nothing was logged in', {
+        hint: 'start multipathd (and udevd), or use multipath: "preferred" to attach a single path',
+      });
+    }
+    reason = 'multipathd is not running: attached a single path';
+  }
+  const wanted = mode === false || reason !== undefined ? specs.slice(0, 1) : specs;
+  if (mode === false && specs.length > 1) reason = 'multipath: false: attached the first path only';
+  const before = new Set((await (deps.sessions ?? ((target: string) => listSessions({ target })))(o.target)).map((s) => s.sid));
+
+  // Every path at once, each with its own transport and fallback.
+  const { portals: _p, multipath: _m, ...single } = o;
+  const results = await Promise.allSettled(
+    wanted.map((s) =>
+      deps.connect({
+        ...single,
+        portal: s.portal,
+        iface: s.iface ?? o.iface,
+        transport: s.iface !== undefined ? undefined : (s.transport ?? o.transport),
+        timeoutMs: Math.max(1000, deadline - Date.now()),
+      }),
+    ),
+  );
+  const paths: MultipathPath[] = results.map((r, i) =>
+    r.status === 'fulfilled'
+      ? {
+          portal: wanted[i]!.portal,
+          sid: r.value.session.sid,
+          iface: r.value.transport.iface,
+          transport: { requested: r.value.transport.requested, used: r.value.transport.used, ...(r.value.transport.fallbackReason ? { fallbackReason: r.value.transport.fallbackReason } : {}) },
+          blockDevice: r.value.device.blockDevice ?? '',
+          state: 'up',
+        }
+      : { portal: wanted[i]!.portal, state: 'failed', error: { code: (r.reason as IscsiError).code ?? 'ERROR', message: (r.reason as Error).message } },
+  );
+  const ok = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  // Undo what this call made: sessions that did not exist before.
+  const rollback = async () => {
+    for (const r of ok) if (!before.has(r.session.sid)) await deps.disconnect({ sid: r.session.sid, lun: r.device.lun, force: true }).catch(() => {});
+  };
+  if (ok.length === 0) {
+    const first = results[0] as PromiseRejectedResult;
+    throw first.reason;
+  }
+  const wwids = new Set(ok.map((r) => r.device.wwid ?? `(none: ${r.device.blockDevice})`));
+  if (wwids.size > 1) {
+    await rollback();
+    throw new IscsiError('MULTIPATH_WWID_MISMATCH', `the paths' devices are different volumes (WWIDs ${[...wwids].join(', ')}); refusing to combine them`, { details: { paths } });
+  }
+  const primary = ok[0]!;
+  const info: MultipathInfo = { requested: mode, paths };
+  if (reason === undefined && ok.length < wanted.length && mode === 'required') {
+    // A path failed: the map goes on with the paths that work, and says which did not.
+    emit(`${wanted.length - ok.length} of ${wanted.length} paths failed`);
+  }
+  if (reason === undefined) {
+    const devs = ok.map((r) => r.device.blockDevice!);
+    for (const d of devs) await multipathd(`add path ${d}`, mpdOpts).catch((e: unknown) => emit(`multipathd add path ${d}: ${(e as Error).message}`));
+    const map = await waitForMap(devs, Math.min(deadline, Date.now() + MAP_WAIT_MS), { signal: o.signal, sysfsRoot: deps.sysfsRoot });
+    if (!map) {
+      if (mode === 'required') {
+        await rollback();
+        throw new IscsiError('MULTIPATH_MAP_TIMEOUT', `multipathd made no map over ${devs.join(', ')} in time; the paths were detached again`, {
+          details: { paths },
+          hint: 'check multipath.conf (blacklist, find_multipaths) and that udevd runs',
+        });
+      }
+      info.reason = 'multipathd made no map over the paths in time: attached without one';
+    } else {
+      info.map = { dm: map.dm, path: map.path, name: map.name, wwid: map.wwid! };
+      const states = await multipathdPaths(mpdOpts).catch(() => []);
+      for (const p of paths) {
+        const s = states.find((x) => x.dev === p.blockDevice);
+        if (s) p.state = `${s.dmState}/${s.checkerState}`;
+      }
+      emit(`map ${map.dm} (${map.name}) over ${devs.join(', ')}`);
+    }
+  } else {
+    info.reason = reason;
+    emit(reason);
+  }
+  return { ...primary, multipath: info };
+}
+
+export interface MultipathDetachOptions {
+  /** `dm-0`, the map's name, or its WWID. */
+  map: string;
+  force?: boolean | undefined;
+  timeoutMs?: number | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+async function findMap(which: string, sysfsRoot: string | undefined): Promise<DmMap | undefined> {
+  if (typeof which !== 'string' || which === '' || /[\s/\0]/.test(which)) throw new IscsiValidationError('INVALID_MAP', `map must be a dm name (dm-0), a map name or a WWID, not ${JSON.stringify(which)}`);
+  if (/^dm-\d+$/.test(which)) {
+    const m = await dmMap(which, { sysfsRoot });
+    return m?.wwid !== undefined ? m : undefined;
+  }
+  return (await multipathMaps({ sysfsRoot })).find((m) => m.name === which || m.wwid === which);
+}
+
+async function mapInUse(m: DmMap): Promise<string | undefined> {
+  if (m.holders.length) return `held by ${m.holders.join(', ')}`;
+  const st = await fs.stat(m.path).catch(() => undefined);
+  if (st) {
+    const mountinfo = await fs.readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+    const majmin = `${Math.floor(st.rdev / 256) & 0xfff}:${(st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00)}`;
+    if (mountinfo.split('\n').some((l) => l.split(' ')[2] === majmin)) return 'mounted';
+  }
+  const h = await fs.open(m.path, fsc.O_RDONLY | fsc.O_EXCL).catch((e: NodeJS.ErrnoException) => e);
+  if (h instanceof Error) return h.code === 'EBUSY' ? 'open by another process' : undefined;
+  await h.close();
+  return undefined;
+}
+
+/**
+ * Detaches a multipath volume: refuses a map that is mounted, held or open (DEVICE_IN_USE) unless forced,
+ * flushes it, has multipathd remove it, then detaches each path (removing its device and logging out a
+ * session left without devices). Idempotent: a map that is gone already is not an error.
+ */
+export async function disconnectMultipath(o: MultipathDetachOptions, deps: MultipathDeps): Promise<{ map?: string; removed: string[]; loggedOut: number[] }> {
+  throwIfAborted(o.signal);
+  const map = await findMap(o.map, deps.sysfsRoot);
+  if (!map) return { removed: [], loggedOut: [] };
+  const mpdOpts: MultipathdOptions = { ...deps.multipathd, signal: o.signal };
+  if (!o.force) {
+    const busy = await mapInUse(map);
+    if (busy) throw new IscsiError('DEVICE_IN_USE', `${map.path} (${map.name}) is ${busy}; nothing was removed`, { details: { device: map.dm, reason: busy }, hint: 'unmount or close it first, or pass force: true' });
+  }
+  // Which session and LUN each path is, read before the map goes.
+  const all = await listSessions();
+  const paths = map.slaves.flatMap((dev) => all.flatMap((s) => s.devices.filter((d) => d.blockDevice === dev).map((d) => ({ dev, sid: s.sid, lun: d.lun }))));
+  const h = await fs.open(map.path, 'r').catch(() => undefined);
+  if (h) {
+    try {
+      await h.sync();
+    } catch (e) {
+      throw new IscsiError('FLUSH_FAILED', `flushing ${map.path} failed; the map was not removed`, { cause: e });
+    } finally {
+      await h.close();
+    }
+  }
+  await multipathd(`del map ${map.name}`, mpdOpts);
+  const until = Date.now() + (o.timeoutMs ?? 30_000);
+  while (await dmMap(map.dm, { sysfsRoot: deps.sysfsRoot })) {
+    if (Date.now() > until) throw new IscsiError('MULTIPATH_MAP_BUSY', `multipathd accepted "del map ${map.name}" but ${map.dm} is still there`);
+    await sleep(50);
+  }
+  const removed: string[] = [];
+  const loggedOut: number[] = [];
+  for (const p of paths) {
+    const r = await deps.disconnect({ sid: p.sid, lun: p.lun, ...(o.force ? { force: true } : {}), ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) });
+    removed.push(...r.removed);
+    if (r.loggedOut) loggedOut.push(p.sid);
+  }
+  return { map: map.dm, removed, loggedOut };
+}

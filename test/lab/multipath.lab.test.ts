@@ -1,0 +1,107 @@
+// dm-multipath on the real kernel: one tgtd target on two portals (127.0.0.1 and 127.0.0.2), udevd and
+// multipathd in the guest. connect({ portals, multipath }) logs in on both, multipathd makes the map; I/O
+// through the map survives one path being cut (its portal removed and its TCP connection killed) and the
+// map shows that path failed, then active again once it is restored; disconnectMultipath() refuses a map
+// in use and otherwise leaves no map, no path device and no session.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packageEntry, startLab, type GuestError, type Lab } from './lab';
+import { SECOND_PORTAL, startMultipath, startMultipathd, stopMultipathd } from './multipath-setup';
+
+const T = 'iqn.2026-12.org.openiscsi:multipath.a';
+
+interface Path { portal: string; sid: number; blockDevice: string; state: string; transport: { used: string } }
+interface Result {
+  session: { sid: number };
+  device: { blockDevice: string; lun: number; wwid?: string };
+  multipath?: { requested: string; map?: { dm: string; path: string; name: string; wwid: string }; paths: Path[]; reason?: string };
+}
+
+describe('multipath (real kernel, udevd and multipathd in the guest)', () => {
+  let lab: Lab;
+  const call = <R>(fn: string, ...args: unknown[]) => lab.call<R>(packageEntry, fn, args, { timeoutMs: 240_000 });
+  const err = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as GuestError);
+  const count = async (glob: string) => Number((await lab.shOk(`ls -d ${glob} 2>/dev/null | wc -l`)).trim());
+  const pathStates = async () => (await lab.shOk('multipathd show paths raw format "%d %t %T"')).trim();
+
+  beforeAll(async () => {
+    lab = await startLab({ targets: [{ iqn: T, luns: 1, lunSizeMiB: 64 }] });
+    // a path that is cut must fail within seconds, not after the default 120 s replacement timeout
+    await lab.shOk("sed -i 's/^node.session.timeo.replacement_timeout.*/node.session.timeo.replacement_timeout = 5/' /etc/iscsi/iscsid.conf");
+    await startMultipath(lab);
+  });
+  afterAll(async () => {
+    await lab?.stop();
+  });
+
+  it('required: both paths log in, multipathd makes one map over them, data goes through it', async () => {
+    const r = await call<Result>('connect', { target: T, portals: [lab.portal, SECOND_PORTAL], multipath: 'required', lun: 1 });
+    const m = r.multipath!;
+    expect(m.map?.dm).toMatch(/^dm-\d+$/);
+    expect(m.map?.path).toBe(`/dev/${m.map!.dm}`);
+    expect(m.paths.map((p) => p.portal)).toEqual([lab.portal, SECOND_PORTAL]);
+    expect(m.paths.every((p) => p.state === 'active/ready' && p.transport.used === 'tcp')).toBe(true);
+    expect(new Set(m.paths.map((p) => p.sid)).size).toBe(2);
+    const slaves = (await lab.shOk(`ls /sys/block/${m.map!.dm}/slaves`)).trim().split(/\s+/).sort();
+    expect(slaves).toEqual(m.paths.map((p) => p.blockDevice).sort());
+    expect((await lab.shOk(`cat /sys/block/${m.map!.dm}/dm/uuid`)).trim()).toBe(`mpath-${m.map!.wwid}`);
+    // sessions() shows which map holds each path
+    const sessions = await call<Array<{ sid: number; devices: Array<{ blockDevice?: string; holders?: string[] }> }>>('sessions');
+    for (const p of m.paths) expect(sessions.find((s) => s.sid === p.sid)!.devices.find((d) => d.blockDevice === p.blockDevice)!.holders).toEqual([m.map!.dm]);
+    await lab.shOk(`head -c 4194304 /dev/urandom >/tmp/mp.in && dd if=/tmp/mp.in of=${m.map!.path} bs=1M oflag=direct status=none && dd if=${m.map!.path} of=/tmp/mp.out bs=1M count=4 iflag=direct status=none && cmp /tmp/mp.in /tmp/mp.out`);
+  });
+
+  it('I/O through the map keeps working while one path is cut; the map shows it failed, then active again', async () => {
+    const map = (await lab.shOk('ls /sys/block | grep ^dm- | head -1')).trim();
+    await lab.shOk(`/usr/sbin/tgtadm --lld iscsi --op delete --mode portal --param portal=${SECOND_PORTAL} && ss -K dst 127.0.0.2 dport = 3260 >/dev/null`);
+    // the cut path fails (replacement timeout 5 s, then multipathd's checker) while reads go on
+    let states = '';
+    for (let i = 0; i < 60 && !/failed/.test(states); i++) {
+      await lab.shOk(`dd if=/dev/${map} of=/dev/null bs=1M count=4 iflag=direct status=none`, { timeoutMs: 60_000 });
+      states = await pathStates();
+      if (!/failed/.test(states)) await lab.sh('sleep 1');
+    }
+    expect(states).toMatch(/failed/);
+    expect(states).toMatch(/active/);
+    await lab.shOk(`dd if=/tmp/mp.in of=/dev/${map} bs=1M oflag=direct status=none && dd if=/dev/${map} of=/tmp/mp.out bs=1M count=4 iflag=direct status=none && cmp /tmp/mp.in /tmp/mp.out`, { timeoutMs: 60_000 });
+    // restored: iscsid reconnects and multipathd reinstates the path
+    await lab.shOk(`/usr/sbin/tgtadm --lld iscsi --op new --mode portal --param portal=${SECOND_PORTAL}`);
+    for (let i = 0; i < 90 && /failed|faulty/.test(states); i++) {
+      await lab.sh('sleep 1');
+      states = await pathStates();
+    }
+    expect(states.split('\n').filter((l) => /active ready/.test(l))).toHaveLength(2);
+  });
+
+  it('disconnectMultipath refuses a mounted map, then removes the map, both path devices and both sessions', async () => {
+    const map = (await lab.shOk('ls /sys/block | grep ^dm- | head -1')).trim();
+    await lab.shOk(`mke2fs -q -F /dev/${map} && mkdir -p /mnt/mp && mount /dev/${map} /mnt/mp`);
+    const e = await err(call('disconnectMultipath', { map }));
+    expect(e?.code).toBe('DEVICE_IN_USE');
+    expect(await count(`/sys/block/${map}`)).toBe(1);
+    expect(await count('/sys/class/iscsi_session/session*')).toBe(2);
+    await lab.shOk('umount /mnt/mp');
+    const r = await call<{ map: string; removed: string[]; loggedOut: number[] }>('disconnectMultipath', { map });
+    expect(r.map).toBe(map);
+    expect(r.loggedOut).toHaveLength(2);
+    expect(await count('/sys/block/dm-*')).toBe(0);
+    expect(await count('/sys/block/sd*')).toBe(0);
+    expect(await count('/sys/class/iscsi_session/session*')).toBe(0);
+    // idempotent
+    expect(await call('disconnectMultipath', { map })).toEqual({ removed: [], loggedOut: [] });
+  });
+
+  it('without multipathd: required fails before any login; preferred attaches one path and says why', async () => {
+    await stopMultipathd(lab);
+    const e = await err(call('connect', { target: T, portals: [lab.portal, SECOND_PORTAL], multipath: 'required', lun: 1 }));
+    expect(e?.code).toBe('MULTIPATHD_NOT_RUNNING');
+    expect(await count('/sys/class/iscsi_session/session*')).toBe(0);
+    const r = await call<Result>('connect', { target: T, portals: [lab.portal, SECOND_PORTAL], multipath: 'preferred', lun: 1 });
+    expect(r.multipath?.map).toBeUndefined();
+    expect(r.multipath?.reason).toMatch(/multipathd is not running/);
+    expect(r.multipath?.paths).toHaveLength(1);
+    expect(await count('/sys/class/iscsi_session/session*')).toBe(1);
+    await call('disconnect', { sid: r.session.sid });
+    expect(await count('/sys/class/iscsi_session/session*')).toBe(0);
+    await startMultipathd(lab);
+  });
+});
