@@ -202,4 +202,4 @@ async function memory(cycles, portal, target) {
   return { cycles, rssBeforeMiB: before / 2 ** 20, rssAfterMiB: process.memoryUsage().rss / 2 ** 20, samplesMiB };
 }
 
-module.exports = { attach, storm, memory, execFileSync };
+module.exports = { attach, storm, memory, execFileSync, sh, stats, median, now };

@@ -4,24 +4,11 @@
 // path`, waiting for the map; detach: `multipath -f`, flush and delete each path, logouts, node deletes),
 // A and B interleaved.
 'use strict';
-const { spawn } = require('node:child_process');
 const path = require('node:path');
+// the same shell runner and statistics as the single-path bench
+const { sh, stats, median, now } = require('./guest-attach');
 
 const pkg = require(path.resolve(__dirname, '..', 'dist', 'index.js'));
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const stats = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
-const now = () => Number(process.hrtime.bigint()) / 1e6;
-
-function sh(script) {
-  return new Promise((resolve, reject) => {
-    const c = spawn('bash', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    c.stdout.on('data', (d) => (out += d));
-    c.stderr.on('data', (d) => (err += d));
-    c.on('close', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`script failed (${code}): ${err}`))));
-  });
-}
 
 const loginOne = (portal, target) => `(
   iscsiadm -m discovery -t sendtargets -p ${portal} >/dev/null
