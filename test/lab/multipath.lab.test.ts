@@ -52,34 +52,38 @@ describe('multipath (real kernel, udevd and multipathd in the guest)', () => {
 
   it('I/O through the map keeps working while one path is cut; the map shows it failed, then active again', async () => {
     const map = (await lab.shOk('ls /sys/block | grep ^dm- | head -1')).trim();
-    await lab.shOk(`/usr/sbin/tgtadm --lld iscsi --op delete --mode portal --param portal=${SECOND_PORTAL} && ss -K dst 127.0.0.2 dport = 3260 >/dev/null`);
-    // the cut path fails (replacement timeout 5 s, then multipathd's checker) while reads go on
-    let states = '';
-    for (let i = 0; i < 60 && !/failed/.test(states); i++) {
-      await lab.shOk(`dd if=/dev/${map} of=/dev/null bs=1M count=4 iflag=direct status=none`, { timeoutMs: 60_000 });
-      states = await pathStates();
-      if (!/failed/.test(states)) await lab.sh('sleep 1');
-    }
-    expect(states).toMatch(/failed/);
-    expect(states).toMatch(/active/);
+    const states = 'multipathd show paths raw format "%d %t %T"';
+    // Cut: the portal goes and its TCP connection is killed, so the session cannot come back; with a 5 s
+    // replacement timeout the path's I/O fails and dm-multipath fails the path. Reads go on all the while.
+    const cut = await lab.shOk(
+      `/usr/sbin/tgtadm --lld iscsi --op delete --mode portal --param portal=${SECOND_PORTAL}; ss -K dst 127.0.0.2 dport = 3260 >/dev/null
+       for i in $(seq 90); do
+         dd if=/dev/${map} of=/dev/null bs=1M count=4 iflag=direct status=none || { echo READ-FAILED; exit 1; }
+         s=$(${states}); case "$s" in *failed*) echo "$s"; exit 0;; esac
+         sleep 1
+       done; echo "never failed: $s"; exit 1`,
+      { timeoutMs: 200_000 },
+    );
+    expect(cut).toMatch(/failed/);
+    expect(cut).toMatch(/active/);
     await lab.shOk(`dd if=/tmp/mp.in of=/dev/${map} bs=1M oflag=direct status=none && dd if=/dev/${map} of=/tmp/mp.out bs=1M count=4 iflag=direct status=none && cmp /tmp/mp.in /tmp/mp.out`, { timeoutMs: 60_000 });
-    // restored: iscsid reconnects and multipathd reinstates the path
-    await lab.shOk(`/usr/sbin/tgtadm --lld iscsi --op new --mode portal --param portal=${SECOND_PORTAL}`);
-    for (let i = 0; i < 90 && /failed|faulty/.test(states); i++) {
-      await lab.sh('sleep 1');
-      states = await pathStates();
-    }
-    expect(states.split('\n').filter((l) => /active ready/.test(l))).toHaveLength(2);
-  });
+    // Restored: iscsid reconnects and multipathd's checker reinstates the path.
+    const back = await lab.shOk(
+      `/usr/sbin/tgtadm --lld iscsi --op new --mode portal --param portal=${SECOND_PORTAL}
+       for i in $(seq 120); do s=$(${states}); [ "$(echo "$s" | grep -c 'active ready')" = 2 ] && { echo "$s"; exit 0; }; sleep 1; done; echo "not back: $s"; exit 1`,
+      { timeoutMs: 200_000 },
+    );
+    expect(back.split('\n').filter((l) => /active ready/.test(l))).toHaveLength(2);
+  }, 480_000);
 
   it('disconnectMultipath refuses a mounted map, then removes the map, both path devices and both sessions', async () => {
     const map = (await lab.shOk('ls /sys/block | grep ^dm- | head -1')).trim();
-    await lab.shOk(`mke2fs -q -F /dev/${map} && mkdir -p /mnt/mp && mount /dev/${map} /mnt/mp`);
+    await lab.shOk(`mke2fs -q -F /dev/${map} && mkdir -p /tmp/mp-mnt && mount /dev/${map} /tmp/mp-mnt`);
     const e = await err(call('disconnectMultipath', { map }));
     expect(e?.code).toBe('DEVICE_IN_USE');
     expect(await count(`/sys/block/${map}`)).toBe(1);
     expect(await count('/sys/class/iscsi_session/session*')).toBe(2);
-    await lab.shOk('umount /mnt/mp');
+    await lab.shOk('umount /tmp/mp-mnt');
     const r = await call<{ map: string; removed: string[]; loggedOut: number[] }>('disconnectMultipath', { map });
     expect(r.map).toBe(map);
     expect(r.loggedOut).toHaveLength(2);
