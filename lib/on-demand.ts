@@ -77,6 +77,8 @@ export async function disconnect(...a: Parameters<typeof Disconnect.disconnect>)
  * (DEVICE_IN_USE) unless forced, flushes it, has multipathd remove it, then detaches each path.
  */
 export async function disconnectMultipath(o: Multipath.MultipathDetachOptions): Promise<{ map?: string; removed: string[]; loggedOut: number[] }> {
-  const [{ disconnectMultipath: run }, { disconnect }, { connect }] = await Promise.all([import('./attach/multipath'), import('./attach/disconnect'), import('./attach/connect')]);
-  return run(o, { connect, disconnect });
+  return withPermissionErrors('disconnectMultipath', async () => {
+    const [{ disconnectMultipath: run }, { disconnect }, { connect }] = await Promise.all([import('./attach/multipath'), import('./attach/disconnect'), import('./attach/connect')]);
+    return run(o, { connect, disconnect });
+  });
 }
