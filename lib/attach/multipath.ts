@@ -235,8 +235,21 @@ export async function disconnectMultipath(o: MultipathDetachOptions, deps: Multi
       await h.close();
     }
   }
-  await multipathd(`del map ${map.name}`, mpdOpts);
   const until = Date.now() + (o.timeoutMs ?? 30_000);
+  // multipathd refuses while anything has the map open, and udev opens it briefly after every change (an
+  // unmount, a flush): refused answers are retried until the deadline, as connectors retry `multipath -f`.
+  for (;;) {
+    try {
+      await multipathd(`del map ${map.name}`, mpdOpts);
+      break;
+    } catch (e) {
+      if (!(e instanceof IscsiError && e.code === 'MULTIPATHD_REFUSED') || Date.now() > until) {
+        throw new IscsiError('MULTIPATH_MAP_BUSY', `multipathd would not remove ${map.dm} (${map.name}); its paths were left attached`, { cause: e, hint: 'something still has the map open: close it and try again' });
+      }
+      await sleep(250);
+      throwIfAborted(o.signal);
+    }
+  }
   while (await dmMap(map.dm, { sysfsRoot: deps.sysfsRoot })) {
     if (Date.now() > until) throw new IscsiError('MULTIPATH_MAP_BUSY', `multipathd accepted "del map ${map.name}" but ${map.dm} is still there`);
     await sleep(50);

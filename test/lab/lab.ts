@@ -182,6 +182,8 @@ export class Lab {
       'console=ttyS0',
       'quiet',
       'panic=-1',
+      // the IO-APIC timer check fails when the host is loaded (TCG runs the guest slowly) and panics the boot
+      'no_timer_check',
       `lab.script=${path.join(guestDir, 'guest-init.sh')}`,
       `lab.kroot=${env.KROOT}`,
       `lab.agent=${path.join(guestDir, 'agent.js')}`,

@@ -24,7 +24,8 @@ export async function startMultipath(lab: Lab, o: { multipathd?: boolean } = {})
   await lab.shOk(
     [
       'set -e',
-      'modprobe -a -d "$KROOT" dm_mod dm_multipath dm_service_time dm_round_robin scsi_dh_alua',
+      // inet_diag/tcp_diag: `ss -K` cuts a path's TCP connection; ext4: a file system on the map
+      'modprobe -a -d "$KROOT" dm_mod dm_multipath dm_service_time dm_round_robin scsi_dh_alua inet_diag tcp_diag ext4',
       'export SYSTEMD_IGNORE_CHROOT=1',
       // The guest's /etc is the host's read-only root, without a multipath.conf: multipathd gets an /etc of
       // its own (a tmpfs copy of what it reads, in its own mount namespace), with the config and wwids.

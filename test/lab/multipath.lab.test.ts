@@ -56,7 +56,7 @@ describe('multipath (real kernel, udevd and multipathd in the guest)', () => {
     // Cut: the portal goes and its TCP connection is killed, so the session cannot come back; with a 5 s
     // replacement timeout the path's I/O fails and dm-multipath fails the path. Reads go on all the while.
     const cut = await lab.shOk(
-      `/usr/sbin/tgtadm --lld iscsi --op delete --mode portal --param portal=${SECOND_PORTAL}; ss -K dst 127.0.0.2 dport = 3260 >/dev/null
+      `/usr/sbin/tgtadm --lld iscsi --op delete --mode portal --param portal=${SECOND_PORTAL}; ss -K dst 127.0.0.2 dport = 3260 | grep -q ESTAB || { echo "no connection to 127.0.0.2 was cut"; exit 1; }
        for i in $(seq 90); do
          dd if=/dev/${map} of=/dev/null bs=1M count=4 iflag=direct status=none || { echo READ-FAILED; exit 1; }
          s=$(${states}); case "$s" in *failed*) echo "$s"; exit 0;; esac
@@ -78,7 +78,7 @@ describe('multipath (real kernel, udevd and multipathd in the guest)', () => {
 
   it('disconnectMultipath refuses a mounted map, then removes the map, both path devices and both sessions', async () => {
     const map = (await lab.shOk('ls /sys/block | grep ^dm- | head -1')).trim();
-    await lab.shOk(`mke2fs -q -F /dev/${map} && mkdir -p /tmp/mp-mnt && mount /dev/${map} /tmp/mp-mnt`);
+    await lab.shOk(`mkfs.ext4 -q -F /dev/${map} && mkdir -p /tmp/mp-mnt && mount /dev/${map} /tmp/mp-mnt`);
     const e = await err(call('disconnectMultipath', { map }));
     expect(e?.code).toBe('DEVICE_IN_USE');
     expect(await count(`/sys/block/${map}`)).toBe(1);
@@ -95,6 +95,8 @@ describe('multipath (real kernel, udevd and multipathd in the guest)', () => {
   });
 
   it('without multipathd: required fails before any login; preferred attaches one path and says why', async () => {
+    // whatever an earlier test left (this one needs a clean slate)
+    await lab.sh('umount /tmp/mp-mnt 2>/dev/null; dmsetup remove_all -f; iscsiadm -m session -u >/dev/null 2>&1; true');
     await stopMultipathd(lab);
     const e = await err(call('connect', { target: T, portals: [lab.portal, SECOND_PORTAL], multipath: 'required', lun: 1 }));
     expect(e?.code).toBe('MULTIPATHD_NOT_RUNNING');

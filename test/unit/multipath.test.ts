@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dmMap, holdersOf, multipathMapOf, multipathMaps } from '../../lib/read/dm';
 import { multipathd, multipathdPaths, multipathdRunning } from '../../lib/attach/multipathd';
-import { connectMultipath, type MultipathDeps } from '../../lib/attach/multipath';
+import { connectMultipath, disconnectMultipath, type MultipathDeps } from '../../lib/attach/multipath';
 import type { ConnectOptions, ConnectResult } from '../../lib/attach/connect';
 
 let sys: string;
@@ -161,5 +161,50 @@ describe('connect({ portals, multipath })', () => {
     await expect(connectMultipath({ ...base, multipath: 'always' as never }, deps)).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
     await expect(connectMultipath({ ...base, target: undefined }, deps)).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
     expect(a.connects).toEqual([]);
+  });
+});
+
+describe('disconnectMultipath', () => {
+  const mapDir = () => path.join(sys, 'class/block/dm-0');
+  const deps = (answer: (cmd: string) => string) => {
+    const a = fakeAttach();
+    const m = fakeMpd((c) => {
+      const r = answer(c);
+      if (c.startsWith('del map') && r === 'ok\n') fs.renameSync(mapDir(), `${mapDir()}.gone`);
+      return r;
+    });
+    return { a, m, deps: { ...a.deps, multipathd: { binding: m.binding } } };
+  };
+  const restore = () => {
+    if (fs.existsSync(`${mapDir()}.gone`)) fs.renameSync(`${mapDir()}.gone`, mapDir());
+  };
+
+  it('retries a refused "del map" (udev has the map open for a moment) until multipathd takes it', async () => {
+    let refusals = 2;
+    const d = deps((c) => (c.startsWith('del map') && refusals-- > 0 ? 'fail\n' : 'ok\n'));
+    try {
+      const r = await disconnectMultipath({ map: 'dm-0', timeoutMs: 5000 }, d.deps);
+      expect(r.map).toBe('dm-0');
+      expect(d.m.sent.filter((c) => c.startsWith('del map'))).toHaveLength(3);
+    } finally {
+      restore();
+    }
+  });
+
+  it('a map multipathd keeps refusing is MULTIPATH_MAP_BUSY, and its paths are left alone', async () => {
+    const d = deps(() => 'fail\n');
+    try {
+      await expect(disconnectMultipath({ map: 'dm-0', timeoutMs: 600 }, d.deps)).rejects.toMatchObject({ code: 'MULTIPATH_MAP_BUSY' });
+      expect(d.a.disconnects).toEqual([]);
+    } finally {
+      restore();
+    }
+  });
+
+  it('a map that is not there is nothing to do; a bad name is refused', async () => {
+    const d = deps(() => 'ok\n');
+    expect(await disconnectMultipath({ map: 'dm-9' }, d.deps)).toEqual({ removed: [], loggedOut: [] });
+    await expect(disconnectMultipath({ map: '../dm-0' }, d.deps)).rejects.toMatchObject({ code: 'INVALID_MAP' });
+    expect(d.m.sent).toEqual([]);
   });
 });
