@@ -9,7 +9,11 @@ export function checkConnectOptions(o: unknown): void {
   checkCommonOptions(o, 'connect options');
   if (o === undefined) throw new IscsiValidationError('INVALID_OPTIONS', 'connect needs { portal[, target][, lun] ... }');
   const c = o as Record<string, unknown>;
-  parsePortal(c.portal);
+  // several paths (connect({ portals, multipath })): each path's portal is checked as it is parsed there
+  if (c.portals === undefined || c.portal !== undefined) parsePortal(c.portal);
+  if (c.multipath !== undefined && c.multipath !== false && c.multipath !== 'required' && c.multipath !== 'preferred') {
+    throw new IscsiValidationError('INVALID_OPTIONS', `multipath must be 'required', 'preferred' or false, not ${JSON.stringify(c.multipath)}`);
+  }
   if (c.target !== undefined) validateIscsiName(c.target, 'target');
   checkLun(c.lun);
   if (c.transport !== undefined) parseTransport(c.transport);
