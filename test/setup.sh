@@ -14,6 +14,7 @@ packages=(
   qemu-system-x86 busybox-static kmod cpio  # the real-kernel lab guest
   valgrind                                # leak check of the native code
   iproute2 util-linux                     # ip, unshare for namespace tests
+  multipath-tools udev e2fsprogs          # multipathd and udevd in the lab guest, a file system on the map
 )
 bash test/ensure-packages.sh setup "${packages[@]}"
 

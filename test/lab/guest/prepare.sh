@@ -16,7 +16,7 @@ esac
 [ "$(id -u)" = 0 ] || die "run as root (the lab needs apt-get, and the guest runs iscsid and tgtd)"
 
 # ibverbs-providers: the rxe verbs provider tgtd needs for --lld iser (soft-RoCE); iproute2: `rdma link add`
-need=(qemu-system-x86 busybox-static kmod cpio open-iscsi tgt libopeniscsiusr-dev iproute2 ibverbs-providers)
+need=(qemu-system-x86 busybox-static kmod cpio open-iscsi tgt libopeniscsiusr-dev iproute2 ibverbs-providers multipath-tools udev e2fsprogs)
 bash "$here/../../ensure-packages.sh" lab "${need[@]}"
 
 # The guest's root is this machine's, read-only: the mount point where a release that keeps its node database
