@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { benchEnumerate, writeResult } from './enumerate';
 import { benchAttach } from './attach';
 import { benchMultipath } from './multipath';
+import { benchIser } from './iser';
 import { repoRoot } from '../test/lab/lab';
 import { FakeSys } from '../test/fixtures/fakesys';
 import { benchReadMechanisms, printRead, READ_BASE } from './read-mechanisms';
@@ -59,6 +60,12 @@ async function main(): Promise<void> {
     console.log(`\nmultipath in the lab: two paths, ${mpRounds} interleaved rounds`);
     const r = await benchMultipath(mpRounds);
     console.log(`  written: ${writeResult('multipath', r)}`);
+  }
+  if (which.has('iser')) {
+    const r = Number(process.env.BENCH_ISER_ROUNDS ?? 3);
+    const mib = Number(process.env.BENCH_ISER_MIB ?? 64);
+    console.log(`\niSER against tcp on one LIO target (soft-RoCE, EMULATED CPU): ${r} interleaved rounds, ${mib} MiB sequential, 10 s of 4 KiB random reads`);
+    console.log(`  written: ${writeResult('iser', await benchIser(r, mib, 10))}`);
   }
   if (which.has('memory')) {
     const calls = Number(process.env.BENCH_CALLS ?? 100_000);
