@@ -20,7 +20,8 @@
       "conditions": [
         ["OS=='linux' and has_libopeniscsiusr==1", {
           "defines": ["HAVE_LIBOPENISCSIUSR=1"],
-          "libraries": ["-l:libopeniscsiusr.so.0"]
+          # Not linked: native/usr/usr_dl.cc loads libopeniscsiusr.so.0 when a call first needs it.
+          "libraries": ["-ldl"]
         }],
         ["OPENISCSI_ASAN==1", {
           "cflags_cc": ["-fsanitize=address", "-fno-omit-frame-pointer"],

@@ -1,7 +1,8 @@
-// The only module that loads the addon. Importing the package never fails: when the addon or
-// libopeniscsiusr cannot be loaded, every native call rejects with one actionable IscsiUnsupportedError.
+// The only module that loads the addon. Importing the package never fails: when the addon cannot be loaded,
+// every native call rejects with one actionable IscsiUnsupportedError; without libopeniscsiusr, only the calls
+// that need it do (LIBOPENISCSIUSR_MISSING).
+import * as fs from 'node:fs';
 import * as path from 'node:path';
-import bindings from 'bindings';
 import { IscsiUnsupportedError } from './errors';
 
 export interface NativeIface {
@@ -120,7 +121,12 @@ export interface NativeIpcHandle {
 export interface NativeBinding {
   readonly addonVersion: string;
   readonly napiVersion: number;
+  /** libopeniscsiusr.so.0 loads (dlopen on first need, native/usr/usr_dl.cc); reading this may load it. */
   readonly hasLibopeniscsiusr: boolean;
+  /** The addon was compiled with libopeniscsiusr's headers (without them, it can never load it). */
+  readonly buildHasLibopeniscsiusr: boolean;
+  /** Why libopeniscsiusr does not load (the dynamic loader's message), or null when it does. */
+  libopeniscsiusrError(): string | null;
   /**
    * Every session, or only `target`'s (the others are not read in full); from sysfs, or libopeniscsiusr.
    * Rows are frozen, and a row whose bytes did not change is the same object as in the last listing.
@@ -151,26 +157,41 @@ export interface NativeBinding {
 }
 
 export interface NativeStatus {
+  /** The addon loaded (login, logout, discovery, sessions() work). */
   loaded: boolean;
+  /** libopeniscsiusr.so.0 loads too (ifaces(), nodes(), setupDefaultIfaces() work). */
   libopeniscsiusr: boolean;
+  /** The binary in use: the shipped prebuilt one (`prebuilds/`) or one built at install (`build/`). */
+  binary?: { path: string; prebuilt: boolean };
+  /** Why something did not load: NATIVE_UNAVAILABLE (the addon) or LIBOPENISCSIUSR_MISSING. */
   error?: IscsiUnsupportedError;
 }
 
 const packageRoot = path.join(__dirname, '..');
+
+/** Where the addon may be, in the order tried: a build in this checkout or at install, then the shipped prebuilt one. */
+export function binaryCandidates(root: string): Array<{ path: string; prebuilt: boolean }> {
+  return [
+    { path: path.join(root, 'build', 'Release', 'openiscsi.node'), prebuilt: false },
+    { path: path.join(root, 'build', 'Debug', 'openiscsi.node'), prebuilt: false },
+    // `npm run prebuildify` (prebuildify --napi, run by `npm pack`) writes prebuilds/<platform>-<arch>/openiscsi.node
+    { path: path.join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'openiscsi.node'), prebuilt: true },
+  ];
+}
 
 function describeLoadFailure(e: unknown): IscsiUnsupportedError {
   const text = e instanceof Error ? e.message : String(e);
   let hint: string;
   if (process.platform !== 'linux') {
     hint = 'openiscsi drives the Linux open-iscsi stack and only runs on Linux';
-  } else if (/libopeniscsiusr/.test(text)) {
-    hint = 'libopeniscsiusr.so.0 is missing: install it (Debian/Ubuntu: apt-get install libopeniscsiusr; to build: libopeniscsiusr-dev)';
-  } else if (/Could not locate the bindings file|Cannot find module/.test(text)) {
-    hint = 'the native addon is not built: run `npm rebuild openiscsi` (needs python3, make, g++ and libopeniscsiusr-dev)';
-  } else if (/ERR_DLOPEN_DISABLED|dlopen/.test(text)) {
+  } else if (/no openiscsi\.node/.test(text)) {
+    hint = 'the native addon is not built: run `npm rebuild openiscsi --foreground-scripts` (needs python3, make, g++ and libopeniscsiusr-dev)';
+  } else if (/ERR_DLOPEN_DISABLED|--no-addons/.test(text)) {
     hint = 'this Node.js process cannot load native addons (--no-addons or a policy forbids it)';
+  } else if (/GLIBC_|GLIBCXX_|CXXABI_|version .* not found/.test(text)) {
+    hint = 'the prebuilt binary needs a newer C library than this system has: build it here with `npm rebuild openiscsi --build-from-source --foreground-scripts`';
   } else {
-    hint = 'reinstall the package or rebuild it with `npm rebuild openiscsi`';
+    hint = 'reinstall the package or rebuild it with `npm rebuild openiscsi --foreground-scripts`';
   }
   return new IscsiUnsupportedError('NATIVE_UNAVAILABLE', `openiscsi native addon could not be loaded (${text.split('\n')[0]})`, {
     hint,
@@ -180,6 +201,7 @@ function describeLoadFailure(e: unknown): IscsiUnsupportedError {
 
 interface LoadResult {
   binding?: NativeBinding;
+  binary?: { path: string; prebuilt: boolean };
   error?: IscsiUnsupportedError;
 }
 
@@ -190,44 +212,48 @@ function load(): LoadResult {
   return cached;
 }
 
-/** Loads the addon from a package root (build/ or prebuilds/); exported for tests. */
+/**
+ * Loads the addon from a package root: the first candidate that exists and loads (binaryCandidates); exported
+ * for tests and the install script. A binary that exists but does not load is the error reported.
+ */
 export function loadFrom(root: string): LoadResult {
-  try {
-    const binding = bindings({
-      bindings: 'openiscsi.node',
-      module_root: root,
-      try: [
-        ['module_root', 'build', 'Release', 'bindings'],
-        ['module_root', 'build', 'Debug', 'bindings'],
-        // `npm run prebuildify` (prebuildify --napi) writes prebuilds/<platform>-<arch>/openiscsi.node
-        ['module_root', 'prebuilds', `${process.platform}-${process.arch}`, 'bindings'],
-      ],
-    }) as NativeBinding;
-    return binding.hasLibopeniscsiusr
-      ? { binding }
-      : {
-          binding,
-          error: new IscsiUnsupportedError('LIBOPENISCSIUSR_MISSING', 'openiscsi was built without libopeniscsiusr', {
-            hint: 'install libopeniscsiusr-dev (Debian/Ubuntu) and run `npm rebuild openiscsi`',
-          }),
-        };
-  } catch (e) {
-    return { error: describeLoadFailure(e) };
+  let failure: unknown;
+  for (const c of binaryCandidates(root)) {
+    if (!fs.existsSync(c.path)) continue;
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return { binding: require(c.path) as NativeBinding, binary: c };
+    } catch (e) {
+      failure ??= e;
+    }
   }
+  return { error: describeLoadFailure(failure ?? new Error(`no openiscsi.node under ${root} (build/ or prebuilds/${process.platform}-${process.arch}/)`)) };
 }
 
-/** Whether the addon and libopeniscsiusr loaded, without throwing. */
+function libopeniscsiusrMissing(binding: NativeBinding): IscsiUnsupportedError {
+  // The addon's message says why and what to install.
+  return new IscsiUnsupportedError('LIBOPENISCSIUSR_MISSING', binding.libopeniscsiusrError() ?? 'libopeniscsiusr cannot be loaded');
+}
+
+/**
+ * Whether the addon and libopeniscsiusr load, and which binary is in use, without throwing. The first call
+ * loads libopeniscsiusr if no read has yet (synchronously, once per process).
+ */
 export function nativeStatus(): NativeStatus {
-  const { binding, error } = load();
-  return error ? { loaded: binding !== undefined, libopeniscsiusr: false, error } : { loaded: true, libopeniscsiusr: true };
+  const { binding, binary, error } = load();
+  if (!binding) return { loaded: false, libopeniscsiusr: false, ...(error ? { error } : {}) };
+  const usr = binding.hasLibopeniscsiusr;
+  return { loaded: true, libopeniscsiusr: usr, ...(binary ? { binary } : {}), ...(usr ? {} : { error: libopeniscsiusrMissing(binding) }) };
 }
 
-/** The binding, or the single actionable error explaining why it is unavailable. */
+/**
+ * The binding, or the single actionable error explaining why it is unavailable. A binding without
+ * libopeniscsiusr is returned too: only its calls that need the library reject, with LIBOPENISCSIUSR_MISSING.
+ */
 export function native(): NativeBinding {
   const { binding, error } = load();
-  if (error) throw error;
-  if (!binding) throw describeLoadFailure(new Error('unknown'));
-  return binding;
+  if (binding) return binding;
+  throw error ?? describeLoadFailure(new Error('unknown'));
 }
 
 /** Used by the install script: throws when no usable binary is present. */

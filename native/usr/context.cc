@@ -30,20 +30,20 @@ constexpr size_t kMaxLogLines = 64;
 constexpr size_t kMaxLogLine = 512;
 }  // namespace
 
-UsrContext::UsrContext() : ctx_(iscsi_context_new()) {
+UsrContext::UsrContext() : ctx_(Usr().iscsi_context_new()) {
   if (ctx_ == nullptr) return;
-  iscsi_context_userdata_set(ctx_, this);
-  iscsi_context_log_priority_set(ctx_, LIBISCSI_LOG_PRIORITY_WARNING);
-  iscsi_context_log_func_set(ctx_, &UsrContext::OnLog);
+  Usr().iscsi_context_userdata_set(ctx_, this);
+  Usr().iscsi_context_log_priority_set(ctx_, LIBISCSI_LOG_PRIORITY_WARNING);
+  Usr().iscsi_context_log_func_set(ctx_, &UsrContext::OnLog);
 }
 
 UsrContext::~UsrContext() {
-  if (ctx_ != nullptr) iscsi_context_free(ctx_);
+  if (ctx_ != nullptr) Usr().iscsi_context_free(ctx_);
 }
 
 void UsrContext::OnLog(iscsi_context* ctx, int /*priority*/, const char* /*file*/, int /*line*/,
                        const char* /*func*/, const char* format, va_list args) {
-  auto* self = static_cast<UsrContext*>(iscsi_context_userdata_get(ctx));
+  auto* self = static_cast<UsrContext*>(Usr().iscsi_context_userdata_get(ctx));
   if (self == nullptr || self->log_.size() >= kMaxLogLines) return;
   char buf[kMaxLogLine];
   int n = vsnprintf(buf, sizeof buf, format, args);
@@ -54,7 +54,7 @@ void UsrContext::OnLog(iscsi_context* ctx, int /*priority*/, const char* /*file*
 }
 
 NativeError UsrContext::Error(int rc, const char* what) const {
-  std::string msg = std::string(what) + ": " + iscsi_strerror(rc);
+  std::string msg = std::string(what) + ": " + Usr().iscsi_strerror(rc);
   for (const auto& l : log_) msg += "; " + l;
   return NativeError{rc, UsrErrorCode(rc), msg};
 }

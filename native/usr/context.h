@@ -5,9 +5,7 @@
 #include <string>
 #include <vector>
 
-#ifdef HAVE_LIBOPENISCSIUSR
-#include <libopeniscsiusr.h>
-#endif
+#include "usr/usr_dl.h"
 
 #include "errors.h"
 

@@ -28,12 +28,12 @@ const std::string kSysfs = "/sys";
 struct IfaceList {
   iscsi_iface** items = nullptr;
   uint32_t count = 0;
-  ~IfaceList() { if (items != nullptr) iscsi_ifaces_free(items, count); }
+  ~IfaceList() { if (items != nullptr) Usr().iscsi_ifaces_free(items, count); }
 };
 struct NodeList {
   iscsi_node** items = nullptr;
   uint32_t count = 0;
-  ~NodeList() { if (items != nullptr) iscsi_nodes_free(items, count); }
+  ~NodeList() { if (items != nullptr) Usr().iscsi_nodes_free(items, count); }
 };
 #endif
 
@@ -127,15 +127,15 @@ class IfacesWorker : public JsonResultWorker {
       : JsonResultWorker(env, "openiscsi:IfacesWorker"), setup_defaults_(setup_defaults), lock_file_(std::move(lock_file)) {}
   void Read() override {
 #ifdef HAVE_LIBOPENISCSIUSR
-    if (!DbLockFree(lock_file_, &error_)) return;
+    if (!UsrLoad(&error_) || !DbLockFree(lock_file_, &error_)) return;
     UsrContext ctx;
     if (!ctx) { error_ = {3, "USR_NOMEM", "iscsi_context_new failed"}; return; }
     if (setup_defaults_) {
-      int rc = iscsi_default_iface_setup(ctx.get());
+      int rc = Usr().iscsi_default_iface_setup(ctx.get());
       if (rc != 0) { error_ = ctx.Error(rc, "setting up default ifaces"); return; }
     }
     IfaceList list;
-    int rc = iscsi_ifaces_get(ctx.get(), &list.items, &list.count);
+    int rc = Usr().iscsi_ifaces_get(ctx.get(), &list.items, &list.count);
     if (rc != 0) { error_ = ctx.Error(rc, "listing ifaces"); return; }
     for (uint32_t i = 0; i < list.count; ++i) ifaces_.push_back(CopyIface(list.items[i]));
 #else
@@ -155,11 +155,12 @@ class IfaceWorker : public JsonResultWorker {
   IfaceWorker(Napi::Env env, std::string name) : JsonResultWorker(env, "openiscsi:IfaceWorker"), name_(std::move(name)) {}
   void Read() override {
 #ifdef HAVE_LIBOPENISCSIUSR
+    if (!UsrLoad(&error_)) return;
     UsrContext ctx;
     if (!ctx) { error_ = {3, "USR_NOMEM", "iscsi_context_new failed"}; return; }
     iscsi_iface* raw = nullptr;
-    int rc = iscsi_iface_get(ctx.get(), name_.c_str(), &raw);
-    std::unique_ptr<iscsi_iface, decltype(&iscsi_iface_free)> i(raw, &iscsi_iface_free);
+    int rc = Usr().iscsi_iface_get(ctx.get(), name_.c_str(), &raw);
+    std::unique_ptr<iscsi_iface, decltype(&iscsi_iface_free)> i(raw, Usr().iscsi_iface_free);
     if (rc != 0) { error_ = ctx.Error(rc, ("reading iface " + name_).c_str()); return; }
     iface_ = CopyIface(i.get());
 #else
@@ -178,11 +179,11 @@ class NodesWorker : public JsonResultWorker {
   NodesWorker(Napi::Env env, std::string lock_file) : JsonResultWorker(env, "openiscsi:NodesWorker"), lock_file_(std::move(lock_file)) {}
   void Read() override {
 #ifdef HAVE_LIBOPENISCSIUSR
-    if (!DbLockFree(lock_file_, &error_)) return;
+    if (!UsrLoad(&error_) || !DbLockFree(lock_file_, &error_)) return;
     UsrContext ctx;
     if (!ctx) { error_ = {3, "USR_NOMEM", "iscsi_context_new failed"}; return; }
     NodeList list;
-    int rc = iscsi_nodes_get(ctx.get(), &list.items, &list.count);
+    int rc = Usr().iscsi_nodes_get(ctx.get(), &list.items, &list.count);
     if (rc != 0) { error_ = ctx.Error(rc, "listing nodes"); return; }
     for (uint32_t i = 0; i < list.count; ++i) nodes_.push_back(CopyNode(list.items[i]));
 #else
@@ -308,11 +309,32 @@ Napi::Value GetNodes(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitUsr(Napi::Env env, Napi::Object exports) {
+  // Whether libopeniscsiusr loads: the first read loads it (once per process, on the calling thread).
+  exports.DefineProperty(Napi::PropertyDescriptor::Accessor(
+      env, exports, "hasLibopeniscsiusr",
+      [](const Napi::CallbackInfo& info) -> Napi::Value {
 #ifdef HAVE_LIBOPENISCSIUSR
-  exports.Set("hasLibopeniscsiusr", Napi::Boolean::New(env, true));
+        return Napi::Boolean::New(info.Env(), UsrLoad(nullptr));
 #else
-  exports.Set("hasLibopeniscsiusr", Napi::Boolean::New(env, false));
+        return Napi::Boolean::New(info.Env(), false);
 #endif
+      },
+      napi_enumerable));
+#ifdef HAVE_LIBOPENISCSIUSR
+  exports.Set("buildHasLibopeniscsiusr", Napi::Boolean::New(env, true));
+#else
+  exports.Set("buildHasLibopeniscsiusr", Napi::Boolean::New(env, false));
+#endif
+  // Why it does not (the loader's message), or null.
+  exports.Set("libopeniscsiusrError", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    NativeError e;
+#ifdef HAVE_LIBOPENISCSIUSR
+    if (UsrLoad(&e)) return info.Env().Null();
+#else
+    e = UsrUnavailable();
+#endif
+    return Napi::String::New(info.Env(), e.message);
+  }, "libopeniscsiusrError"));
   exports.Set("getSessions", Napi::Function::New(env, GetSessions, "getSessions"));
   exports.Set("getSession", Napi::Function::New(env, GetSession, "getSession"));
   exports.Set("releaseSysfsFds", Napi::Function::New(env, ReleaseSysfsFds, "releaseSysfsFds"));

@@ -1,7 +1,7 @@
 // Plain copies of libopeniscsiusr's objects (records.h), taken on the worker thread before they are freed.
 #pragma once
 #ifdef HAVE_LIBOPENISCSIUSR
-#include <libopeniscsiusr.h>
+#include "usr/usr_dl.h"
 
 #include "usr/records.h"
 

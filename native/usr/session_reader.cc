@@ -31,8 +31,8 @@ int ReadWithUsr(UsrContext& ctx, const std::string& root, uint32_t sid, SessionR
     return 3;
   }
   iscsi_session* raw = nullptr;
-  int rc = iscsi_session_get(ctx.get(), sid, &raw);
-  SessionPtr s(raw, &iscsi_session_free);
+  int rc = Usr().iscsi_session_get(ctx.get(), sid, &raw);
+  SessionPtr s(raw, Usr().iscsi_session_free);
   if (rc != 0) {
     *error = ctx.Error(rc, ("reading session " + std::to_string(sid)).c_str());
     return rc;
@@ -82,6 +82,8 @@ SessionListing ReadSessions(const std::string& root, const SessionFilter& filter
     out.error = UsrUnavailable();
     return out;
   }
+#else
+  if (source == SessionSource::kLibopeniscsiusr && !UsrLoad(&out.error)) return out;
 #endif
   std::vector<Slot> slots;
   for (uint32_t sid : ListSessionIds(root)) {
@@ -113,6 +115,9 @@ SessionListing ReadSessions(const std::string& root, const SessionFilter& filter
 }
 
 SessionRecord ReadSession(const std::string& root, uint32_t sid, SessionSource source, NativeError* error) {
+#ifdef HAVE_LIBOPENISCSIUSR
+  if (source == SessionSource::kLibopeniscsiusr && !UsrLoad(error)) return {};
+#endif
   std::vector<Slot> one{Slot{sid, 0, {}, {}, {}}};
   ReadSlots(root, source, false, &one);
   if (one[0].rc != 0) *error = std::move(one[0].error);

@@ -9,8 +9,8 @@ import { native, nativeStatus } from '../../lib/native';
 const addonPath = path.resolve(__dirname, '../../build/Release/openiscsi.node');
 
 describe('native addon', () => {
-  it('loads with libopeniscsiusr linked', () => {
-    expect(nativeStatus()).toEqual({ loaded: true, libopeniscsiusr: true });
+  it('loads, and loads libopeniscsiusr', () => {
+    expect(nativeStatus()).toEqual({ loaded: true, libopeniscsiusr: true, binary: { path: addonPath, prebuilt: false } });
     const b = native();
     expect(b.napiVersion).toBe(8);
     expect(b.hasLibopeniscsiusr).toBe(true);
