@@ -21,7 +21,8 @@ import { detach, type DisconnectDeps, type DisconnectResult } from './disconnect
 import { scanLun, type DeviceEnv } from './devices';
 
 export type ConnectEvent =
-  | { type: 'phase'; phase: 'resolve' | 'check' | 'discover' | 'login' | 'device'; status: 'start' | 'done'; ms?: number }
+  /** A phase started, or ended: `done`, or `failed` (the error follows; `ms` is how long it ran). */
+  | { type: 'phase'; phase: 'resolve' | 'check' | 'discover' | 'login' | 'device'; status: 'start' | 'done' | 'failed'; ms?: number }
   | { type: 'decision'; message: string }
   | { type: 'fallback'; from: Transport; to: 'tcp'; reason: string }
   /**
@@ -232,17 +233,21 @@ export async function connect(o: ConnectOptions): Promise<ConnectResult> {
   if (o.transport !== undefined && o.iface !== undefined) throw new IscsiValidationError('INVALID_OPTIONS', 'give transport or iface, not both');
   if (o.transport !== undefined && !isTransport(o.transport)) parseTransport(o.transport);
   parsePortal(o.portal);
+  if (o.iface !== undefined) validateIfaceName(o.iface);
   const timings = { resolveMs: 0, checkMs: 0, discoverMs: 0, loginMs: 0, iscsidMs: 0, deviceMs: 0, deviceWaitMs: 0, totalMs: 0 };
   const loginTimings: { iscsidMs?: number; diskWaitMs?: number } = {};
   const phase = async <T>(name: 'resolve' | 'check' | 'discover' | 'login' | 'device', fn: () => Promise<T>): Promise<T> => {
     const s = Date.now();
     emit({ type: 'phase', phase: name, status: 'start' });
+    let status: 'done' | 'failed' = 'failed';
     try {
-      return await fn();
+      const r = await fn();
+      status = 'done';
+      return r;
     } finally {
       const ms = Date.now() - s;
       timings[`${name}Ms`] += ms;
-      emit({ type: 'phase', phase: name, status: 'done', ms });
+      emit({ type: 'phase', phase: name, status, ms });
     }
   };
 

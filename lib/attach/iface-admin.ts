@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import { isIP } from 'node:net';
 import * as path from 'node:path';
-import { IscsiError, IscsiValidationError, throwIfAborted } from '../errors';
+import { IscsiError, IscsiUnsupportedError, IscsiValidationError, throwIfAborted } from '../errors';
 import { checkHardware, matchHost, type HardwareOptions, type HardwareReport } from './hardware';
 import { formatIfaceFile, IFACES_DIR, parseIfaceFile, readIfaceFile, sameIfaceSettings } from '../files/iface-file';
 import { writeFileAtomic } from '../files/atomic-write';
@@ -93,7 +93,7 @@ export async function createIface(o: CreateIfaceOptions): Promise<CreatedIface> 
   if (o.checkHardware !== false) {
     hardware = await checkHardware({ transport, hwaddress, netdev: o.netdev, ipaddress: o.ipaddress }, o);
     if (!hardware.ok) {
-      throw new IscsiError('IFACE_HARDWARE_CHECK_FAILED', `the ${transport} hardware for this iface is not usable: ${hardware.problems.map((p) => p.message).join('; ')}`, {
+      throw new IscsiUnsupportedError('IFACE_HARDWARE_CHECK_FAILED', `the ${transport} hardware for this iface is not usable: ${hardware.problems.map((p) => p.message).join('; ')}`, {
         details: { problems: hardware.problems },
         hint: 'fix the problems, or pass checkHardware: false to write the iface anyway',
       });

