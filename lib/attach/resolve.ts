@@ -91,14 +91,8 @@ export interface Route {
   prefixLength: number;
 }
 
-/** Longest-prefix match (then lowest metric) in /proc/net/route or /proc/net/ipv6_route. */
-export async function routeTo(targetIp: string, procRoot = '/proc'): Promise<{ netdev: string; gateway?: string } | undefined> {
-  checkAddress(targetIp, 'targetIp');
-  checkDir(procRoot, 'procRoot');
-  const r = await findRoute(targetIp, procRoot);
-  return r && { netdev: r.netdev, ...(r.gateway ? { gateway: r.gateway } : {}) };
-}
 
+/** The main table: longest-prefix match (then lowest metric) in /proc/net/route or /proc/net/ipv6_route. */
 async function findRoute(ip: string, procRoot: string): Promise<Route | undefined> {
   // An IPv4-mapped IPv6 address goes out by the IPv4 table.
   const targetIp = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)?.[1] ?? ip;
@@ -141,6 +135,64 @@ async function findRoute(ip: string, procRoot: string): Promise<Route | undefine
     }
   }
   return best && { netdev: best.netdev, prefixLength: best.prefixLength, ...(best.gateway ? { gateway: best.gateway } : {}) };
+}
+
+// ---- the local table ------------------------------------------------------------------------------------
+
+const RTF_LOCAL = 0x80000000;
+
+export interface LocalRoute {
+  /** The prefix of the local table's entry that holds the address (e.g. 127.0.0.0/8, 192.0.2.2/32). */
+  prefix: string;
+  /** The netdev the address is configured on, when the table names one (IPv6), else undefined. */
+  owner?: string;
+  table: string;
+}
+
+/**
+ * The kernel looks an address up in its local table before the main one: a local or loopback address goes
+ * out of `lo` whatever the main table says. IPv4: the LOCAL entries of /proc/net/fib_trie; IPv6: the
+ * RTF_LOCAL rows of /proc/net/ipv6_route (which name the device that has the address).
+ */
+async function findLocal(ip: string, procRoot: string): Promise<LocalRoute | undefined> {
+  const targetIp = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)?.[1] ?? ip;
+  const target = ipBytes(targetIp);
+  if (isIP(targetIp) === 4) {
+    const file = path.join(procRoot, 'net', 'fib_trie');
+    const text = await fs.readFile(file, 'utf8').catch(() => undefined);
+    if (text === undefined) return prefixMatches(target, ipBytes('127.0.0.0'), 8) ? { prefix: '127.0.0.0/8', table: 'the IPv4 loopback network' } : undefined;
+    let node: string | undefined;
+    for (const line of text.split('\n')) {
+      const leaf = /^\s*\|--\s+(\d+\.\d+\.\d+\.\d+)\s*$/.exec(line);
+      if (leaf) {
+        node = leaf[1];
+        continue;
+      }
+      const entry = /^\s*\/(\d+)\s+\S+\s+LOCAL\b/.exec(line);
+      if (entry && node !== undefined && prefixMatches(target, ipBytes(node), Number(entry[1]))) return { prefix: `${node}/${entry[1]}`, table: file };
+    }
+    return undefined;
+  }
+  const file = path.join(procRoot, 'net', 'ipv6_route');
+  const text = await fs.readFile(file, 'utf8').catch(() => '');
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 10) continue;
+    const flags = parseInt(f[8]!, 16);
+    const len = parseInt(f[1]!, 16);
+    if (!(flags & RTF_UP) || !(flags & RTF_LOCAL) || !prefixMatches(target, Buffer.from(f[0]!, 'hex'), len)) continue;
+    return { prefix: `${targetIp}/${len}`, table: file, ...(f[9] !== 'lo' ? { owner: f[9]! } : {}) };
+  }
+  return targetIp === '::1' ? { prefix: '::1/128', table: 'the IPv6 loopback address' } : undefined;
+}
+
+/** Where the kernel sends a packet for `ip`: `lo` for a local address (its local table), else the main table's route. */
+export async function routeTo(targetIp: string, procRoot = '/proc'): Promise<{ netdev: string; gateway?: string; local?: boolean } | undefined> {
+  checkAddress(targetIp, 'targetIp');
+  checkDir(procRoot, 'procRoot');
+  if (await findLocal(targetIp, procRoot)) return { netdev: 'lo', local: true };
+  const r = await findRoute(targetIp, procRoot);
+  return r && { netdev: r.netdev, ...(r.gateway ? { gateway: r.gateway } : {}) };
 }
 
 // ---- local addresses -----------------------------------------------------------------------------------
@@ -213,12 +265,19 @@ export async function resolveIface(by: { sourceIp: string } | { targetIp: string
   if ('targetIp' in by) {
     if (typeof by.targetIp !== 'string' || isIP(by.targetIp) === 0) throw new IscsiValidationError('INVALID_ADDRESS', `targetIp ${JSON.stringify(by.targetIp)} is not an IPv4 or IPv6 address`);
     const procRoot = o.procRoot ?? '/proc';
-    const r = await findRoute(by.targetIp, procRoot);
-    if (!r) throw new IscsiError('NO_ROUTE', `no route to ${by.targetIp}`, { hint: 'add a route, or give the source address instead' });
-    netdev = r.netdev;
-    const table = isIP(by.targetIp) === 6 && !/^::ffff:\d/i.test(by.targetIp) ? '/proc/net/ipv6_route' : '/proc/net/route';
-    steps.push({ step: 'route', value: r.gateway ? `via ${r.gateway}` : 'directly connected', how: `longest prefix (/${r.prefixLength}) matching ${by.targetIp} in ${table}` });
-    steps.push({ step: 'netdev', value: netdev, how: 'the route goes out of this device' });
+    const local = await findLocal(by.targetIp, procRoot);
+    if (local) {
+      netdev = 'lo';
+      steps.push({ step: 'route', value: 'local', how: `${by.targetIp} is this machine's own address (${local.prefix}${local.owner ? ` on ${local.owner}` : ''} in the kernel's local table, ${local.table}), looked up before the main table` });
+      steps.push({ step: 'netdev', value: 'lo', how: 'the kernel sends traffic to its own addresses through the loopback device' });
+    } else {
+      const r = await findRoute(by.targetIp, procRoot);
+      if (!r) throw new IscsiError('NO_ROUTE', `no route to ${by.targetIp}`, { hint: 'add a route, or give the source address instead' });
+      netdev = r.netdev;
+      const table = isIP(by.targetIp) === 6 && !/^::ffff:\d/i.test(by.targetIp) ? '/proc/net/ipv6_route' : '/proc/net/route';
+      steps.push({ step: 'route', value: r.gateway ? `via ${r.gateway}` : 'directly connected', how: `longest prefix (/${r.prefixLength}) matching ${by.targetIp} in ${table}` });
+      steps.push({ step: 'netdev', value: netdev, how: 'the route goes out of this device' });
+    }
   } else {
     if (typeof by.sourceIp !== 'string' || isIP(by.sourceIp) === 0) throw new IscsiValidationError('INVALID_ADDRESS', `sourceIp ${JSON.stringify(by.sourceIp)} is not an IPv4 or IPv6 address`);
     netdev = await netdevWithAddress(by.sourceIp, o);

@@ -105,7 +105,7 @@ describe('npm pack and install from the tarball', () => {
     fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ ...tsconfig(module), files: [`good.${ext}`, `typo.${ext}`] }));
     fs.writeFileSync(path.join(dir, `good.${ext}`), consumer);
     fs.writeFileSync(path.join(dir, `typo.${ext}`), consumer.replace("portal: '192.0.2.10:3260'", "portl: '192.0.2.10:3260'"));
-    const r = run(process.execPath, [tsc, '-p', dir, '--pretty', 'false']);
+    const r = run(process.execPath, [tsc, '-p', dir, '--pretty', 'false'], { cwd: dir });
     const errors = r.stdout.split('\n').filter((l) => /error TS/.test(l));
     expect(r.status).not.toBe(0);
     expect(errors.length, r.stdout).toBeGreaterThan(0);

@@ -74,9 +74,10 @@ describe('routes', () => {
     expect(await routeTo('10.66.1.1', proc)).toEqual({ netdev: 'eth0', gateway: '192.0.2.129' });
   });
 
-  it('IPv6 from /proc/net/ipv6_route, skipping lo and reject routes', async () => {
+  it('IPv6 from /proc/net/ipv6_route, skipping reject routes; a local address goes out of lo', async () => {
     expect(await routeTo('2001:db8:2::20', proc)).toEqual({ netdev: 'eth2' });
-    expect(await routeTo('2001:db8:2::50', proc)).toEqual({ netdev: 'eth2' });
+    // The local table comes first (test/unit/resolve-local.test.ts): this machine's own address is lo's.
+    expect(await routeTo('2001:db8:2::50', proc)).toEqual({ netdev: 'lo', local: true });
     expect(await routeTo('2001:db8:9::1', proc)).toEqual({ netdev: 'eth0', gateway: 'fe80::1' });
     expect(await routeTo('::ffff:198.51.100.20', proc)).toEqual({ netdev: 'eth2' }); // IPv4-mapped: the IPv4 table
   });
