@@ -19,6 +19,7 @@ import type { MultipathInfo, MultipathMode, PathSpec } from './multipath';
 import { native } from '../native';
 import { detach, type DisconnectDeps, type DisconnectResult } from './disconnect';
 import { scanLun, type DeviceEnv } from './devices';
+import { transportPresence, transportNotLoaded } from '../read/transport-presence';
 
 export type ConnectEvent =
   /** A phase started, or ended: `done`, or `failed` (the error follows; `ms` is how long it ran). */
@@ -265,6 +266,8 @@ export async function connect(o: ConnectOptions): Promise<ConnectResult> {
 
   const report: HardwareReport = await phase('check', () => (deps.checkHardware ?? checkHardware)(choice.binding, { portal: o.portal, ...o.hardware, signal: o.signal }));
   if (!report.ok) {
+    // Software tcp itself missing from the kernel: there is nothing to fall back to.
+    if (choice.transport === 'tcp' && report.problems.some((p) => p.code === 'TRANSPORT_NOT_REGISTERED')) throw transportNotLoaded(await transportPresence('tcp', { ...o.hardware }));
     const reason = report.problems.map((p) => `${p.code}: ${p.message}`).join('; ');
     if (!fallBack(reason)) {
       throw new IscsiUnsupportedError('TRANSPORT_UNAVAILABLE', `${choice.transport} cannot be used here: ${reason}`, { details: { problems: report.problems }, hint: 'allow fallback to tcp, or fix the hardware' });

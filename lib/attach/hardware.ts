@@ -8,6 +8,7 @@ import { IscsiValidationError, throwIfAborted } from '../errors';
 import { readIfaceFile } from '../files/iface-file';
 import { checkAddress, checkCommonOptions, checkHwaddress, checkNetdev, checkOptions, parsePortal, validateIfaceName } from '../validate';
 import { processRunning } from '../read/processes';
+import { transportPresence, type TransportPresenceOptions } from '../read/transport-presence';
 
 export type HardwareProblemCode =
   | 'TRANSPORT_NOT_REGISTERED'
@@ -78,7 +79,7 @@ export interface RdmaMatch {
   route: string;
 }
 
-export interface HardwareOptions extends SysfsOptions {
+export interface HardwareOptions extends SysfsOptions, Pick<TransportPresenceOptions, 'modulesRoot' | 'kernelRelease'> {
   /**
    * The target portal (address[:port]). For iser, the RDMA device must serve the netdev that carries traffic to
    * this address (when it is an IP address; a host name is not resolved here, and any RDMA device passes).
@@ -86,7 +87,7 @@ export interface HardwareOptions extends SysfsOptions {
   portal?: string | undefined;
   /** Seam for tests: the local netdevs' addresses (default os.networkInterfaces), for the portal's netdev. */
   networkInterfaces?: (() => NodeJS.Dict<import('node:os').NetworkInterfaceInfo[]>) | undefined;
-  /** Where procfs is mounted (for finding iscsiuio). */
+  /** Where procfs is mounted (for finding iscsiuio, and whether the kernel loads modules). */
   procRoot?: string | undefined;
   /** Where iface files live, for `{ iface: name }`. */
   ifacesDir?: string | undefined;
@@ -221,7 +222,12 @@ export async function checkHardware(what: HardwareSubject, o: HardwareOptions = 
   const ifaceLabel = binding.name !== undefined ? `iface ${binding.name}` : 'the iface';
 
   if (!info.offload) {
-    // tcp: iscsid loads iscsi_tcp itself when it is missing, so only an iface's own binding can be wrong.
+    // tcp: iscsid loads iscsi_tcp itself when it is missing, so only a kernel that cannot have it, or an
+    // iface's own binding, can be wrong.
+    if (transport === 'tcp' && !kernel) {
+      const p = await transportPresence('tcp', o);
+      if (p.loadable === false) problems.push({ code: 'TRANSPORT_NOT_REGISTERED', message: `the kernel has no tcp iSCSI transport and cannot get one: ${p.why}; load ${p.module} (modprobe ${p.module}) on a kernel that has it` });
+    }
     if (transport === 'iser') {
       if (!kernel) problems.push({ code: 'TRANSPORT_NOT_REGISTERED', message: 'the iser transport is not registered: load ib_iser (modprobe ib_iser)' });
       await checkRdma(report, problems, o);

@@ -16,6 +16,7 @@ import { waitForSession } from '../read/session-wait';
 import { reuseSession, type ReuseContext } from './session-reuse';
 import { writeNodeRecord } from './node-file';
 import { native, type NativeBinding } from '../native';
+import { transportPresence, transportNotLoaded, type TransportPresenceOptions } from '../read/transport-presence';
 
 export interface ChapAuth {
   username: string;
@@ -66,6 +67,8 @@ export interface LoginDeps {
   socketName?: string;
   /** The effective uid to judge (default process.geteuid()). */
   euid?: number;
+  /** Where the kernel's transports and modules are looked up when iscsid cannot find a transport. */
+  kernel?: TransportPresenceOptions;
 }
 
 export const sameKey = (s: Session, target: string, address: string, port: number, iface: string) =>
@@ -270,6 +273,11 @@ export async function login(o: LoginOptions): Promise<Session> {
           const s = await findSession(deps, target, address, port, ifaceName);
           const r = s && (await reuseSession(s, reuse));
           if (r) return r;
+        }
+        // No iscsid, or iscsid could not load the transport: if the kernel cannot have it, say that instead.
+        if (e instanceof IscsiError && (e.code === 'ISCSID_ERR_TRANS_NOT_FOUND' || e.code === 'ISCSID_NOT_RUNNING')) {
+          const presence = await transportPresence(p.record.iface.transportName, deps.kernel ?? {});
+          if (!presence.registered && (presence.loadable === false || e.code === 'ISCSID_ERR_TRANS_NOT_FOUND')) throw transportNotLoaded(presence, e);
         }
         if (e instanceof IscsiTimeoutError || e instanceof IscsiAbortError) {
           const Cls = e instanceof IscsiAbortError ? IscsiAbortError : IscsiTimeoutError;
