@@ -13,6 +13,11 @@ const TARGET = 'iqn.2026-11.org.example:reuse';
 const PORTAL = '192.0.2.10:3260';
 const lockDir = fs.mkdtempSync(path.join(os.tmpdir(), 'openiscsi-reuse-'));
 afterAll(() => fs.rmSync(lockDir, { recursive: true, force: true }));
+// A kernel with iscsi_tcp registered, so that "iscsid down" is what these tests see on any host (on a kernel
+// that cannot have iSCSI, login says ISCSI_TRANSPORT_NOT_LOADED instead: test/unit/transport-presence.test.ts).
+const sysfsRoot = path.join(lockDir, 'sys');
+fs.mkdirSync(path.join(sysfsRoot, 'class', 'iscsi_transport', 'tcp'), { recursive: true });
+fs.writeFileSync(path.join(sysfsRoot, 'class', 'iscsi_transport', 'tcp', 'caps'), '0x39\n');
 
 const row = (sid: number, state: string): NativeSessionRow =>
   sessionRow({
@@ -59,7 +64,7 @@ const opts = (binding: ReturnType<typeof fake>['binding'], timeoutMs = 2_000) =>
   portal: PORTAL,
   abi: '2.1.8',
   timeoutMs,
-  deps: { binding: binding as never, iscsidConfPath: '/nonexistent', lockDir },
+  deps: { binding: binding as never, iscsidConfPath: '/nonexistent', lockDir, kernel: { sysfsRoot } },
 });
 const rejection = (p: Promise<unknown>) => p.then(() => { throw new Error('login succeeded'); }, (e: unknown) => e as { name: string; code: string; details?: Record<string, unknown> });
 
