@@ -79,7 +79,8 @@ export async function blockDeviceInfo(name: string, env: DeviceEnv = {}): Promis
   if (dev === undefined) return undefined;
   const partitions: BlockNode[] = [];
   const holders = await listDir(path.join(dir, 'holders'));
-  for (const entry of await listDir(dir)) {
+  // A partition's name is its disk's and a number (sdb1, nvme0n1p1): only those entries are read.
+  for (const entry of (await listDir(dir)).filter((e) => e.startsWith(name) && e !== name)) {
     if ((await readTrim(path.join(dir, entry, 'partition'))) === undefined) continue;
     const pdev = await readTrim(path.join(dir, entry, 'dev'));
     if (pdev === undefined) continue;

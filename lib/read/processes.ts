@@ -46,8 +46,9 @@ export async function findOpeners(devs: string[], procRoot = '/proc'): Promise<M
   const out = new Map<string, Opener[]>();
   if (wanted.size === 0) return out;
   const list = (dir: string) => fs.readdir(dir).catch(() => [] as string[]);
-  for (const p of await list(procRoot)) {
-    if (!/^\d+$/.test(p)) continue;
+  // 32 processes at a time (each one's descriptors in turn): the pool works in parallel, and a host with
+  // thousands of processes does not queue thousands of calls ahead of the application's own.
+  const scan = async (p: string): Promise<{ who: Opener; hits: Set<string> } | undefined> => {
     const fdDir = path.join(procRoot, p, 'fd');
     const hits = new Set<string>();
     for (const fd of await list(fdDir)) {
@@ -57,10 +58,13 @@ export async function findOpeners(devs: string[], procRoot = '/proc'): Promise<M
       const dev = st?.isBlockDevice() ? wanted.get(st.rdev) : undefined;
       if (dev !== undefined) hits.add(dev);
     }
-    if (hits.size === 0) continue;
-    const who = { pid: Number(p), comm: (await fs.readFile(path.join(procRoot, p, 'comm'), 'utf8').catch(() => '?')).trim() };
-    for (const dev of hits) out.set(dev, [...(out.get(dev) ?? []), who]);
-  }
+    if (hits.size === 0) return undefined;
+    return { who: { pid: Number(p), comm: (await fs.readFile(path.join(procRoot, p, 'comm'), 'utf8').catch(() => '?')).trim() }, hits };
+  };
+  const pids = (await list(procRoot)).filter((p) => /^\d+$/.test(p));
+  const found: Array<Awaited<ReturnType<typeof scan>>> = [];
+  for (let i = 0; i < pids.length; i += 32) found.push(...(await Promise.all(pids.slice(i, i + 32).map(scan))));
+  for (const f of found) if (f) for (const dev of f.hits) out.set(dev, [...(out.get(dev) ?? []), f.who]);
   return out;
 }
 
