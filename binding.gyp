@@ -7,7 +7,7 @@
   "targets": [
     {
       "target_name": "openiscsi",
-      "sources": ["<!@(ls -1 native/*.cc native/usr/*.cc native/ipc/*.cc native/multipath/*.cc 2>/dev/null)"],
+      "sources": ["<!@(ls -1 native/*.cc native/usr/*.cc native/ipc/*.cc native/multipath/*.cc native/files/*.cc 2>/dev/null)"],
       "include_dirs": ["native"],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "defines": [

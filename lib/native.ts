@@ -112,9 +112,22 @@ export interface NativeIpcResponse {
   stats: NativeIscsidStats;
 }
 
-export interface NativeIpcHandle {
-  promise: Promise<NativeIpcResponse>;
+export interface NativeIpcHandle<T = NativeIpcResponse & { peerPid: number }> {
+  promise: Promise<T>;
   cancel(): void;
+}
+
+/** The credentials of the process listening on iscsid's socket (SO_PEERCRED), as seen in our pid namespace. */
+export interface NativeIscsidPeer {
+  pid: number;
+  uid: number;
+  gid: number;
+}
+
+/** An exclusive flock held on a lock file; release() closes the file, which is what releases the lock. */
+export interface NativeLockHandle {
+  readonly path: string;
+  release(): Promise<void>;
 }
 
 /** The addon's export table, exactly as native/ registers it. */
@@ -150,8 +163,20 @@ export interface NativeBinding {
   /** iscsiadm request bytes for an ABI family; `record` is a LoginRecord (lib/iscsid/record.ts). */
   buildRequest(family: string, command: number, sid: number, record?: object): Buffer;
   requestSize(family: string): number;
-  /** One exchange with iscsid on its own thread; cancel() aborts the wait. */
-  ipcRequest(request: Buffer, timeoutMs: number, socketName?: string): NativeIpcHandle;
+  /**
+   * One exchange with iscsid on its own thread; cancel() aborts the wait. Before anything is sent the peer
+   * must be uid 0 and, when `expectedPid` > 0, that pid (ISCSID_PEER_UNTRUSTED, ISCSID_PEER_CHANGED,
+   * ISCSID_PEER_PID_HIDDEN). The answer carries the peer's pid.
+   */
+  ipcRequest(request: Buffer, timeoutMs: number, socketName: string | undefined, expectedPid: number): NativeIpcHandle;
+  /** Connects, reads the listener's credentials, closes; nothing is sent. Root peers with a visible pid only. */
+  identifyIscsid(timeoutMs: number, socketName: string | undefined): NativeIpcHandle<NativeIscsidPeer>;
+  /**
+   * One non-blocking attempt at an exclusive flock on `dir`/`name` (the directory is created 0700 when
+   * absent). Null when another open file holds it. LOCK_DIR_UNSAFE / LOCK_FILE_UNSAFE for anything not
+   * root's and root-only, LOCK_ACCESS without the privilege, LOCK_IO otherwise.
+   */
+  tryLockFile(dir: string, name: string): Promise<NativeLockHandle | null>;
   /** One command to multipathd over its socket (peer checked to be root); resolves with its answer text. */
   multipathdCommand(command: string, timeoutMs: number, socketName?: string): Promise<string>;
 }

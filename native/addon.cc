@@ -1,6 +1,7 @@
 // Export table only: each concern registers its own functions.
 #include <napi.h>
 
+#include "files/files_exports.h"
 #include "ipc/ipc_exports.h"
 #include "multipath/multipath_exports.h"
 #include "usr/usr_exports.h"
@@ -11,6 +12,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   openiscsi::InitUsr(env, exports);
   openiscsi::InitIpc(env, exports);
   openiscsi::InitMultipath(env, exports);
+  openiscsi::InitFiles(env, exports);
   return exports;
 }
 

@@ -7,7 +7,7 @@
 // (the usual case) that is one trip to the thread pool.
 import { constants as fsc, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { IscsiAbortError, IscsiError, IscsiTimeoutError, throwIfAborted } from '../errors';
+import { IscsiAbortError, IscsiError, IscsiPermissionError, IscsiTimeoutError, throwIfAborted } from '../errors';
 import { withDeadline, type WaitOptions } from '../deadline';
 
 export const DB_LOCK_DIR = '/run/lock/iscsi';
@@ -76,6 +76,23 @@ export function dbLockedFrom(err: IscsiError): IscsiTimeoutError | undefined {
 }
 
 /**
+ * open-iscsi's lock directory must be root's: a real directory (lstat: not a symbolic link) owned by uid 0
+ * that others cannot write (iscsiadm creates it 0660 less the umask, so group write is allowed for group 0).
+ * Else anyone could plant `lock.write` (blocking every writer) or swap `lock`. LOCK_DIR_UNSAFE.
+ */
+async function checkDbLockDir(dir: string): Promise<void> {
+  const st = await fs.lstat(dir);
+  const groupWrite = (st.mode & 0o020) !== 0 && st.gid !== 0;
+  if (!st.isDirectory() || st.uid !== 0 || (st.mode & 0o002) !== 0 || groupWrite) {
+    const kind = st.isSymbolicLink() ? 'a symbolic link' : st.isDirectory() ? 'a directory' : 'not a directory';
+    throw new IscsiPermissionError('LOCK_DIR_UNSAFE', `open-iscsi's lock directory ${dir} is ${kind} owned by uid ${st.uid} (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}), not a directory only root can write`, {
+      hint: 'another user may have planted it: check who made it, and remove it as root (iscsiadm recreates it); nothing was created in it',
+      details: { lock: dir },
+    });
+  }
+}
+
+/**
  * Holds open-iscsi's database write lock (shared with iscsiadm and libopeniscsiusr: a hard link of
  * <lockDir>/lock named lock.write) while `fn` runs. Waits up to `timeoutMs` (default 30 s) for another
  * holder; an abort while waiting gives up without running `fn`.
@@ -85,9 +102,18 @@ export async function withIscsiDbLock<T>(fn: () => Promise<T>, o: { lockDir?: st
   throwIfAborted(o.signal, what);
   const dir = o.lockDir ?? DB_LOCK_DIR;
   await fs.mkdir(dir, { recursive: true, mode: 0o755 });
+  await checkDbLockDir(dir);
   const lock = path.join(dir, 'lock');
   const write = path.join(dir, 'lock.write');
-  await fs.open(lock, fsc.O_CREAT | fsc.O_WRONLY | fsc.O_NOFOLLOW, 0o600).then((h) => h.close());
+  // O_NOFOLLOW: a `lock` planted as a symbolic link would make the link() below, and iscsiadm's, lock through it.
+  await fs.open(lock, fsc.O_CREAT | fsc.O_WRONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK, 0o600).then(
+    (h) => h.close(),
+    (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ELOOP') throw new IscsiPermissionError('LOCK_FILE_UNSAFE', `open-iscsi's lock file ${lock} is a symbolic link`, { cause: e, hint: 'another user may have planted it: check who made it, and remove it as root' });
+      if (e.code === 'EACCES' || e.code === 'EPERM') throw new IscsiPermissionError('LOCK_ACCESS', `cannot open open-iscsi's lock file ${lock}`, { cause: e, hint: 'run as root' });
+      throw e;
+    },
+  );
   const deadline = Date.now() + (o.timeoutMs ?? 30_000);
   for (;;) {
     try {

@@ -1,6 +1,6 @@
 // Requests to iscsid's management socket: framing and waiting are native, meaning and errors are here.
-import { native, type NativeBinding, type NativeIpcResponse } from '../native';
-import { fromNative, IscsiAbortError, IscsiError, IscsiTimeoutError } from '../errors';
+import { native, type NativeBinding, type NativeIpcHandle, type NativeIpcResponse, type NativeIscsidPeer } from '../native';
+import { fromNative, IscsiAbortError, IscsiError, IscsiPermissionError, IscsiTimeoutError, IscsiUnsupportedError } from '../errors';
 import { iscsidError } from './error-numbers';
 import type { AbiFamily } from './version';
 import { checkRecordFitsFamily, wireDiscType, type LoginRecord } from './record';
@@ -22,9 +22,72 @@ export interface IpcOptions {
   record?: LoginRecord;
   timeoutMs: number;
   signal?: AbortSignal | undefined;
+  /**
+   * The pid identifyIscsid() found, whose executable chose `family`: the request goes to that process or
+   * nowhere (ISCSID_PEER_CHANGED). 0 or absent: any root peer (an explicit `abi` override chose the family).
+   */
+  expectedPid?: number | undefined;
   /** Test seam: another abstract socket name. */
-  socketName?: string;
+  socketName?: string | undefined;
   binding?: Pick<NativeBinding, 'buildRequest' | 'ipcRequest'>;
+}
+
+const NOT_RUNNING_HINT =
+  'start iscsid (systemctl start iscsid); in a container, its socket is only reachable from the host network namespace (Kubernetes: hostNetwork: true)';
+
+/** The typed error for a failed exchange or identification. */
+function exchangeError(e: unknown, what: string): unknown {
+  const err = fromNative(e, what);
+  if (!(err instanceof IscsiError)) return err;
+  const options = { cause: err, ...(err.errno !== undefined ? { errno: err.errno } : {}) };
+  switch (err.code) {
+    case 'ABORTED':
+      return new IscsiAbortError(`${what} was aborted`, { cause: err });
+    case 'ISCSID_TIMEOUT':
+      return new IscsiTimeoutError('ISCSID_TIMEOUT', err.message, options);
+    case 'ISCSID_NOT_RUNNING':
+      return new IscsiError('ISCSID_NOT_RUNNING', err.message, { ...options, hint: NOT_RUNNING_HINT });
+    case 'ISCSID_PEER_UNTRUSTED':
+      return new IscsiPermissionError(err.code, err.message, { ...options, hint: 'another user holds iscsid\'s socket name: stop that process and (re)start iscsid' });
+    case 'ISCSID_PEER_PID_HIDDEN':
+      return new IscsiUnsupportedError(err.code, err.message, {
+        ...options,
+        hint: 'run in the host\'s pid namespace (Kubernetes: hostPID: true), or pass { abi } (or OPENISCSI_ABI) naming the host\'s open-iscsi version',
+      });
+    case 'ISCSID_PEER_CHANGED':
+      return new IscsiError(err.code, err.message, { ...options, hint: 'iscsid restarted meanwhile: retry' });
+    default:
+      return err;
+  }
+}
+
+async function settle<T>(handle: NativeIpcHandle<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
+  const onAbort = () => handle.cancel();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await handle.promise;
+  } catch (e) {
+    throw exchangeError(e, what);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+export interface IdentifyOptions {
+  timeoutMs: number;
+  signal?: AbortSignal | undefined;
+  socketName?: string | undefined;
+  binding?: Pick<NativeBinding, 'identifyIscsid'> | undefined;
+}
+
+/**
+ * Who listens on iscsid's socket: connects, reads SO_PEERCRED, closes, sending nothing. Only a root peer with
+ * a pid visible here is an answer (ISCSID_PEER_UNTRUSTED, ISCSID_PEER_PID_HIDDEN, ISCSID_NOT_RUNNING).
+ */
+export async function identifyIscsid(o: IdentifyOptions): Promise<NativeIscsidPeer> {
+  if (o.signal?.aborted) throw new IscsiAbortError('identifying iscsid was aborted');
+  const binding = o.binding ?? native();
+  return settle(binding.identifyIscsid(o.timeoutMs, o.socketName), o.signal, 'identifying iscsid');
 }
 
 /** Sends one request; resolves with iscsid's answer when err == 0, else rejects with the typed iscsid error. */
@@ -34,25 +97,7 @@ export async function iscsidRequest(command: IpcCommand, o: IpcOptions): Promise
   const binding = o.binding ?? native();
   const record = o.record && { ...o.record, discType: wireDiscType(o.record.discType, o.family) };
   const bytes = binding.buildRequest(o.family, IPC_COMMAND[command], o.sid ?? 0, record);
-  const handle = binding.ipcRequest(bytes, o.timeoutMs, o.socketName);
-  const onAbort = () => handle.cancel();
-  o.signal?.addEventListener('abort', onAbort, { once: true });
-  let rsp: NativeIpcResponse;
-  try {
-    rsp = await handle.promise;
-  } catch (e) {
-    const err = fromNative(e, command);
-    if (err instanceof IscsiError && err.code === 'ABORTED') throw new IscsiAbortError(`${command} was aborted`, { cause: err });
-    if (err instanceof IscsiError && err.code === 'ISCSID_TIMEOUT') {
-      throw new IscsiTimeoutError('ISCSID_TIMEOUT', err.message, { cause: err, ...(err.errno !== undefined ? { errno: err.errno } : {}) });
-    }
-    if (err instanceof IscsiError && err.code === 'ISCSID_NOT_RUNNING') {
-      throw new IscsiError('ISCSID_NOT_RUNNING', err.message, { cause: err, hint: 'start iscsid (systemctl start iscsid)', ...(err.errno !== undefined ? { errno: err.errno } : {}) });
-    }
-    throw err;
-  } finally {
-    o.signal?.removeEventListener('abort', onAbort);
-  }
+  const rsp: NativeIpcResponse = await settle(binding.ipcRequest(bytes, o.timeoutMs, o.socketName, o.expectedPid ?? 0), o.signal, command);
   if (rsp.err !== 0) throw iscsidError(rsp.err, command);
   if (rsp.command !== IPC_COMMAND[command]) {
     throw new IscsiError('ISCSID_COMM_ERR', `${command}: iscsid answered command ${rsp.command}`, { errno: 18 });

@@ -2,7 +2,6 @@
 // anything is sent, idempotency, per-key serialisation in and across processes, deadlines and abort.
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { createHash } from 'node:crypto';
-import { promises as fs, constants as fsc } from 'node:fs';
 import { isIP } from 'node:net';
 import * as path from 'node:path';
 import { IscsiAbortError, IscsiError, IscsiPermissionError, IscsiTimeoutError, IscsiValidationError, PERMISSION_HINT, throwIfAborted } from '../errors';
@@ -17,6 +16,7 @@ import { reuseSession, type ReuseContext } from './session-reuse';
 import { writeNodeRecord } from './node-file';
 import { native, type NativeBinding } from '../native';
 import { transportPresence, transportNotLoaded, type TransportPresenceOptions } from '../read/transport-presence';
+import { acquireLock, LOCK_DIR } from '../files/locks';
 
 export interface ChapAuth {
   username: string;
@@ -79,6 +79,8 @@ interface Prepared {
   family: AbiFamily;
   /** Where persist writes the node record; undefined: node-file.ts's default. */
   nodesDir: string | undefined;
+  /** The listener whose executable chose `family` (undefined: an `abi` override, any root listener). */
+  peerPid: number | undefined;
   key: string;
   timeoutMs: number;
 }
@@ -154,12 +156,12 @@ async function prepare(o: LoginOptions): Promise<Prepared> {
       chapAlgs: auth.algorithms ? auth.algorithms.map((a) => CHAP_ALGORITHMS[a]) : record.session.auth.chapAlgs,
     };
   }
-  const { family, version } = await requireVerifiedFamily(o);
+  const { family, version } = await requireVerifiedFamily({ ...o, ...(deps.socketName ? { socketName: deps.socketName } : {}) });
   const s = record.session;
   const worstCase = (s.initialLoginRetryMax + 1) * (record.conn.loginTimeout + 1) * 1000 + 15_000;
   // persist writes where the running iscsid's own iscsiadm reads (Debian 13 moved it to /var/lib/iscsi)
   const nodesDir = deps.nodesDir ?? (version.dbRoot ? path.join(version.dbRoot, 'nodes') : undefined);
-  return { record, family, nodesDir, key: `${target}|${record.conn.address}|${record.conn.port}|${ifaceName}`, timeoutMs: o.timeoutMs ?? worstCase };
+  return { record, family, nodesDir, peerPid: version.peerPid, key: `${target}|${record.conn.address}|${record.conn.port}|${ifaceName}`, timeoutMs: o.timeoutMs ?? worstCase };
 }
 
 // ---- serialisation ----------------------------------------------------------------------------------
@@ -178,41 +180,26 @@ async function serialised<T>(key: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** A lock file per key in <lockDir>; a holder that died is detected by its pid. */
+/**
+ * The cross-process half of the serialisation: a kernel lock (flock, lib/files/locks.ts) per key in
+ * <lockDir>, held until the login settles, released by the kernel if the process dies. LOGIN_LOCKED when
+ * another process still holds it at the deadline.
+ */
 async function crossProcess<T>(key: string, lockDir: string, deadline: number, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
-  await fs.mkdir(lockDir, { recursive: true, mode: 0o700 });
-  const file = path.join(lockDir, `login-${createHash('sha256').update(key).digest('hex').slice(0, 32)}.lock`);
-  for (;;) {
-    throwIfAborted(signal);
-    try {
-      const h = await fs.open(file, fsc.O_CREAT | fsc.O_EXCL | fsc.O_WRONLY, 0o600);
-      await h.writeFile(String(process.pid));
-      await h.close();
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const pid = Number(await fs.readFile(file, 'utf8').catch(() => ''));
-      let alive = false;
-      if (pid > 0) {
-        try {
-          process.kill(pid, 0);
-          alive = true;
-        } catch (err) {
-          alive = (err as NodeJS.ErrnoException).code === 'EPERM';
-        }
-      }
-      if (!alive) {
-        await fs.unlink(file).catch(() => {});
-        continue;
-      }
-      if (Date.now() > deadline) throw new IscsiTimeoutError('LOGIN_LOCKED', `another process (pid ${pid}) is logging in to the same target, portal and iface`);
-      await new Promise((r) => setTimeout(r, 50));
+  const name = `login-${createHash('sha256').update(key).digest('hex').slice(0, 32)}.lock`;
+  let lock: Awaited<ReturnType<typeof acquireLock>>;
+  try {
+    lock = await acquireLock(name, { dir: lockDir, deadline, signal });
+  } catch (e) {
+    if (e instanceof IscsiTimeoutError && e.code === 'LOCK_TIMEOUT') {
+      throw new IscsiTimeoutError('LOGIN_LOCKED', 'another process is logging in to the same target, portal and iface', { cause: e, errno: 11, ...(e.details ? { details: e.details } : {}) });
     }
+    throw e;
   }
   try {
     return await fn();
   } finally {
-    await fs.unlink(file).catch(() => {});
+    await lock.release();
   }
 }
 
@@ -249,7 +236,7 @@ export async function login(o: LoginOptions): Promise<Session> {
   const { address, port } = p.record.conn;
   const ifaceName = p.record.iface.name;
   return serialised(p.key, () =>
-    crossProcess(p.key, deps.lockDir ?? '/run/lock/openiscsi', deadline, o.signal, async () => {
+    crossProcess(p.key, deps.lockDir ?? LOCK_DIR, deadline, o.signal, async () => {
       const reuse: ReuseContext = { family: p.family, deadline, signal: o.signal, deps, target, portal: `${address}:${port}`, iface: ifaceName };
       const existing = await findSession(deps, target, address, port, ifaceName);
       // only a LOGGED_IN session is reused (waited for within the deadline); one that disappears meanwhile is made again
@@ -262,6 +249,7 @@ export async function login(o: LoginOptions): Promise<Session> {
       try {
         await iscsidRequest('SESSION_LOGIN', {
           family: p.family,
+          expectedPid: p.peerPid,
           record: p.record,
           timeoutMs: remaining,
           signal: o.signal,

@@ -24,10 +24,11 @@ function checkCallOptions(o: SessionCallOptions): void {
 }
 
 async function request(command: 'SESSION_LOGOUT' | 'SESSION_INFO' | 'SESSION_STATS' | 'CONFIG_INAME', sid: number, o: SessionCallOptions, defaultTimeoutMs: number) {
-  const { family } = await requireVerifiedFamily(o);
   const deps = o.deps ?? {};
+  const { family, version } = await requireVerifiedFamily({ ...o, ...(deps.socketName ? { socketName: deps.socketName } : {}) });
   return iscsidRequest(command, {
     family,
+    expectedPid: version.peerPid,
     sid,
     timeoutMs: o.timeoutMs ?? defaultTimeoutMs,
     signal: o.signal,

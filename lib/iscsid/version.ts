@@ -1,11 +1,13 @@
 // Which open-iscsi is iscsid? Its IPC has no handshake and the request layout changed six times, so the
-// record layout must be chosen from the running daemon's version, found without spawning anything:
-// the executable of the running iscsid (it embeds "# BEGIN RECORD <version>"), else the dpkg database.
+// record layout must be chosen from the running daemon's version, found without spawning anything: the
+// executable (it embeds "# BEGIN RECORD <version>") of the process SO_PEERCRED names as the listener on
+// iscsid's socket (peer.ts), and the dpkg database only when the caller asks for that fallback.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { IscsiUnsupportedError } from '../errors';
-import { findProcess } from '../read/processes';
+import { IscsiUnsupportedError, IscsiValidationError } from '../errors';
 import { checkCommonOptions, checkText } from '../validate';
+import { identifyPeer, listenerProcesses } from './peer';
+import type { NativeBinding, NativeIscsidPeer } from '../native';
 
 /**
  * The request layouts the addon mirrors (native/ipc/layout.h), named after their first release:
@@ -32,7 +34,13 @@ export interface IscsidVersion {
   version: string;
   family: AbiFamily | undefined;
   source: 'process' | 'dpkg' | 'override';
+  /** The iscsid whose executable was read. */
   pid?: number;
+  /**
+   * The pid SO_PEERCRED names as the listener: requests go to that process or nowhere. Equal to `pid`, except
+   * under socket activation (the manager, pid 1, listens and iscsid accepts).
+   */
+  peerPid?: number;
   /** Why the family is what it is, when that is not plain from the version. */
   note?: string;
   /**
@@ -47,6 +55,18 @@ export interface VersionOptions {
   procRoot?: string | undefined;
   /** Test seam: a fake dpkg status file. */
   dpkgStatusPath?: string | undefined;
+  /**
+   * When no iscsid can be identified on its socket (none listens, or a socket-activating manager holds it
+   * and no iscsid took it within 3 s), take the version from the package database. Off by default: that
+   * database may be a container's own, or older than the running daemon. Never used for a listener that is
+   * not root or whose pid is hidden (another pid namespace): those are errors.
+   */
+  packageDbFallback?: boolean | undefined;
+  /** Test seams: who listens on iscsid's socket (default SO_PEERCRED through the addon), and its name. */
+  identify?: ((o: VersionOptions) => Promise<NativeIscsidPeer>) | undefined;
+  socketName?: string | undefined;
+  binding?: Pick<NativeBinding, 'identifyIscsid'> | undefined;
+  signal?: AbortSignal | undefined;
   /**
    * For users who know better: the open-iscsi version (e.g. "2.1.8") or family (one of ABI_FAMILIES) to
    * assume, skipping detection and the verified-layout check. Also read from OPENISCSI_ABI. A wrong value
@@ -98,20 +118,6 @@ export function normaliseVersion(raw: string): { version: string; vendor?: strin
   return m ? { version: m[0] } : undefined;
 }
 
-const lastPid = new Map<string, number>();
-
-const isIscsid = async (procRoot: string, pid: string) => (await fs.readFile(path.join(procRoot, pid, 'comm'), 'utf8').catch(() => '')).trim() === 'iscsid';
-
-/** The running iscsid's pid. Every login asks, so the last answer is checked first instead of scanning /proc. */
-async function findIscsidPid(procRoot: string): Promise<number | undefined> {
-  const last = lastPid.get(procRoot);
-  if (last !== undefined && (await isIscsid(procRoot, String(last)))) return last;
-  const found = await findProcess('iscsid', procRoot);
-  if (found === undefined) lastPid.delete(procRoot);
-  else lastPid.set(procRoot, found);
-  return found;
-}
-
 interface ExeFacts {
   version: string;
   vendor?: string;
@@ -161,7 +167,7 @@ async function versionFromDpkg(statusPath: string): Promise<string | undefined> 
 function fromDpkg(upstream: string): IscsidVersion {
   const n = normaliseVersion(upstream);
   const version = n?.version ?? upstream;
-  const note = 'from the package database: no running iscsid was found (socket activation starts it on the first request)';
+  const note = 'from the package database, as asked (packageDbFallback): no iscsid could be identified on its socket';
   const snapshot = /[+~](git|dev|pre|rc)/i.test(upstream) && version === '2.1.11';
   if (snapshot) return { version, family: undefined, source: 'dpkg', note: `${note}; ${upstream} is a git snapshot, whose layout the version cannot tell` };
   return { version, family: familyOf(version), source: 'dpkg', note };
@@ -178,32 +184,58 @@ export async function detectIscsidVersion(o: VersionOptions = {}): Promise<Iscsi
     const family = named ?? familyOf(normaliseVersion(override)?.version ?? override);
     return { version: override, family, source: 'override' };
   }
-  const procRoot = o.procRoot ?? '/proc';
-  const pid = await findIscsidPid(procRoot);
-  if (pid !== undefined) {
-    const facts = await versionFromExecutable(path.join(procRoot, String(pid), 'exe'));
-    if (facts) {
-      // Red Hat's 6.2.1.N only: the older 6.2.0.874 builds (RHEL 7) carry backports nobody has measured.
-      const measured = !facts.vendor || facts.version.startsWith('2.1.');
-      let family = measured ? familyOf(facts.version) : undefined;
-      const notes = facts.vendor ? [measured ? `${facts.vendor}, upstream ${facts.version}'s layout` : `${facts.vendor}: a distribution-patched layout, never measured`] : [];
-      if (family === '2.1.11' && facts.congestionKey) {
-        family = '2.1.12';
-        notes.push('a git build after 2.1.11 (it knows tcp.congestion_control): 2.1.12\'s layout, 16 bytes longer');
-      }
-      return { version: facts.version, family, source: 'process', pid, dbRoot: facts.dbRoot, ...(notes.length ? { note: notes.join('; ') } : {}) };
-    }
+  if (o.packageDbFallback !== undefined && typeof o.packageDbFallback !== 'boolean') {
+    throw new IscsiValidationError('INVALID_OPTION', `packageDbFallback must be true or false, got ${typeof o.packageDbFallback}`);
   }
-  const v = await versionFromDpkg(o.dpkgStatusPath ?? '/var/lib/dpkg/status');
-  return v ? fromDpkg(v) : undefined;
+  if (o.identify !== undefined && typeof o.identify !== 'function') throw new IscsiValidationError('INVALID_OPTION', 'identify must be a function');
+  const procRoot = o.procRoot ?? '/proc';
+  const fallback = async () => {
+    const v = o.packageDbFallback ? await versionFromDpkg(o.dpkgStatusPath ?? '/var/lib/dpkg/status') : undefined;
+    return v ? fromDpkg(v) : undefined;
+  };
+  let peer: NativeIscsidPeer;
+  try {
+    peer = await (o.identify ?? identifyPeer)(o);
+  } catch (e) {
+    if (o.packageDbFallback && (e as { code?: unknown }).code === 'ISCSID_NOT_RUNNING') return fallback();
+    throw e;
+  }
+  const peerPid = peer.pid;
+  const exeOf = (p: number) => versionFromExecutable(path.join(procRoot, String(p), 'exe'));
+  let pid = peerPid;
+  let facts: ExeFacts | undefined;
+  // The processes that hold the listening socket (peer.ts), then, if none of them carries a version (a
+  // socket-activating manager alone), the iscsid it starts for our connection.
+  for (const waitForOthers of [false, true]) {
+    for (const holder of await listenerProcesses(peerPid, { ...o, waitForOthers })) {
+      facts = await exeOf(holder);
+      if (facts) {
+        pid = holder;
+        break;
+      }
+    }
+    if (facts) break;
+  }
+  if (facts) {
+    // Red Hat's 6.2.1.N only: the older 6.2.0.874 builds (RHEL 7) carry backports nobody has measured.
+    const measured = !facts.vendor || facts.version.startsWith('2.1.');
+    let family = measured ? familyOf(facts.version) : undefined;
+    const notes = facts.vendor ? [measured ? `${facts.vendor}, upstream ${facts.version}'s layout` : `${facts.vendor}: a distribution-patched layout, never measured`] : [];
+    if (family === '2.1.11' && facts.congestionKey) {
+      family = '2.1.12';
+      notes.push('a git build after 2.1.11 (it knows tcp.congestion_control): 2.1.12\'s layout, 16 bytes longer');
+    }
+    return { version: facts.version, family, source: 'process', pid, peerPid, dbRoot: facts.dbRoot, ...(notes.length ? { note: notes.join('; ') } : {}) };
+  }
+  return fallback();
 }
 
 /** The family to build requests for; refuses (nothing is sent) unless it is verified or overridden. */
 export async function requireVerifiedFamily(o: VersionOptions = {}): Promise<{ family: AbiFamily; version: IscsidVersion }> {
   const version = await detectIscsidVersion(o);
   if (!version) {
-    throw new IscsiUnsupportedError('ISCSID_VERSION_UNKNOWN', 'could not tell which open-iscsi version iscsid is', {
-      hint: 'start iscsid, or pass { abi: "<open-iscsi version>" } (or OPENISCSI_ABI) if you know it',
+    throw new IscsiUnsupportedError('ISCSID_VERSION_UNKNOWN', 'could not tell which open-iscsi version iscsid is: the root process listening on its socket has no open-iscsi version in its executable', {
+      hint: 'pass { abi: "<open-iscsi version>" } (or OPENISCSI_ABI) if you know it, or { packageDbFallback: true } to trust the package database',
     });
   }
   const why = version.note ? ` (${version.note})` : '';

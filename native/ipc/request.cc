@@ -1,4 +1,4 @@
-// ipcRequest(): one exchange with iscsid on a dedicated thread (a LOGIN answer can take minutes, which
+// ipcRequest() and identifyIscsid(): one exchange (or one credentials check) with iscsid on a dedicated thread (a LOGIN answer can take minutes, which
 // must not hold one of libuv's four pool threads), settled on the JS thread through a thread-safe
 // function. Returns { promise, cancel }; cancel() wakes the thread through an eventfd.
 #include <sys/eventfd.h>
@@ -26,6 +26,10 @@ struct Call {
   std::vector<uint8_t> request;
   std::string socket_name;
   int timeout_ms = 0;
+  // identifyIscsid(): connect, read the peer's credentials, close; nothing is sent.
+  bool identify_only = false;
+  pid_t expected_pid = 0;
+  PeerCred peer;
   UniqueFd cancel_fd;
   std::vector<uint8_t> response;
   NativeError error;
@@ -117,27 +121,66 @@ Napi::Object Decode(Napi::Env env, const std::vector<uint8_t>& bytes) {
   return o;
 }
 
-// ipcRequest(requestBuffer, timeoutMs[, socketName])
+Napi::Object PeerObject(Napi::Env env, const PeerCred& peer) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("pid", static_cast<double>(peer.pid));
+  o.Set("uid", static_cast<double>(peer.uid));
+  o.Set("gid", static_cast<double>(peer.gid));
+  return o;
+}
+
+std::string SocketNameArg(Napi::Env env, const Napi::Value& v) {
+  if (v.IsUndefined()) return kIscsidSocketName;
+  if (!v.IsString()) ThrowTypeError(env, "socketName must be a string");
+  std::string name = v.As<Napi::String>().Utf8Value();
+  if (name.empty() || name.size() > 100) ThrowTypeError(env, "socketName must be 1..100 bytes");
+  return name;
+}
+
+int TimeoutArg(Napi::Env env, const Napi::Value& v) {
+  if (!v.IsNumber()) ThrowTypeError(env, "timeoutMs must be a number");
+  double t = v.As<Napi::Number>().DoubleValue();
+  if (!(t >= 1 && t <= 24.0 * 3600 * 1000)) ThrowTypeError(env, "timeoutMs must be between 1 and 86400000");
+  return static_cast<int>(t);
+}
+
+// Runs the call on its own thread; returns { promise, cancel }.
+Napi::Value Start(Napi::Env env, std::shared_ptr<Call> call);
+
+// ipcRequest(requestBuffer, timeoutMs, socketName | undefined, expectedPid): expectedPid 0 accepts any root
+// peer; otherwise the peer must be that pid (the one whose executable chose the layout).
 Napi::Value IpcRequest(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 2 || info.Length() > 3) ThrowTypeError(env, "ipcRequest(request, timeoutMs[, socketName])");
+  if (info.Length() != 4) ThrowTypeError(env, "ipcRequest(request, timeoutMs, socketName, expectedPid)");
   if (!info[0].IsBuffer()) ThrowTypeError(env, "request must be a Buffer");
   auto buf = info[0].As<Napi::Buffer<uint8_t>>();
   if (buf.Length() < 8 || buf.Length() > 65536) ThrowTypeError(env, "request must be a whole iscsiadm request");
-  if (!info[1].IsNumber()) ThrowTypeError(env, "timeoutMs must be a number");
-  double t = info[1].As<Napi::Number>().DoubleValue();
-  if (!(t >= 1 && t <= 24.0 * 3600 * 1000)) ThrowTypeError(env, "timeoutMs must be between 1 and 86400000");
-  std::string name = kIscsidSocketName;
-  if (info.Length() == 3 && !info[2].IsUndefined()) {
-    if (!info[2].IsString()) ThrowTypeError(env, "socketName must be a string");
-    name = info[2].As<Napi::String>().Utf8Value();
-    if (name.empty() || name.size() > 100) ThrowTypeError(env, "socketName must be 1..100 bytes");
-  }
+  int timeout_ms = TimeoutArg(env, info[1]);
+  std::string name = SocketNameArg(env, info[2]);
+  if (!info[3].IsNumber()) ThrowTypeError(env, "expectedPid must be a number");
+  double pid = info[3].As<Napi::Number>().DoubleValue();
+  if (!(pid >= 0 && pid <= 0x7fffffff) || pid != static_cast<double>(static_cast<int64_t>(pid))) ThrowTypeError(env, "expectedPid must be an integer >= 0");
 
   auto call = std::make_shared<Call>(env);
   call->request.assign(buf.Data(), buf.Data() + buf.Length());
   call->socket_name = std::move(name);
-  call->timeout_ms = static_cast<int>(t);
+  call->timeout_ms = timeout_ms;
+  call->expected_pid = static_cast<pid_t>(pid);
+  return Start(env, call);
+}
+
+// identifyIscsid(timeoutMs, socketName | undefined) -> { promise: Promise<{ pid, uid, gid }>, cancel }
+Napi::Value IdentifyIscsid(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 2) ThrowTypeError(env, "identifyIscsid(timeoutMs, socketName)");
+  auto call = std::make_shared<Call>(env);
+  call->timeout_ms = TimeoutArg(env, info[0]);
+  call->socket_name = SocketNameArg(env, info[1]);
+  call->identify_only = true;
+  return Start(env, call);
+}
+
+Napi::Value Start(Napi::Env env, std::shared_ptr<Call> call) {
   call->cancel_fd = UniqueFd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!call->cancel_fd) ThrowTypeError(env, "eventfd failed");
   call->tsfn = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "openiscsi:ipcRequest", 0, 1);
@@ -149,7 +192,12 @@ Napi::Value IpcRequest(const Napi::CallbackInfo& info) {
 
   try {
     call->thread = std::thread([call]() {
-      Exchange(call->socket_name, call->request, call->timeout_ms, call->cancel_fd.get(), &call->response, &call->error);
+      if (call->identify_only) {
+        Identify(call->socket_name, call->timeout_ms, call->cancel_fd.get(), &call->peer, &call->error);
+      } else {
+        Exchange(call->socket_name, call->request, call->timeout_ms, call->cancel_fd.get(), call->expected_pid, &call->peer, &call->response,
+                 &call->error);
+      }
       if (call->env_gone) {
         call->tsfn.Release();
         return;
@@ -158,8 +206,12 @@ Napi::Value IpcRequest(const Napi::CallbackInfo& info) {
         Settled(env, *call);
         if (!call->error.ok()) {
           call->deferred.Reject(ToJsError(env, call->error).Value());
+        } else if (call->identify_only) {
+          call->deferred.Resolve(PeerObject(env, call->peer));
         } else {
-          call->deferred.Resolve(Decode(env, call->response));
+          Napi::Object o = Decode(env, call->response);
+          o.Set("peerPid", static_cast<double>(call->peer.pid));
+          call->deferred.Resolve(o);
         }
       });
       call->tsfn.Release();
@@ -180,6 +232,7 @@ Napi::Value IpcRequest(const Napi::CallbackInfo& info) {
 
 void InitIpcRequest(Napi::Env env, Napi::Object exports) {
   exports.Set("ipcRequest", Napi::Function::New(env, IpcRequest, "ipcRequest"));
+  exports.Set("identifyIscsid", Napi::Function::New(env, IdentifyIscsid, "identifyIscsid"));
 }
 
 }  // namespace openiscsi::ipc

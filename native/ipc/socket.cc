@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstring>
 
+#include "ipc/peer.h"
 #include "unique_fd.h"
 
 namespace openiscsi::ipc {
@@ -48,13 +49,10 @@ int Wait(int fd, short events, int cancel_fd, Clock::time_point deadline) {
   }
 }
 
-}  // namespace
-
-bool Exchange(const std::string& socket_name, const std::vector<uint8_t>& request, int timeout_ms, int cancel_fd,
-              std::vector<uint8_t>* response, NativeError* error) {
-  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
-  // Non-blocking, so that connect() cannot hang: when iscsid is stuck its listen queue fills, and a blocking
-  // connect to a unix socket with a full queue waits with no time limit.
+// Connects to the abstract name within the deadline. Non-blocking, so that connect() cannot hang: when iscsid
+// is stuck its listen queue fills, and a blocking connect to a unix socket with a full queue waits with no limit.
+bool Connect(const std::string& socket_name, int timeout_ms, int cancel_fd, Clock::time_point deadline, UniqueFd* out,
+             NativeError* error) {
   UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!fd) {
     *error = SysError("ISCSID_COMM_ERR", errno, "socket");
@@ -96,8 +94,31 @@ bool Exchange(const std::string& socket_name, const std::vector<uint8_t>& reques
     }
     return false;
   }
-  // One send: a partial request would stall iscsid, which reads it with a blocking read in its only thread. A
-  // fresh unix socket's send buffer takes a whole request; the loop only finishes a write the kernel split.
+  *out = std::move(fd);
+  return true;
+}
+
+}  // namespace
+
+bool Identify(const std::string& socket_name, int timeout_ms, int cancel_fd, PeerCred* peer, NativeError* error) {
+  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  UniqueFd fd;
+  if (!Connect(socket_name, timeout_ms, cancel_fd, deadline, &fd, error)) return false;
+  if (!ReadPeer(fd.get(), peer, error)) return false;
+  return CheckPeer(*peer, 0, true, error);
+}
+
+bool Exchange(const std::string& socket_name, const std::vector<uint8_t>& request, int timeout_ms, int cancel_fd,
+              pid_t expected_pid, PeerCred* peer, std::vector<uint8_t>* response, NativeError* error) {
+  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  UniqueFd fd;
+  if (!Connect(socket_name, timeout_ms, cancel_fd, deadline, &fd, error)) return false;
+  // Before a single byte leaves (the request may carry CHAP secrets): the listener must be root, and the
+  // process whose executable chose the layout.
+  if (!ReadPeer(fd.get(), peer, error) || !CheckPeer(*peer, expected_pid, false, error)) return false;
+  // The whole request, within the deadline: a partial one stalls iscsid, which reads it with a blocking read in
+  // its only thread, for every session on the host. A fresh unix socket's send buffer takes a whole request;
+  // the loop only finishes a write the kernel split. Any failure returns, and the descriptor closes.
   size_t sent = 0;
   bool peer_gone = false;
   while (sent < request.size()) {

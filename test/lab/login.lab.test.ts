@@ -101,6 +101,22 @@ describe('login and logout through iscsid (real kernel)', () => {
     expect(sids[0]).toBe(sids[1]);
     expect((await lab.shOk('ls /sys/class/iscsi_session | wc -l')).trim()).toBe('1');
     await call('logout', { sid: sids[0] });
+    // The lock is a flock on a file in a root-only directory; the file stays (lock files are never unlinked).
+    expect((await lab.shOk('stat -c "%a %u %F" /run/lock/openiscsi')).trim()).toBe('700 0 directory');
+    expect((await lab.shOk('stat -c "%a %u %h" /run/lock/openiscsi/login-*.lock | sort -u')).trim()).toBe('600 0 1');
+  });
+
+  it('a lock directory planted by another user is refused: LOCK_DIR_UNSAFE, no login, nothing created in it', async () => {
+    await lab.shOk('rm -rf /run/lock/openiscsi && chmod 1777 /run/lock && setpriv --reuid=65534 --regid=65534 --clear-groups mkdir -m 0777 /run/lock/openiscsi');
+    try {
+      const e = await err(call('login', { target: T('xproc'), portal: lab.portal }));
+      expect(e).toMatchObject({ name: 'IscsiPermissionError', code: 'LOCK_DIR_UNSAFE' });
+      expect(e?.message).toMatch(/owned by uid 65534/);
+      expect((await lab.shOk('ls -A /run/lock/openiscsi | wc -l')).trim()).toBe('0');
+      expect((await lab.shOk('ls /sys/class/iscsi_session | wc -l')).trim()).toBe('0');
+    } finally {
+      await lab.shOk('rm -rf /run/lock/openiscsi');
+    }
   });
 
   it('a login that times out is reported as in flight; when iscsid completes it, the session is visible and removable', async () => {
@@ -143,7 +159,12 @@ describe('login and logout through iscsid (real kernel)', () => {
     expect(stats.scsicmdPdus).toBeGreaterThan(0);
     expect(await call('initiatorName')).toBe('iqn.2026-11.org.openiscsi:lab-guest');
     // the layout was chosen from the running daemon's executable, not from the package database
-    expect(await call('detectIscsidVersion', {})).toMatchObject({ version: '2.1.8', family: '2.1.1', source: 'process' });
+    // of a process holding the socket SO_PEERCRED names (iscsid listens, then forks: the pid it gives may be gone)
+    const iscsidPids = (await lab.shOk('pidof iscsid')).trim().split(/\s+/).map(Number);
+    const v = await call<{ pid: number; peerPid: number }>('detectIscsidVersion', {});
+    expect(v).toMatchObject({ version: '2.1.8', family: '2.1.1', source: 'process' });
+    expect(iscsidPids).toContain(v.pid);
+    expect((await lab.shOk(`ls -l /proc/${v.pid}/fd`))).toMatch(/socket:/);
     await call('logout', { sid: s.sid });
     expect(await err(call('logout', { sid: s.sid }))).toMatchObject({ code: 'SESSION_NOT_FOUND' });
   });

@@ -19,8 +19,8 @@ describe('leak check of the IPC path (valgrind)', () => {
     const log = `${out.stdout}\n${out.stderr}`;
     expect(out.error, 'valgrind and unshare must be installed (test/setup.sh installs them)').toBeUndefined();
     expect(log).toMatch(/rounds 40/);
-    // every path was taken: answers, deadline, abort, short answer, no listener
-    expect(log).toContain('outcomes ["ABORTED","ISCSID_COMM_ERR","ISCSID_NOT_RUNNING","ISCSID_TIMEOUT","ok 13"]');
+    // every path was taken: answers, deadline, abort, short answer, no listener, identify, a refused peer
+    expect(log).toContain('outcomes ["ABORTED","ISCSID_COMM_ERR","ISCSID_NOT_RUNNING","ISCSID_PEER_CHANGED","ISCSID_TIMEOUT","ok 13","peer"]');
     expect(log).toMatch(/definitely lost: 0 bytes in 0 blocks|All heap blocks were freed/);
     expect(out.status, log.slice(-3000)).toBe(0);
   });

@@ -11,7 +11,7 @@ usage: mock-iscsid.py MODE [ARG]   (one connection per request, like iscsid)
   watch         read the request, never answer, and log "closed <ms>" when the client hangs up
   backlog-full  listen with a queue of one connection, fill it, and never accept (a stuck iscsid)
   by-sid        each connection on its own thread, behaving by sid % 5: ok, err 15, watch, close-early, stats
-Each request is logged to stdout as: <bytes received> <command> <sid>
+Each request is logged to stdout as: <bytes received> <command> <sid> (a connection that carried nothing: 0 0 0)
 """
 import socket, struct, sys, threading, time
 
@@ -50,6 +50,9 @@ def handle(c, mode, arg):
     if mode == "by-sid":
         mode, arg = BY_SID[sid % len(BY_SID)]
     print(len(req), cmd, sid, flush=True)
+    if not req:
+        c.close()  # a client that only looked at who listens (SO_PEERCRED) and hung up, as iscsid closes it
+        return
     rsp = bytearray(RSP)
     struct.pack_into("<Ii", rsp, 0, cmd, 0)
     if mode in ("ok", "dribble"):

@@ -17,12 +17,15 @@ async function main() {
     // sendtargets (0): the discovery type every family numbers alike
     for (const f of FAMILIES) addon.buildRequest(f, 1, 0, { ...rec, discType: 0 });
     try { addon.buildRequest('2.1.1', 1, 0, { ...rec, conn: { ...rec.conn, address: 'x'.repeat(2000) } }); } catch {}
-    const req = (sid, ms) => addon.ipcRequest(addon.buildRequest('2.1.1', 13, sid, undefined), ms);
+    const req = (sid, ms, pid = 0) => addon.ipcRequest(addon.buildRequest('2.1.1', 13, sid, undefined), ms, undefined, pid);
     const cancelled = req(2, 60_000);
     const results = await Promise.all([0, 1, 3, 4].map((sid) => settle(req(sid, 5000).promise)).concat([
       settle(req(2, 30).promise), // the mock never answers sid 2: deadline
       settle(cancelled.promise),
-      settle(addon.ipcRequest(addon.buildRequest('2.1.1', 8, 0, undefined), 1000, 'NO-SUCH-SOCKET').promise),
+      settle(addon.ipcRequest(addon.buildRequest('2.1.1', 8, 0, undefined), 1000, 'NO-SUCH-SOCKET', 0).promise),
+      // the peer check: identify, and a request that expects another pid (refused before sending)
+      addon.identifyIscsid(1000, undefined).promise.then((p) => (p.uid === 0 && p.pid > 0 ? 'peer' : 'bad peer'), (e) => e.code),
+      settle(req(0, 1000, 999999).promise),
     ]).concat([new Promise((r) => setTimeout(r, 5)).then(() => cancelled.cancel())]));
     results.forEach((r) => r && seen.add(r));
   }
