@@ -156,7 +156,23 @@ async function prepare(o: LoginOptions): Promise<Prepared> {
       chapAlgs: auth.algorithms ? auth.algorithms.map((a) => CHAP_ALGORITHMS[a]) : record.session.auth.chapAlgs,
     };
   }
-  const { family, version } = await requireVerifiedFamily({ ...o, ...(deps.socketName ? { socketName: deps.socketName } : {}) });
+  // Identifying iscsid (SO_PEERCRED) needs root and a running daemon: a non-root caller or a kernel without
+  // the transport is told that first (see login()), so this is the last step.
+  const euid = deps.euid ?? process.geteuid?.() ?? 0;
+  if (euid !== 0) {
+    throw new IscsiPermissionError('PERMISSION_DENIED', `login as uid ${euid}: iscsid accepts requests only from root`, { hint: PERMISSION_HINT, details: { euid, needs: 'euid 0' } });
+  }
+  let found: Awaited<ReturnType<typeof requireVerifiedFamily>>;
+  try {
+    found = await requireVerifiedFamily({ ...o, ...(deps.socketName ? { socketName: deps.socketName } : {}) });
+  } catch (e) {
+    if (e instanceof IscsiError && e.code === 'ISCSID_NOT_RUNNING') {
+      const presence = await transportPresence(record.iface.transportName, deps.kernel ?? {});
+      if (!presence.registered && presence.loadable === false) throw transportNotLoaded(presence, e);
+    }
+    throw e;
+  }
+  const { family, version } = found;
   const s = record.session;
   const worstCase = (s.initialLoginRetryMax + 1) * (record.conn.loginTimeout + 1) * 1000 + 15_000;
   // persist writes where the running iscsid's own iscsiadm reads (Debian 13 moved it to /var/lib/iscsi)
