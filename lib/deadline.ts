@@ -55,3 +55,17 @@ export function withDeadline<T>(work: Promise<T>, what: string, o: WaitOptions, 
     );
   });
 }
+
+/** Resolves after `ms`, or at once when the signal fires (the caller checks the signal after). */
+export function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

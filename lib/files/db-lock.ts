@@ -8,7 +8,7 @@
 import { constants as fsc, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { IscsiAbortError, IscsiError, IscsiPermissionError, IscsiTimeoutError, throwIfAborted } from '../errors';
-import { withDeadline, type WaitOptions } from '../deadline';
+import { sleepUnlessAborted, withDeadline, type WaitOptions } from '../deadline';
 
 export const DB_LOCK_DIR = '/run/lock/iscsi';
 
@@ -22,20 +22,6 @@ export interface DbLockWaitOptions {
 export const DB_LOCK_HELD = 'DB_LOCK_HELD';
 
 const lockHeld = (e: unknown) => typeof e === 'object' && e !== null && (e as { code?: unknown }).code === DB_LOCK_HELD;
-
-/** Resolves after `ms`, or at once when the signal fires. */
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise<void>((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
 
 /**
  * Runs a native call that takes the database lock. `work` gets the lock file to look at and rejects with
@@ -55,7 +41,7 @@ export async function afterDbUnlock<T>(what: string, o: WaitOptions & DbLockWait
     }
     const left = deadline - Date.now();
     if (!(left > 0)) throw dbLockedError(lockFile, { what, errno: 16 });
-    await sleep(Math.min(delay, left), o.signal);
+    await sleepUnlessAborted(Math.min(delay, left), o.signal);
   }
 }
 

@@ -7,6 +7,7 @@
 // ... 16 ms), so no libuv thread is ever parked on a holder, and the caller's deadline and AbortSignal end it.
 import { fromNative, IscsiAbortError, IscsiError, IscsiPermissionError, IscsiTimeoutError, throwIfAborted } from '../errors';
 import { native, type NativeBinding, type NativeLockHandle } from '../native';
+import { sleepUnlessAborted } from '../deadline';
 
 /** Our lock directory. Shared with open-iscsi's own /run/lock/iscsi by containers that mount /run/lock. */
 export const LOCK_DIR = '/run/lock/openiscsi';
@@ -33,19 +34,6 @@ function lockError(e: unknown, name: string): unknown {
   return err;
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise<void>((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
-
 /** Takes the lock, or rejects with LOCK_TIMEOUT at the deadline or ABORTED when the signal fires. */
 export async function acquireLock(name: string, o: LockOptions): Promise<NativeLockHandle> {
   const binding = o.binding ?? native();
@@ -67,7 +55,7 @@ export async function acquireLock(name: string, o: LockOptions): Promise<NativeL
     if (!(left > 0)) {
       throw new IscsiTimeoutError('LOCK_TIMEOUT', `lock ${dir}/${name} is held by another process or call`, { errno: 11, details: { lock: `${dir}/${name}` } });
     }
-    await sleep(Math.min(delay, left), o.signal);
+    await sleepUnlessAborted(Math.min(delay, left), o.signal);
   }
 }
 
