@@ -64,6 +64,16 @@ export function throwIfAborted(signal: AbortSignal | undefined, what?: string): 
 /** The hint every permission failure carries: what to do about it. */
 export const PERMISSION_HINT = 'run as root (iSCSI administration needs root, or CAP_SYS_ADMIN for session reads)';
 
+/**
+ * Refuses a caller that is not root before an operation that changes shared state takes a lock or writes a
+ * file: iscsid serves only uid 0, and open-iscsi's files and locks are root's.
+ */
+export function requireRoot(what: string, euid: number = process.geteuid?.() ?? 0): void {
+  if (euid !== 0) {
+    throw new IscsiPermissionError('PERMISSION_DENIED', `${what} as uid ${euid}: only root may do this`, { hint: PERMISSION_HINT, details: { euid, needs: 'euid 0' } });
+  }
+}
+
 const SYSTEM_PERMISSION_CODES = new Set(['EACCES', 'EPERM']);
 
 /** The EACCES/EPERM system error (Node's fs/net, or the addon's) at `e` or in its cause chain, if any. */

@@ -4,7 +4,7 @@
 // undoes what it made (a session it logged in); disconnect() lives in disconnect.ts.
 import { checkConnectOptions } from './inputs';
 import { promises as fs } from 'node:fs';
-import { IscsiError, IscsiUnsupportedError, IscsiValidationError, throwIfAborted } from '../errors';
+import { IscsiError, IscsiUnsupportedError, IscsiValidationError, requireRoot, throwIfAborted } from '../errors';
 import { checkHardware, type HardwareOptions, type HardwareReport } from './hardware';
 import { isTransport, parseTransport, type Transport } from './transport';
 import { isTransportRelated } from '../iscsid/error-numbers';
@@ -264,6 +264,8 @@ export async function connect(o: ConnectOptions): Promise<ConnectResult> {
   };
   emit({ type: 'decision', message: `requested ${requested} through iface ${choice.iface}` });
 
+  // a non-root caller can log in to nothing: say so before the checks (a kernel without iSCSI is the next answer)
+  requireRoot('connect');
   const report: HardwareReport = await phase('check', () => (deps.checkHardware ?? checkHardware)(choice.binding, { portal: o.portal, ...o.hardware, signal: o.signal }));
   if (!report.ok) {
     // Software tcp itself missing from the kernel: there is nothing to fall back to.

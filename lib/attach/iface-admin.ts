@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import { isIP } from 'node:net';
 import * as path from 'node:path';
-import { IscsiError, IscsiUnsupportedError, IscsiValidationError, throwIfAborted } from '../errors';
+import { IscsiError, IscsiUnsupportedError, IscsiValidationError, requireRoot, throwIfAborted } from '../errors';
 import { checkHardware, matchHost, type HardwareOptions, type HardwareReport } from './hardware';
 import { formatIfaceFile, IFACES_DIR, parseIfaceFile, readIfaceFile, sameIfaceSettings } from '../files/iface-file';
 import { writeFileAtomic } from '../files/atomic-write';
@@ -115,6 +115,7 @@ export async function createIface(o: CreateIfaceOptions): Promise<CreatedIface> 
 
   // 4. Written under open-iscsi's lock: refuse a different iface of that name, accept an identical one.
   let created = true;
+  requireRoot('writing iface files');
   await withIscsiDbLock(async () => {
     if ((await fs.mkdir(dir, { recursive: true, mode: 0o770 })) !== undefined) await fs.chmod(dir, 0o770);
     const existing = await readIfaceFile(name, { ifacesDir: dir });
@@ -165,6 +166,7 @@ export async function deleteIface(name: string, o: DeleteIfaceOptions = {}): Pro
     return [...(await sessionIfaceNames(o.sysfsRoot !== undefined ? { sysfsRoot: o.sysfsRoot } : {})).values()];
   };
   let deleted = false;
+  requireRoot('writing iface files');
   await withIscsiDbLock(async () => {
     const f = await readIfaceFile(name, { ifacesDir: dir });
     if (!f) return;

@@ -257,7 +257,17 @@ export async function disconnectMultipath(o: MultipathDetachOptions, deps: Multi
   const removed: string[] = [];
   const loggedOut: number[] = [];
   for (const p of paths) {
-    const r = await deps.disconnect({ sid: p.sid, lun: p.lun, ...(o.force ? { force: true } : {}), ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) });
+    // udev probes the paths once the map is gone: a path briefly open by it is retried until the deadline
+    let r: Awaited<ReturnType<MultipathDeps['disconnect']>>;
+    for (;;) {
+      try {
+        r = await deps.disconnect({ sid: p.sid, lun: p.lun, ...(o.force ? { force: true } : {}), ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) });
+        break;
+      } catch (e) {
+        if (!(e instanceof IscsiError && e.code === 'DEVICE_IN_USE') || Date.now() > until) throw e;
+        await sleep(250);
+      }
+    }
     removed.push(...r.removed);
     if (r.loggedOut) loggedOut.push(p.sid);
   }

@@ -4,7 +4,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import * as path from 'node:path';
-import { IscsiAbortError, IscsiError, IscsiPermissionError, IscsiTimeoutError, IscsiValidationError, PERMISSION_HINT, throwIfAborted } from '../errors';
+import { IscsiAbortError, IscsiError, IscsiTimeoutError, IscsiValidationError, requireRoot, throwIfAborted } from '../errors';
 import { iscsidRequest } from './ipc';
 import { readIscsidConf, ISCSID_CONF } from './config';
 import { applyConf, applyIface, applyOptions, CHAP_ALGORITHMS, defaultRecord, type ChapAlgorithm, type IfaceValues, type LoginRecord } from './record';
@@ -158,10 +158,7 @@ async function prepare(o: LoginOptions): Promise<Prepared> {
   }
   // Identifying iscsid (SO_PEERCRED) needs root and a running daemon: a non-root caller or a kernel without
   // the transport is told that first (see login()), so this is the last step.
-  const euid = deps.euid ?? process.geteuid?.() ?? 0;
-  if (euid !== 0) {
-    throw new IscsiPermissionError('PERMISSION_DENIED', `login as uid ${euid}: iscsid accepts requests only from root`, { hint: PERMISSION_HINT, details: { euid, needs: 'euid 0' } });
-  }
+  requireRoot('login', deps.euid ?? process.geteuid?.() ?? 0);
   let found: Awaited<ReturnType<typeof requireVerifiedFamily>>;
   try {
     found = await requireVerifiedFamily({ ...o, ...(deps.socketName ? { socketName: deps.socketName } : {}) });
@@ -243,10 +240,7 @@ export async function login(o: LoginOptions): Promise<Session> {
   const p = await prepare(o);
   const deps = o.deps ?? {};
   // iscsid serves only uid 0 (it checks the peer's credentials): refuse before the lock or a node record is made
-  const euid = deps.euid ?? process.geteuid?.() ?? 0;
-  if (euid !== 0) {
-    throw new IscsiPermissionError('PERMISSION_DENIED', `login as uid ${euid}: iscsid accepts requests only from root`, { hint: PERMISSION_HINT, details: { euid, needs: 'euid 0' } });
-  }
+  requireRoot('login', deps.euid ?? process.geteuid?.() ?? 0);
   const deadline = started + p.timeoutMs;
   const { name: target } = p.record;
   const { address, port } = p.record.conn;

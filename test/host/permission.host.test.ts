@@ -16,7 +16,6 @@ function readableCopy(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'openiscsi-perm-pkg-'));
   fs.chmodSync(dir, 0o755);
   for (const rel of ['package.json', 'dist', 'build/Release/openiscsi.node']) fs.cpSync(path.join(repo, rel), path.join(dir, rel), { recursive: true });
-  for (const dep of ['bindings', 'file-uri-to-path']) fs.cpSync(fs.realpathSync(path.join(repo, 'node_modules', dep)), path.join(dir, 'node_modules', dep), { recursive: true });
   spawnSync('chmod', ['-R', 'a+rX', dir]);
   return dir;
 }

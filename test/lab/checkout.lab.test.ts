@@ -23,8 +23,8 @@ describe('a checkout under /tmp', () => {
     for (const rel of ['package.json', 'dist', 'build/Release/openiscsi.node', 'test/ensure-packages.sh', 'test/lab/guest']) copy(rel);
     for (const f of fs.readdirSync(path.join(repo, 'test/lab')).filter((n) => n.endsWith('.ts') && !n.endsWith('.test.ts'))) copy(`test/lab/${f}`);
     // the package's runtime dependencies, in a directory of their own under /tmp, reached through a symlink
-    // (named node_modules, so that bindings, loaded by its real path, finds its own dependency beside it)
-    for (const dep of ['bindings', 'file-uri-to-path']) {
+    // (named node_modules, as a dependency resolved by its real path would need)
+    for (const dep of ['node-addon-api']) {
       fs.cpSync(fs.realpathSync(path.join(repo, 'node_modules', dep)), path.join(modules, 'node_modules', dep), { recursive: true });
     }
     fs.symlinkSync(path.join(modules, 'node_modules'), path.join(checkout, 'node_modules'));
@@ -46,8 +46,8 @@ describe('a checkout under /tmp', () => {
     expect(mounts).toMatch(/^tmp \/tmp tmpfs /m);
     expect(mounts).toContain(`repo ${checkout} 9p `);
     expect(mounts).toContain(`share1 ${modules}/node_modules 9p `);
-    expect(await lab!.shOk(`readlink -f ${checkout}/node_modules/bindings`)).toBe(`${modules}/node_modules/bindings\n`);
-    // sessions() loads the addon (through bindings, from the symlinked node_modules) and reads the kernel's state
+    expect(await lab!.shOk(`readlink -f ${checkout}/node_modules/node-addon-api`)).toBe(`${modules}/node_modules/node-addon-api\n`);
+    // sessions() loads the addon (the checkout's own build) and reads the kernel's state
     expect(await lab!.call<unknown[]>(entry, 'sessions')).toEqual([]);
     // the addon mapped into the agent's process is the copy's ('[a]' keeps pgrep from matching this shell)
     const maps = await lab!.shOk(`for p in $(pgrep -f '[a]gent.js'); do grep -o '/[^ ]*openiscsi.node' /proc/$p/maps; done | sort -u`);

@@ -118,7 +118,7 @@ describe('fault suite (real kernel, real iscsid)', () => {
     // a copy of the package nobody can read (the checkout itself may be under a private home directory)
     await lab.shOk(
       `rm -rf /tmp/pkg && mkdir -p /tmp/pkg/build/Release /tmp/pkg/node_modules && cp -r ${repoRoot}/package.json ${distDir} /tmp/pkg/ && ` +
-        `cp ${repoRoot}/build/Release/openiscsi.node /tmp/pkg/build/Release/ && cp -rL ${repoRoot}/node_modules/bindings ${repoRoot}/node_modules/file-uri-to-path /tmp/pkg/node_modules/ && chmod -R a+rX /tmp/pkg`,
+        `cp ${repoRoot}/build/Release/openiscsi.node /tmp/pkg/build/Release/ && chmod -R a+rX /tmp/pkg`,
     );
     const script = `require('/tmp/pkg/dist/index.js').login({ target: '${T('nonroot')}', portal: '${lab.portal}', persist: true, timeoutMs: 10000 }).then(() => console.log('OK'), (e) => console.log('ERR', e.name, e.code, Date.now() - t0))`;
     const out = await lab.shOk(`setpriv --reuid=65534 --regid=65534 --clear-groups -- ${process.execPath} -e "const t0 = Date.now(); ${script}"; find /etc/iscsi /run/lock -xdev -uid 65534`);
