@@ -166,6 +166,16 @@ async function prepare(o: LoginOptions): Promise<Prepared> {
     if (e instanceof IscsiError && e.code === 'ISCSID_NOT_RUNNING') {
       const presence = await transportPresence(record.iface.transportName, deps.kernel ?? {});
       if (!presence.registered && presence.loadable === false) throw transportNotLoaded(presence, e);
+      // a half-made session for the same key (iscsid died during its login) is named, never returned
+      const list = await listSessions({ target, ...(deps.binding ? { binding: deps.binding } : {}) }).catch(() => [] as Session[]);
+      const half = list.find((x) => sameKey(x, target, record.conn.address, record.conn.port, ifaceName));
+      if (half) {
+        throw new IscsiError('ISCSID_NOT_RUNNING', `session ${half.sid} for this target, portal and iface is ${half.state ?? 'in an unknown state'}, not LOGGED_IN, and iscsid is not running to complete or recover it`, {
+          cause: e,
+          hint: 'start iscsid: it takes the session over; or log out once it runs',
+          details: { sid: half.sid, state: half.state ?? 'unknown' },
+        });
+      }
     }
     throw e;
   }
