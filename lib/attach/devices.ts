@@ -109,9 +109,10 @@ export async function readMounts(env: DeviceEnv = {}): Promise<Map<string, strin
   return parseMountinfo(await fs.readFile(path.join(proc(env), 'self', 'mountinfo'), 'utf8'));
 }
 
-/** udev's workers open a new disk for a moment to probe it (blkid); such an open is waited out, briefly. */
+/** udev's workers open a disk for a moment to probe it (blkid); such opens are waited out, up to 5 s. */
 const UDEV = /udev/;
-const UDEV_WAIT_MS = 1_000;
+const UDEV_WAIT_MS = 5_000;
+const UDEV_POLL_MS = 250;
 
 export type InUseReason = 'mounted' | 'holders' | 'open' | 'busy';
 
@@ -173,9 +174,11 @@ export async function claimDevices(devices: ScsiDevice[], o: { force: boolean; e
     for (const d of devices) if (d.blockDevice !== undefined) infos.set(d, await blockDeviceInfo(d.blockDevice, env));
     const allNodes = [...infos.values()].flatMap((i) => (i ? [i, ...i.partitions] : []));
     let openers = o.force ? new Map<string, Opener[]>() : await findOpeners(allNodes.map((n) => n.dev), proc(env));
-    const onlyUdev = [...openers.values()].flat();
-    if (onlyUdev.length > 0 && onlyUdev.every((x) => UDEV.test(x.comm))) {
-      await new Promise((r) => setTimeout(r, UDEV_WAIT_MS));
+    // udev probes in bursts (after a map goes, every path is probed again): wait while only udev has them open
+    for (let waited = 0; waited < UDEV_WAIT_MS; waited += UDEV_POLL_MS) {
+      const all = [...openers.values()].flat();
+      if (all.length === 0 || !all.every((x) => UDEV.test(x.comm))) break;
+      await new Promise((r) => setTimeout(r, UDEV_POLL_MS));
       openers = await findOpeners(allNodes.map((n) => n.dev), proc(env));
     }
     for (const d of devices) {
