@@ -17,7 +17,7 @@ export { readIfaceFile, listIfaceFiles, parseIfaceFile, formatIfaceFile, type If
 export type { ResolvedIface, ResolvedHost, ResolveStep, ResolveOptions } from './attach/resolve';
 export type { ConnectOptions, ConnectResult, ConnectEvent } from './attach/connect';
 export type { DisconnectOptions, DisconnectResult } from './attach/disconnect';
-export type { MultipathMode, PathSpec, MultipathInfo, MultipathPath, MultipathDetachOptions } from './attach/multipath';
+export type { MultipathMode, PathSpec, MultipathInfo, MultipathPath, MultipathDetachOptions, MultipathDetachResult } from './attach/multipath';
 export type { DmMap } from './read/dm';
 // Loaded on their first call (on-demand.ts): a process that only reads does not load them.
 export { login, logout, sessionState, sessionStats, initiatorName, discover, discoverSendTargets, checkHardware, createIface, deleteIface, resolveIface, routeTo, connect, disconnect, disconnectMultipath } from './on-demand';

@@ -76,7 +76,7 @@ export async function disconnect(...a: Parameters<typeof Disconnect.disconnect>)
  * Detaches a multipath volume made by connect({ portals }): refuses a map that is mounted, held or open
  * (DEVICE_IN_USE) unless forced, flushes it, has multipathd remove it, then detaches each path.
  */
-export async function disconnectMultipath(o: Multipath.MultipathDetachOptions): Promise<{ map?: string; removed: string[]; loggedOut: number[] }> {
+export async function disconnectMultipath(o: Multipath.MultipathDetachOptions): Promise<Multipath.MultipathDetachResult> {
   return withPermissionErrors('disconnectMultipath', async () => {
     const [{ disconnectMultipath: run }, { disconnect }, { connect }] = await Promise.all([import('./attach/multipath'), import('./attach/disconnect'), import('./attach/connect')]);
     return run(o, { connect, disconnect });

@@ -132,6 +132,20 @@ export interface InUse {
 export interface Claim {
   device: ScsiDevice;
   handle?: DeviceHandle;
+  /**
+   * The kernel has taken the device offline (`offline`, `transport-offline`: its session failed past the
+   * replacement timeout, or error handling gave up): it cannot be opened, so it is deleted without a flush.
+   */
+  offline?: string;
+}
+
+/** SCSI device states in which the kernel refuses every open and every command (scsi_device_online()). */
+const OFFLINE_STATES = new Set(['offline', 'transport-offline']);
+
+/** The SCSI device's state as the kernel has it now (`running`, `blocked`, `offline`, ...). */
+export async function scsiDeviceState(hctl: string, env: DeviceEnv = {}): Promise<string | undefined> {
+  if (!/^\d+:\d+:\d+:\d+$/.test(hctl)) return undefined;
+  return readTrim(path.join(sysfs(env), 'bus', 'scsi', 'devices', hctl, 'state'));
 }
 
 const defaultOpen = (file: string, flags: number): Promise<DeviceHandle> => fs.open(file, flags);
@@ -221,6 +235,15 @@ export async function claimDevices(devices: ScsiDevice[], o: { force: boolean; e
         if (code === 'ENOENT' && o.force) {
           claims.push({ device: d }); // no node in this mount namespace: nothing of ours to flush
           continue;
+        }
+        if (code === 'ENXIO') {
+          // An offline device refuses opens: nothing can reach the target through it, so there is nothing
+          // to flush. The mount, holder and opener checks above still applied; only the flush is skipped.
+          const state = await scsiDeviceState(d.hctl, env);
+          if (state !== undefined && OFFLINE_STATES.has(state)) {
+            claims.push({ device: d, offline: state });
+            continue;
+          }
         }
         if (e instanceof IscsiError) throw e;
         throw new IscsiError('DEVICE_OPEN_FAILED', `cannot open /dev/${bd.blockDevice} (${d.hctl}) to check and flush it: ${(e as Error).message}`, {

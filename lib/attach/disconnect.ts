@@ -32,6 +32,11 @@ export interface DisconnectDeps {
 export interface DisconnectResult {
   /** The SCSI addresses (H:C:T:L) deleted by this call. */
   removed: string[];
+  /**
+   * Of `removed`, the devices the kernel had taken offline (cannot be opened, so deleted without a flush);
+   * present only when there were some.
+   */
+  unflushed?: string[];
   /** Whether this call logged the session out. */
   loggedOut: boolean;
   /** The LUNs that still keep the session logged in (empty once it is logged out or gone). */
@@ -114,6 +119,7 @@ export async function detach(
 
   const targets: ScsiDevice[] = luns === undefined ? current.devices.filter(keepsSession) : current.devices.filter((d) => luns.includes(d.lun));
   const removed: string[] = [];
+  const unflushed: string[] = [];
   if (targets.length > 0) {
     // Every device is checked (and held exclusively) before any is flushed or removed.
     const claiming = claimDevices(targets, { force: o.force, env });
@@ -126,7 +132,10 @@ export async function detach(
     try {
       await b.step('flushing the devices', () => flushClaims(claims));
       for (const c of claims) {
-        if (await b.step(`deleting ${c.device.hctl}`, () => deleteScsiDevice(c.device, env))) removed.push(c.device.hctl);
+        if (await b.step(`deleting ${c.device.hctl}`, () => deleteScsiDevice(c.device, env))) {
+          removed.push(c.device.hctl);
+          if (c.offline !== undefined) unflushed.push(c.device.hctl);
+        }
       }
     } catch (e) {
       // A step that timed out may still be running in the pool: close behind it, do not wait for it.
@@ -139,19 +148,20 @@ export async function detach(
   }
 
   // What is left is read again from the kernel: another process may have removed or added LUNs meanwhile.
+  const off = unflushed.length > 0 ? { unflushed } : {};
   const after = await read('reading the session again');
-  if (!after) return { removed, loggedOut: false, remaining: [] };
+  if (!after) return { removed, ...off, loggedOut: false, remaining: [] };
   const remaining = after.devices.filter(keepsSession).map((d) => d.lun);
-  if (remaining.length > 0) return { removed, loggedOut: false, remaining };
+  if (remaining.length > 0) return { removed, ...off, loggedOut: false, remaining };
   try {
     await b.step('logging out', () =>
       deps.logout ? deps.logout(sid, { timeoutMs: b.left('logging out'), signal: o.signal }) : logout({ sid }, { timeoutMs: b.left('logging out'), signal: o.signal }).then(() => {}),
     );
   } catch (e) {
-    if (e instanceof IscsiError && e.code === 'SESSION_NOT_FOUND') return { removed, loggedOut: false, remaining: [] };
+    if (e instanceof IscsiError && e.code === 'SESSION_NOT_FOUND') return { removed, ...off, loggedOut: false, remaining: [] };
     throw e;
   }
-  return { removed, loggedOut: true, remaining: [] };
+  return { removed, ...off, loggedOut: true, remaining: [] };
 }
 
 /**

@@ -8,7 +8,7 @@ import { dmMap, multipathMapOf, multipathMaps, type DmMap } from '../read/dm';
 import { sessions as listSessions } from '../read/sessions';
 import { parsePortal } from '../validate';
 import type { Transport } from './transport';
-import { multipathd, multipathdPaths, multipathdRunning, type MultipathdOptions } from './multipathd';
+import { multipathd, multipathdPaths, multipathdRunning, type MultipathdOptions, type MultipathdPath } from './multipathd';
 import type { ConnectOptions, ConnectResult } from './connect';
 
 export type MultipathMode = 'required' | 'preferred' | false;
@@ -26,7 +26,12 @@ export interface MultipathPath {
   iface?: string;
   transport?: { requested: Transport; used: Transport; fallbackReason?: string };
   blockDevice?: string;
-  /** multipathd's view when there is a map: `active`/`failed`, its checker `ready`/`faulty`; else `up` or `failed`. */
+  /**
+   * With a map: multipathd's view, `<dm state>/<checker state>` (`active/ready`, `active/i/o pending` while
+   * its first check is still running, `failed/faulty`, ...), or `unreported` when multipathd did not list the
+   * path in the map within 5 s (its state is unknown). Without a map: `up` (logged in, device present).
+   * A path whose login failed: `failed`, with `error`.
+   */
   state: string;
   error?: { code: string; message: string };
 }
@@ -42,7 +47,7 @@ export interface MultipathInfo {
 
 export interface MultipathDeps {
   connect: (o: ConnectOptions) => Promise<ConnectResult>;
-  disconnect: (o: { sid: number; lun?: number; force?: boolean; timeoutMs?: number; signal?: AbortSignal }) => Promise<{ removed: string[]; loggedOut: boolean }>;
+  disconnect: (o: { sid: number; lun?: number; force?: boolean; timeoutMs?: number; signal?: AbortSignal }) => Promise<{ removed: string[]; unflushed?: string[]; loggedOut: boolean }>;
   multipathd?: MultipathdOptions;
   sysfsRoot?: string;
   /** Test seam for the sessions that exist before the attach (default: sessions()). */
@@ -50,6 +55,8 @@ export interface MultipathDeps {
 }
 
 const MAP_WAIT_MS = 60_000;
+const STATE_WAIT_MS = 5_000;
+const STATE_POLL_MS = 250;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function pathSpecs(o: ConnectOptions): PathSpec[] {
@@ -76,6 +83,35 @@ async function waitForMap(devs: string[], until: number, o: { signal?: AbortSign
     if (first && maps.every((m) => m?.dm === first.dm)) return first;
     if (Date.now() > until) return undefined;
     await sleep(100);
+  }
+}
+
+/**
+ * multipathd's view of the map's paths: polled (every 250 ms, at most 5 s and never past the deadline) until
+ * it lists every device in this map with a checker that has answered ("i/o pending" is its first
+ * asynchronous check still running). What it lists at the end is returned, settled or not; a device it
+ * never listed is absent (the caller reports it "unreported").
+ */
+async function pathStates(devs: string[], mapName: string, until: number, o: MultipathdOptions, emit: (m: string) => void): Promise<Map<string, MultipathdPath>> {
+  let last = new Map<string, MultipathdPath>();
+  for (;;) {
+    throwIfAborted(o.signal);
+    try {
+      const listed = (await multipathdPaths(o)).filter((p) => devs.includes(p.dev) && p.map === mapName);
+      last = new Map(listed.map((p) => [p.dev, p] as const));
+      if (devs.every((d) => last.has(d) && last.get(d)!.checkerState !== 'i/o pending')) return last;
+    } catch (e) {
+      if (Date.now() + STATE_POLL_MS > until) {
+        emit(`multipathd show paths: ${(e as Error).message}`);
+        return last;
+      }
+    }
+    if (Date.now() + STATE_POLL_MS > until) {
+      const missing = devs.filter((d) => !last.has(d));
+      if (missing.length) emit(`multipathd does not list ${missing.join(', ')} in ${mapName} yet: state unreported`);
+      return last;
+    }
+    await sleep(STATE_POLL_MS);
   }
 }
 
@@ -163,10 +199,11 @@ export async function connectMultipath(o: ConnectOptions, deps: MultipathDeps): 
       info.reason = 'multipathd made no map over the paths in time: attached without one';
     } else {
       info.map = { dm: map.dm, path: map.path, name: map.name, wwid: map.wwid! };
-      const states = await multipathdPaths(mpdOpts).catch(() => []);
+      const states = await pathStates(devs, map.name, Math.min(deadline, Date.now() + STATE_WAIT_MS), mpdOpts, emit);
       for (const p of paths) {
-        const s = states.find((x) => x.dev === p.blockDevice);
-        if (s) p.state = `${s.dmState}/${s.checkerState}`;
+        if (p.blockDevice === undefined || p.error) continue;
+        const s = states.get(p.blockDevice);
+        p.state = s ? `${s.dmState}/${s.checkerState}` : 'unreported';
       }
       emit(`map ${map.dm} (${map.name}) over ${devs.join(', ')}`);
     }
@@ -213,7 +250,18 @@ async function mapInUse(m: DmMap): Promise<string | undefined> {
  * flushes it, has multipathd remove it, then detaches each path (removing its device and logging out a
  * session left without devices). Idempotent: a map that is gone already is not an error.
  */
-export async function disconnectMultipath(o: MultipathDetachOptions, deps: MultipathDeps): Promise<{ map?: string; removed: string[]; loggedOut: number[] }> {
+export interface MultipathDetachResult {
+  /** The map removed (`dm-N`); absent when there was none. */
+  map?: string;
+  /** The path devices deleted (H:C:T:L). */
+  removed: string[];
+  /** Of `removed`, the paths the kernel had taken offline (a dead path), deleted without a flush. */
+  unflushed?: string[];
+  /** The sessions logged out. */
+  loggedOut: number[];
+}
+
+export async function disconnectMultipath(o: MultipathDetachOptions, deps: MultipathDeps): Promise<MultipathDetachResult> {
   throwIfAborted(o.signal);
   const map = await findMap(o.map, deps.sysfsRoot);
   if (!map) return { removed: [], loggedOut: [] };
@@ -255,6 +303,7 @@ export async function disconnectMultipath(o: MultipathDetachOptions, deps: Multi
     await sleep(50);
   }
   const removed: string[] = [];
+  const unflushed: string[] = [];
   const loggedOut: number[] = [];
   for (const p of paths) {
     // udev probes the paths once the map is gone: a path briefly open by it is retried until the deadline
@@ -269,7 +318,8 @@ export async function disconnectMultipath(o: MultipathDetachOptions, deps: Multi
       }
     }
     removed.push(...r.removed);
+    unflushed.push(...(r.unflushed ?? []));
     if (r.loggedOut) loggedOut.push(p.sid);
   }
-  return { map: map.dm, removed, loggedOut };
+  return { map: map.dm, removed, ...(unflushed.length ? { unflushed } : {}), loggedOut };
 }

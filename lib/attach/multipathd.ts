@@ -49,16 +49,29 @@ export interface MultipathdPath {
   map: string;
   /** device-mapper's view: active / failed / undef. */
   dmState: string;
-  /** multipathd's path checker: ready / faulty / shaky / ghost / ... */
+  /**
+   * multipathd's path checker, which may contain a space: ready / faulty / shaky / ghost / delayed /
+   * "i/o pending" (an asynchronous check, e.g. the first TUR, has not answered yet) / "i/o timeout" / undef
+   * (not checked yet).
+   */
   checkerState: string;
+}
+
+const DEV = /^[a-z][a-z0-9!_-]*$/;
+
+/**
+ * One line of `show paths raw format "%d %m %t %T"`: device, map, dm state, then the checker state as the
+ * rest of the line (it can contain spaces). Lines that are not of that shape (blank, a "fail" answer, a
+ * header on builds that print one) give undefined.
+ */
+export function parsePathLine(line: string): MultipathdPath | undefined {
+  const m = /^\s*(\S+)\s+(\S+)\s+(\S+)\s+(\S.*?)\s*$/.exec(line);
+  if (!m || !DEV.test(m[1]!) || m[1] === 'dev') return undefined;
+  return { dev: m[1]!, map: m[2]!, dmState: m[3]!, checkerState: m[4]!.replace(/\s+/g, ' ') };
 }
 
 /** Every path multipathd knows, with its map and states. */
 export async function multipathdPaths(o: MultipathdOptions = {}): Promise<MultipathdPath[]> {
   const out = await multipathd('show paths raw format "%d %m %t %T"', o);
-  return out
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/))
-    .filter((f) => f.length === 4 && /^[a-z]+[0-9]*$/.test(f[0]!))
-    .map(([dev, map, dmState, checkerState]) => ({ dev: dev!, map: map!, dmState: dmState!, checkerState: checkerState! }));
+  return out.split('\n').flatMap((l) => parsePathLine(l) ?? []);
 }

@@ -5,9 +5,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dmMap, holdersOf, multipathMapOf, multipathMaps } from '../../lib/read/dm';
-import { multipathd, multipathdPaths, multipathdRunning } from '../../lib/attach/multipathd';
+import { multipathd, multipathdPaths, multipathdRunning, parsePathLine } from '../../lib/attach/multipathd';
 import { connectMultipath, disconnectMultipath, type MultipathDeps } from '../../lib/attach/multipath';
-import type { ConnectOptions, ConnectResult } from '../../lib/attach/connect';
+import type { ConnectEvent, ConnectOptions, ConnectResult } from '../../lib/attach/connect';
 
 let sys: string;
 const write = (rel: string, text: string) => {
@@ -73,6 +73,31 @@ describe('multipathd client', () => {
   });
 });
 
+describe('multipathd path lines (show paths raw format "%d %m %t %T")', () => {
+  it('the checker state is the rest of the line: "i/o pending" and "i/o timeout" have a space', () => {
+    const out = [
+      'sda 3600000e00000000000010001 active ready',
+      'sdb 3600000e00000000000010001 active i/o pending',
+      'sdc [orphan] undef i/o timeout',
+      'sdd 3600000e00000000000010001 failed faulty',
+      'sde mpatha active ghost  ',
+      '',
+      'fail',
+    ].join('\n');
+    expect(out.split('\n').map(parsePathLine)).toEqual([
+      { dev: 'sda', map: '3600000e00000000000010001', dmState: 'active', checkerState: 'ready' },
+      { dev: 'sdb', map: '3600000e00000000000010001', dmState: 'active', checkerState: 'i/o pending' },
+      { dev: 'sdc', map: '[orphan]', dmState: 'undef', checkerState: 'i/o timeout' },
+      { dev: 'sdd', map: '3600000e00000000000010001', dmState: 'failed', checkerState: 'faulty' },
+      { dev: 'sde', map: 'mpatha', dmState: 'active', checkerState: 'ghost' },
+      undefined,
+      undefined,
+    ]);
+    // a header, as some builds print without "raw"
+    expect(parsePathLine('dev  multipath dm_st chk_st')).toBeUndefined();
+  });
+});
+
 function fakeAttach(o: { wwids?: Record<string, string>; fail?: string[] } = {}) {
   const connects: ConnectOptions[] = [];
   const disconnects: Array<{ sid: number; lun?: number }> = [];
@@ -120,7 +145,7 @@ describe('connect({ portals, multipath })', () => {
 
   it('logs in on every path, adds each device to multipathd and returns the map over them with path states', async () => {
     const a = fakeAttach();
-    const m = fakeMpd((c) => (c.startsWith('show paths') ? 'sda 3600 active ready\nsdb 3600 active ready\n' : 'ok\n'));
+    const m = fakeMpd((c) => (c.startsWith('show paths') ? 'sda 3600000e00000000000010001 active ready\nsdb 3600000e00000000000010001 active ready\n' : 'ok\n'));
     const r = await connectMultipath({ ...base, multipath: 'required' }, { ...a.deps, multipathd: { binding: m.binding } });
     expect(a.connects.map((c) => c.portal)).toEqual(['127.0.0.1:3260', '127.0.0.2:3260']);
     expect(a.connects.every((c) => c.portals === undefined && c.multipath === undefined)).toBe(true);
@@ -131,6 +156,32 @@ describe('connect({ portals, multipath })', () => {
       ['127.0.0.2:3260', 'sdb', 'active/ready'],
     ]);
     expect(a.disconnects).toEqual([]);
+  });
+
+  it('polls multipathd until it lists every path with a checker that answered; a path it never lists is "unreported"', async () => {
+    // first answers: sdb not listed yet, then listed with its first check pending, then both ready
+    const answers = [
+      'sda 3600000e00000000000010001 active ready\n',
+      'sda 3600000e00000000000010001 active ready\nsdb 3600000e00000000000010001 active i/o pending\n',
+      'sda 3600000e00000000000010001 active ready\nsdb 3600000e00000000000010001 active ready\n',
+    ];
+    let shows = 0;
+    const a = fakeAttach();
+    const m = fakeMpd((c) => (c.startsWith('show paths') ? answers[Math.min(shows++, answers.length - 1)]! : 'ok\n'));
+    const r = await connectMultipath({ ...base, multipath: 'required' }, { ...a.deps, multipathd: { binding: m.binding } });
+    expect(shows).toBe(3);
+    expect(r.multipath?.paths.map((p) => p.state)).toEqual(['active/ready', 'active/ready']);
+
+    // multipathd never lists sdb (and sda stays pending): after the bounded poll, reported as it stands
+    const events: string[] = [];
+    const t0 = Date.now();
+    const m2 = fakeMpd((c) => (c.startsWith('show paths') ? 'sda 3600000e00000000000010001 active i/o pending\nsdb [orphan] undef undef\n' : 'ok\n'));
+    const onEvent = (e: ConnectEvent) => void (e.type === 'decision' && events.push(e.message));
+    const r2 = await connectMultipath({ ...base, multipath: 'required', onEvent }, { ...fakeAttach().deps, multipathd: { binding: m2.binding } });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(2500); // bounded by the call's 3 s deadline, not 5 s
+    expect(Date.now() - t0).toBeLessThan(4500);
+    expect(r2.multipath?.paths.map((p) => p.state)).toEqual(['active/i/o pending', 'unreported']);
+    expect(events.some((e) => /does not list sdb/.test(e))).toBe(true);
   });
 
   it('paths that are different volumes are refused and the sessions it made are detached again', async () => {
