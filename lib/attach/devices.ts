@@ -170,6 +170,50 @@ export async function releaseClaims(claims: Claim[]): Promise<void> {
   await Promise.all(claims.map((c) => c.handle?.close().catch(() => {})));
 }
 
+/** Why a device is in use, without the LUN it belongs to. */
+export type InUseCheck = Omit<InUse, 'lun' | 'hctl' | 'device'>;
+
+/** The first of mounted (the disk or a partition), holders, open by a process, from what was read once. */
+function inUseBy(info: BlockDeviceInfo, mounts: Map<string, string[]>, openers: Map<string, Opener[]>): InUseCheck | undefined {
+  const nodes = [info, ...info.partitions];
+  const points = nodes.flatMap((n) => (mounts.get(n.dev) ?? []).map((m) => (n === info ? m : `${m} (${n.name})`)));
+  if (points.length > 0) return { reason: 'mounted', mountPoints: points };
+  if (info.holders.length > 0) return { reason: 'holders', holders: info.holders };
+  const by = [...new Map(nodes.flatMap((n) => openers.get(n.dev) ?? []).map((x) => [x.pid, x] as const)).values()];
+  if (by.length > 0) return { reason: 'open', openers: by };
+  return undefined;
+}
+
+/** Processes holding these nodes open; while only udev's probes do, they are waited out (up to 5 s). */
+async function openersOf(nodes: BlockNode[], env: DeviceEnv): Promise<Map<string, Opener[]>> {
+  const devs = nodes.map((n) => n.dev);
+  let openers = await findOpeners(devs, proc(env));
+  // udev probes in bursts (after a map goes, every path is probed again): wait while only udev has them open
+  for (let waited = 0; waited < UDEV_WAIT_MS; waited += UDEV_POLL_MS) {
+    const all = [...openers.values()].flat();
+    if (all.length === 0 || !all.every((x) => UDEV.test(x.comm))) break;
+    await new Promise((r) => setTimeout(r, UDEV_POLL_MS));
+    openers = await findOpeners(devs, proc(env));
+  }
+  return openers;
+}
+
+/**
+ * The same checks as claimDevices, for one block device that is not a SCSI LUN (a dm map): mounted,
+ * holders, open by a process, busy (an O_EXCL open fails with EBUSY; the probe is closed at once).
+ * Undefined when it is not in use, or not there.
+ */
+export async function blockDeviceInUse(name: string, env: DeviceEnv = {}): Promise<InUseCheck | undefined> {
+  const info = await blockDeviceInfo(name, env);
+  if (!info) return undefined;
+  const found = inUseBy(info, await readMounts(env), await openersOf([info, ...info.partitions], env));
+  if (found) return found;
+  const h = await (env.open ?? defaultOpen)(path.join(devDir(env), name), fsc.O_RDONLY | fsc.O_EXCL).catch((e: NodeJS.ErrnoException) => e);
+  if (h instanceof Error) return h.code === 'EBUSY' ? { reason: 'busy', errno: 'EBUSY' } : undefined;
+  await h.close().catch(() => {});
+  return undefined;
+}
+
 /**
  * Checks every device before anything is removed, in this order for each: mounted (mountinfo, also its
  * partitions), holders (dm, md; also on partitions), open by a process (/proc/<pid>/fd), busy (an exclusive
@@ -187,14 +231,7 @@ export async function claimDevices(devices: ScsiDevice[], o: { force: boolean; e
     const infos = new Map<ScsiDevice, BlockDeviceInfo | undefined>();
     for (const d of devices) if (d.blockDevice !== undefined) infos.set(d, await blockDeviceInfo(d.blockDevice, env));
     const allNodes = [...infos.values()].flatMap((i) => (i ? [i, ...i.partitions] : []));
-    let openers = o.force ? new Map<string, Opener[]>() : await findOpeners(allNodes.map((n) => n.dev), proc(env));
-    // udev probes in bursts (after a map goes, every path is probed again): wait while only udev has them open
-    for (let waited = 0; waited < UDEV_WAIT_MS; waited += UDEV_POLL_MS) {
-      const all = [...openers.values()].flat();
-      if (all.length === 0 || !all.every((x) => UDEV.test(x.comm))) break;
-      await new Promise((r) => setTimeout(r, UDEV_POLL_MS));
-      openers = await findOpeners(allNodes.map((n) => n.dev), proc(env));
-    }
+    const openers = o.force ? new Map<string, Opener[]>() : await openersOf(allNodes, env);
     for (const d of devices) {
       if (d.blockDevice === undefined) {
         claims.push({ device: d });
@@ -207,22 +244,10 @@ export async function claimDevices(devices: ScsiDevice[], o: { force: boolean; e
         continue;
       }
       const base = { lun: d.lun, hctl: d.hctl, device: bd.blockDevice };
-      if (!o.force) {
-        const nodes = [info, ...info.partitions];
-        const points = nodes.flatMap((n) => (mounts.get(n.dev) ?? []).map((m) => (n === info ? m : `${m} (${n.name})`)));
-        if (points.length > 0) {
-          inUse.push({ ...base, reason: 'mounted', mountPoints: points });
-          continue;
-        }
-        if (info.holders.length > 0) {
-          inUse.push({ ...base, reason: 'holders', holders: info.holders });
-          continue;
-        }
-        const by = [...new Map(nodes.flatMap((n) => openers.get(n.dev) ?? []).map((x) => [x.pid, x] as const)).values()];
-        if (by.length > 0) {
-          inUse.push({ ...base, reason: 'open', openers: by });
-          continue;
-        }
+      const found = o.force ? undefined : inUseBy(info, mounts, openers);
+      if (found) {
+        inUse.push({ ...base, ...found });
+        continue;
       }
       try {
         claims.push({ device: d, handle: await openNode(bd, info, !o.force, env) });

@@ -2,7 +2,8 @@
 // fallback), wait for the path devices (one WWID) and multipathd's map over them, and tear the map down
 // safely: refuse a map in use, flush it, have multipathd remove it, then detach each path under the usual
 // rules (disconnect() removes a device and logs out a session left without devices).
-import { promises as fs, constants as fsc } from 'node:fs';
+import { promises as fs } from 'node:fs';
+import { blockDeviceInUse } from './devices';
 import { IscsiError, IscsiUnsupportedError, IscsiValidationError, throwIfAborted } from '../errors';
 import { dmMap, multipathMapOf, multipathMaps, type DmMap } from '../read/dm';
 import { sessions as listSessions } from '../read/sessions';
@@ -231,18 +232,14 @@ async function findMap(which: string, sysfsRoot: string | undefined): Promise<Dm
   return (await multipathMaps({ sysfsRoot })).find((m) => m.name === which || m.wwid === which);
 }
 
-async function mapInUse(m: DmMap): Promise<string | undefined> {
-  if (m.holders.length) return `held by ${m.holders.join(', ')}`;
-  const st = await fs.stat(m.path).catch(() => undefined);
-  if (st) {
-    const mountinfo = await fs.readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
-    const majmin = `${Math.floor(st.rdev / 256) & 0xfff}:${(st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00)}`;
-    if (mountinfo.split('\n').some((l) => l.split(' ')[2] === majmin)) return 'mounted';
-  }
-  const h = await fs.open(m.path, fsc.O_RDONLY | fsc.O_EXCL).catch((e: NodeJS.ErrnoException) => e);
-  if (h instanceof Error) return h.code === 'EBUSY' ? 'open by another process' : undefined;
-  await h.close();
-  return undefined;
+/** The map's in-use check: devices.ts's, the same as for a path device (mounted, holders, open, busy). */
+async function mapInUse(m: DmMap, sysfsRoot: string | undefined): Promise<string | undefined> {
+  const u = await blockDeviceInUse(m.dm, sysfsRoot !== undefined ? { sysfsRoot } : {});
+  if (!u) return undefined;
+  return u.reason === 'mounted' ? `mounted on ${u.mountPoints!.join(', ')}`
+    : u.reason === 'holders' ? `held by ${u.holders!.join(', ')}`
+    : u.reason === 'open' ? `open by ${u.openers!.map((x) => `${x.comm} (pid ${x.pid})`).join(', ')}`
+    : 'busy (claimed exclusively: a mount in another namespace, or an exclusive opener)';
 }
 
 /**
@@ -267,7 +264,7 @@ export async function disconnectMultipath(o: MultipathDetachOptions, deps: Multi
   if (!map) return { removed: [], loggedOut: [] };
   const mpdOpts: MultipathdOptions = { ...deps.multipathd, signal: o.signal };
   if (!o.force) {
-    const busy = await mapInUse(map);
+    const busy = await mapInUse(map, deps.sysfsRoot);
     if (busy) throw new IscsiError('DEVICE_IN_USE', `${map.path} (${map.name}) is ${busy}; nothing was removed`, { details: { device: map.dm, reason: busy }, hint: 'unmount or close it first, or pass force: true' });
   }
   // Which session and LUN each path is, read before the map goes.
