@@ -15,6 +15,7 @@ import { ifaces } from './read/ifaces';
 import { nodes } from './read/nodes';
 import { sessions } from './read/sessions';
 import type { ConnectEvent } from './attach/connect';
+import type { Transport } from './attach/transport';
 import { checkHardware, connect, createIface, deleteIface, discover, disconnect, login, logout, resolveIface } from './on-demand';
 
 /** The exit codes, the same for every command (README, "CLI"). */
@@ -78,6 +79,15 @@ function required(v: Values, flag: string, what: string): string {
   if (x === undefined) throw new UsageError(`--${flag} ${what} is required`);
   if (x === '') throw new UsageError(`--${flag} must not be empty`);
   return x;
+}
+
+/**
+ * A transport as typed on the command line. Not checked here: the library refuses a name it does not know with
+ * UNKNOWN_TRANSPORT (listing the valid ones) before anything happens, as it does for a JavaScript caller; checking
+ * here would load lib/attach for every command.
+ */
+function asTransport<T extends string | undefined>(x: T): Transport | Extract<T, undefined> {
+  return x as Transport | Extract<T, undefined>;
 }
 
 /** A whole number from a flag; the library checks its range. */
@@ -227,7 +237,7 @@ const COMMANDS: Record<string, Command> = {
       const iface = str(p.v, 'iface');
       if (iface !== undefined && p.args.length) throw new UsageError('give a transport or --iface NAME, not both');
       if (iface === undefined && !p.args.length) throw new UsageError('a transport (tcp, iser, cxgb4i, ...) or --iface NAME is required');
-      const r = await checkHardware(iface !== undefined ? { iface } : p.args[0]!);
+      const r = await checkHardware(iface !== undefined ? { iface } : asTransport(p.args[0]!));
       c.print(r, () =>
         [
           `transport  ${r.transport} (${r.offload ? 'offload' : 'software'}), ${r.registered ? 'registered' : 'not registered'}${r.caps ? `, caps 0x${r.caps.value.toString(16)}` : ''}`,
@@ -255,7 +265,7 @@ const COMMANDS: Record<string, Command> = {
       ...TIMEOUT,
     },
     async run(p, c) {
-      const transport = required(p.v, 'transport', 'T (cxgb4i, bnx2i, ...)');
+      const transport = asTransport(required(p.v, 'transport', 'T (cxgb4i, bnx2i, ...)'));
       const r = await createIface({
         transport, hwaddress: str(p.v, 'hwaddress'), ipaddress: str(p.v, 'ipaddress'), netdev: str(p.v, 'netdev'), name: str(p.v, 'name'),
         initiatorName: str(p.v, 'initiator-name'), checkHardware: p.v['no-check'] !== true, ...timeoutOf(p.v),
@@ -369,7 +379,7 @@ const COMMANDS: Record<string, Command> = {
         else c.io.err(`${at} ${inCliTerms(e.message)}`);
       };
       const r = await connect({
-        portal, target: str(p.v, 'target'), transport: str(p.v, 'transport'), iface: str(p.v, 'iface'), lun,
+        portal, target: str(p.v, 'target'), transport: asTransport(str(p.v, 'transport')), iface: str(p.v, 'iface'), lun,
         fallback: p.v['no-fallback'] !== true, auth, ...timeout, onEvent: progress,
       });
       c.print(r, () =>

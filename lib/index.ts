@@ -20,4 +20,4 @@ export type { DisconnectOptions, DisconnectResult } from './attach/disconnect';
 export type { MultipathMode, PathSpec, MultipathInfo, MultipathPath, MultipathDetachOptions, MultipathDetachResult } from './attach/multipath';
 export type { DmMap } from './read/dm';
 // Loaded on their first call (on-demand.ts): a process that only reads does not load them.
-export { login, logout, sessionState, sessionStats, initiatorName, discover, discoverSendTargets, checkHardware, createIface, deleteIface, resolveIface, routeTo, connect, disconnect, disconnectMultipath } from './on-demand';
+export { login, logout, sessionState, sessionStats, initiatorName, discover, discoverSendTargets, checkHardware, createIface, deleteIface, resolveIface, routeTo, connect, disconnect, disconnectMultipath, type SessionState, type SessionStats } from './on-demand';

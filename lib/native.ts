@@ -7,6 +7,7 @@ import { IscsiUnsupportedError } from './errors';
 
 export interface NativeIface {
   name: string;
+  /** iface.transport_name (`tcp`, `cxgb4i`, ...) as the file or the kernel has it; a read is not narrowed to `Transport`: a hand-edited file or an out-of-tree driver can name another; `isTransport()` narrows it. */
   transport: string;
   hwaddress: string;
   ipaddress: string;

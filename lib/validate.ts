@@ -4,7 +4,7 @@
 // appear in a message or in details. The rules are summed up in lib/README.md ("Input rules").
 import { isIP } from 'node:net';
 import * as path from 'node:path';
-import { IscsiValidationError } from './errors';
+import { IscsiValidationError, type IscsiErrorCode } from './errors';
 
 declare const checked: unique symbol;
 /** A string that passed a check; `T` names which. Lower layers take these as they are. */
@@ -12,7 +12,7 @@ export type Checked<T extends string> = string & { readonly [checked]: T };
 export type IscsiName = Checked<'IscsiName'>;
 export type IfaceName = Checked<'IfaceName'>;
 
-const fail = (code: string, message: string, details?: Record<string, unknown>) => new IscsiValidationError(code, message, details ? { details } : {});
+const fail = (code: IscsiErrorCode, message: string, details?: Record<string, unknown>) => new IscsiValidationError(code, message, details ? { details } : {});
 /** A value for a message: short, with its control characters visible, whatever its type (a BigInt too). */
 export const describeValue = (v: unknown): string => show(v);
 function show(v: unknown): string {
@@ -38,7 +38,7 @@ export interface TextRule {
   minBytes?: number;
   /** Leading or trailing white space is refused (default true): record files trim it away. */
   noOuterSpace?: boolean;
-  code?: string;
+  code?: IscsiErrorCode;
   /** Never echo the value (secrets). */
   secret?: boolean;
 }
@@ -200,7 +200,7 @@ export function checkSids(v: unknown): number[] {
   return v.map((s, i) => checkSid(s, `sids[${i}]`));
 }
 
-export function checkInteger(v: unknown, what: string, min: number, max: number, code = 'INVALID_OPTION'): number {
+export function checkInteger(v: unknown, what: string, min: number, max: number, code: IscsiErrorCode = 'INVALID_OPTION'): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw fail(code, `${what} must be a whole number from ${min} to ${max}, got ${show(v)}`);
   return v;
 }

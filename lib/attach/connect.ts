@@ -46,7 +46,9 @@ export interface ConnectOptions {
   multipath?: MultipathMode | undefined;
   /** LUN whose block device to wait for; default the first disk LUN. */
   lun?: number | undefined;
-  transport?: string | undefined;
+  /** The transport to attach over (default `tcp`); an offload one uses its first iface file, else any host of it. Not with `iface`. */
+  transport?: Transport | undefined;
+  /** An iface (a file in /etc/iscsi/ifaces) to attach through instead of naming a transport. */
   iface?: string | undefined;
   /** Fall back to software TCP when the requested transport cannot be used; default true. */
   fallback?: boolean | undefined;
@@ -101,7 +103,7 @@ const DEVICE_WAIT_MS = 30_000;
 interface Choice {
   transport: Transport;
   iface: string;
-  binding: { transport: string; hwaddress?: string; netdev?: string; ipaddress?: string };
+  binding: { transport: Transport; hwaddress?: string; netdev?: string; ipaddress?: string };
 }
 
 async function chooseIface(o: ConnectOptions): Promise<{ requested: Transport; choice: Choice }> {

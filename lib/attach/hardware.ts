@@ -29,14 +29,14 @@ export interface HardwareProblem {
 /** What to match an iscsi_host against: an iface's binding (iscsid's order: hwaddress, else netdev, else ipaddress). */
 export interface IfaceBinding {
   name?: string | undefined;
-  transport: string;
+  transport: Transport;
   hwaddress?: string | undefined;
   netdev?: string | undefined;
   ipaddress?: string | undefined;
 }
 
 /** A transport name (any host of it), an iface binding, or an iface by name (read from the ifaces directory). */
-export type HardwareSubject = string | IfaceBinding | { iface: string };
+export type HardwareSubject = Transport | IfaceBinding | { iface: string };
 
 export interface HardwareReport {
   transport: Transport;
@@ -184,7 +184,7 @@ async function bindingOf(what: HardwareSubject, o: HardwareOptions): Promise<Ifa
     if (name === 'iser') return { name, transport: 'iser' };
     const f = await readIfaceFile(name, o);
     if (!f) throw new IscsiValidationError('IFACE_NOT_FOUND', `there is no iface ${name} in ${o.ifacesDir ?? '/etc/iscsi/ifaces'}`, { hint: 'create it with createIface(), or name an existing iface' });
-    return { name, transport: f.transport, hwaddress: f.hwaddress, netdev: f.netdev, ipaddress: f.ipaddress };
+    return { name, transport: parseTransport(f.transport), hwaddress: f.hwaddress, netdev: f.netdev, ipaddress: f.ipaddress };
   }
   return what;
 }

@@ -15,7 +15,8 @@ import { withIscsiDbLock } from '../files/db-lock';
 export { IFACES_DIR } from '../files/iface-file';
 
 export interface CreateIfaceOptions extends HardwareOptions {
-  transport: string;
+  /** An offload transport (cxgb4i, bnx2i, qla4xxx, ...), or tcp/iser for a software iface bound to a NIC. */
+  transport: Transport;
   /** The offload host's (or, for tcp, the NIC's) MAC: `xx:xx:xx:xx:xx:xx` (or with `-`), any case; written lower-case. */
   hwaddress?: string | undefined;
   /** IPv4 or IPv6. Required by bnx2i and qedi (iscsid pushes it to the host); refused for tcp (iscsid refuses it). */

@@ -24,7 +24,7 @@ export interface IfaceFields {
 
 export interface IfaceFile {
   name: string;
-  /** iface.transport_name as written ('' when missing). */
+  /** iface.transport_name as written ('' when missing); a read is not narrowed to `Transport`: a hand-edited file or an out-of-tree driver can name another; `isTransport()` narrows it. */
   transport: string;
   /** Binding values; the sentinel `default` ("not bound") reads as absent. */
   hwaddress?: string;

@@ -1,6 +1,6 @@
 // iscsid's error numbers (ISCSI_ERR_*), the same in every open-iscsi release since 2.1.6, and what each
 // means for a caller: may it retry, may connect() fall back to software TCP, is it an authentication failure.
-import { IscsiError, IscsiPermissionError, IscsiTimeoutError, IscsiUnsupportedError } from '../errors';
+import { IscsiError, IscsiPermissionError, IscsiTimeoutError, IscsiUnsupportedError, type IscsidErrorCode } from '../errors';
 
 export interface IscsidErrorInfo {
   errno: number;
@@ -81,7 +81,8 @@ export function iscsidErrorInfo(errno: number): IscsidErrorInfo | undefined {
 /** The typed error for an iscsid answer with err != 0. Code: ISCSID_ERR_<NAME>; errno: iscsid's number. */
 export function iscsidError(errno: number, context: string): IscsiError {
   const info = iscsidErrorInfo(errno);
-  const code = info ? `ISCSID_ERR_${info.name}` : 'ISCSID_ERR_UNKNOWN';
+  // Each ISCSI_ERRORS name is in IscsidErrorCode (test/unit/error-codes.test.ts).
+  const code = (info ? `ISCSID_ERR_${info.name}` : 'ISCSID_ERR_UNKNOWN') as IscsidErrorCode;
   const message = `${context}: iscsid error ${errno} (${info?.text ?? 'unknown'})`;
   const options = { errno, details: { retryable: info?.retryable ?? false, transportRelated: info?.transportRelated ?? false, authRelated: info?.authRelated ?? false }, ...(info?.hint ? { hint: info.hint } : {}) };
   if (errno === 13) return new IscsiPermissionError(code, message, options);

@@ -66,6 +66,7 @@ export function decodeCaps(caps: number): CapName[] {
 }
 
 export interface KernelTransport {
+  /** The name the kernel registered (`tcp`, `iser`, ...); a read is not narrowed to `Transport`: a hand-edited file or an out-of-tree driver can name another; `isTransport()` narrows it. */
   name: string;
   caps: number;
   flags: CapName[];
@@ -112,7 +113,7 @@ export interface HostIfaceEntry {
 
 export interface IscsiHost {
   hostNo: number;
-  /** Kernel driver of the SCSI host (proc_name), without an `iscsi_` prefix: `tcp`, `cxgb4i`, `qla4xxx`, … */
+  /** Kernel driver of the SCSI host (proc_name), without an `iscsi_` prefix: `tcp`, `cxgb4i`, `qla4xxx`, …; a read is not narrowed to `Transport`: a hand-edited file or an out-of-tree driver can name another; `isTransport()` narrows it. */
   transport?: string;
   hwaddress?: string;
   ipaddress?: string;

@@ -144,7 +144,8 @@ describe('checkHardware: software', () => {
   });
 
   it('an unknown transport is a typed error', async () => {
-    await expect(checkHardware('fcoe', o)).rejects.toMatchObject({ code: 'UNKNOWN_TRANSPORT' });
+    // An untyped (JavaScript) caller: the type refuses 'fcoe', the function must too.
+    await expect(checkHardware('fcoe' as never, o)).rejects.toMatchObject({ code: 'UNKNOWN_TRANSPORT' });
   });
 });
 
@@ -152,7 +153,7 @@ describe('no side effects', () => {
   it('reads only: the tree is byte-identical afterwards, and an empty sysfs is simply "nothing here"', async () => {
     const snapshot = (d: string): string[] => fs.readdirSync(d, { recursive: true, withFileTypes: true }).map((e) => path.join(e.parentPath, e.name)).sort();
     const before = snapshot(tree.root);
-    for (const t of ['tcp', 'iser', 'cxgb4i', 'qla4xxx', 'bnx2i', 'qedi']) await checkHardware(t, o);
+    for (const t of ['tcp', 'iser', 'cxgb4i', 'qla4xxx', 'bnx2i', 'qedi'] as const) await checkHardware(t, o);
     expect(snapshot(tree.root)).toEqual(before);
     const empty = fs.mkdtempSync(path.join(tmp, 'sys-'));
     expect(codes(await checkHardware('cxgb4i', { sysfsRoot: empty, procRoot: noProc }))).toEqual(['TRANSPORT_NOT_REGISTERED', 'NO_MATCHING_HOST']);

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createIface, deleteIface, normaliseMac } from '../../lib/attach/iface-admin';
+import { createIface, deleteIface, normaliseMac, type CreateIfaceOptions } from '../../lib/attach/iface-admin';
 import { formatIfaceFile, listIfaceFiles, parseIfaceFile, readIfaceFile } from '../../lib/files/iface-file';
 import { checkRecord } from '../../lib/files/record-file';
 import { fakeProc, hardwareTree, MAC } from '../fixtures/fakehw';
@@ -160,8 +160,10 @@ describe('createIface', () => {
     [{ transport: 'cxgb4i', hwaddress: MAC.eth2, initiatorName: 'nope' }, 'INVALID_IQN'],
   ])('%j is refused with %s and nothing is written', async (input, code) => {
     const d = dirs();
-    await expect(createIface({ ...input, ...d })).rejects.toMatchObject({ code, name: 'IscsiValidationError' });
-    await expect(createIface({ ...input, ...d, checkHardware: false })).rejects.toMatchObject({ code });
+    // Untyped input, as from JavaScript: the type would refuse some of these rows (cxgb9i), the function must.
+    const bad = input as CreateIfaceOptions;
+    await expect(createIface({ ...bad, ...d })).rejects.toMatchObject({ code, name: 'IscsiValidationError' });
+    await expect(createIface({ ...bad, ...d, checkHardware: false })).rejects.toMatchObject({ code });
     expect(ls(path.dirname(d.ifacesDir))).toEqual([]);
   });
 });
@@ -200,7 +202,7 @@ describe('waiting for open-iscsi\'s database lock', () => {
     // Another process holds the lock: <lockDir>/lock.write exists.
     const held = path.join(d.lockDir, 'lock.write');
     fs.linkSync(path.join(d.lockDir, 'lock'), held);
-    const other = { transport: 'cxgb4i', hwaddress: MAC.eth2, ...d };
+    const other = { transport: 'cxgb4i' as const, hwaddress: MAC.eth2, ...d };
     const started = Date.now();
     await expect(createIface({ ...other, timeoutMs: 150 })).rejects.toMatchObject({ code: 'ISCSI_DB_LOCKED' });
     await expect(deleteIface(name, { ...d, timeoutMs: 150 })).rejects.toMatchObject({ code: 'ISCSI_DB_LOCKED' });

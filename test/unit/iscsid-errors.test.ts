@@ -43,7 +43,7 @@ describe('iscsid error table', () => {
   it('an authentication failure is never a reason to fall back, whatever else it says', () => {
     const err = iscsidError(24, 'x');
     expect(isTransportRelated(err)).toBe(false);
-    const forged = new IscsiError('X', 'y', { details: { transportRelated: true, authRelated: true } });
+    const forged = new IscsiError('ISCSID_ERR_ERR', 'y', { details: { transportRelated: true, authRelated: true } });
     expect(isTransportRelated(forged)).toBe(false);
     expect(isTransportRelated(new Error('plain'))).toBe(false);
   });
