@@ -67,7 +67,7 @@ export type IscsiErrorCode =
   | 'UNSAFE_DIRECTORY'
   /** A lock directory is a symbolic link, not root's or writable by others; nothing was created in it. */
   | 'LOCK_DIR_UNSAFE'
-  /** A lock file is a symbolic link or not a regular root-owned file. */
+  /** A lock file is a symbolic link, or not a regular root-owned file with one link that only root can write. */
   | 'LOCK_FILE_UNSAFE'
   /** The lock directory or file cannot be opened or created without root. */
   | 'LOCK_ACCESS'
@@ -157,7 +157,7 @@ export type IscsiErrorCode =
   | 'DISCOVERY_AUTH_REQUIRED'
   /** The target failed to prove itself in mutual CHAP. */
   | 'DISCOVERY_MUTUAL_AUTH_FAILED'
-  /** The target rejected the discovery login (initiator error status). */
+  /** The target rejected the discovery login for a reason no other DISCOVERY_ code names (its status is in the message). */
   | 'DISCOVERY_LOGIN_REJECTED'
   /** The target redirected more times than `maxRedirects` allows. */
   | 'DISCOVERY_REDIRECT'
