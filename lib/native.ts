@@ -3,6 +3,7 @@
 // that need it do (LIBOPENISCSIUSR_MISSING).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import bindings = require('bindings');
 import { IscsiUnsupportedError } from './errors';
 
 export interface NativeIface {
@@ -195,14 +196,15 @@ export interface NativeStatus {
 
 const packageRoot = path.join(__dirname, '..');
 
-/** Where the addon may be, in the order tried: a build in this checkout or at install, then the shipped prebuilt one. */
-export function binaryCandidates(root: string): Array<{ path: string; prebuilt: boolean }> {
-  return [
-    { path: path.join(root, 'build', 'Release', 'openiscsi.node'), prebuilt: false },
-    { path: path.join(root, 'build', 'Debug', 'openiscsi.node'), prebuilt: false },
-    // `npm run prebuildify` (prebuildify --napi, run by `npm pack`) writes prebuilds/<platform>-<arch>/openiscsi.node
-    { path: path.join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'openiscsi.node'), prebuilt: true },
-  ];
+/** Where node-gyp puts the addon in a checkout or at install, in the order `bindings` tries them. */
+const BUILD_DIRS: ReadonlyArray<readonly string[]> = [
+  ['module_root', 'build', 'Release', 'bindings'],
+  ['module_root', 'build', 'Debug', 'bindings'],
+];
+
+/** The prebuilt binary `npm run prebuildify` (prebuildify --napi, run by `npm pack`) ships. */
+export function prebuiltPath(root: string): string {
+  return path.join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'openiscsi.node');
 }
 
 function describeLoadFailure(e: unknown): IscsiUnsupportedError {
@@ -244,11 +246,19 @@ function load(): LoadResult {
  */
 export function loadFrom(root: string): LoadResult {
   let failure: unknown;
-  for (const c of binaryCandidates(root)) {
-    if (!fs.existsSync(c.path)) continue;
+  // A build (bindings finds node-gyp's output) comes first, then the shipped prebuilt binary.
+  try {
+    const binding = bindings({ bindings: 'openiscsi', module_root: root, try: BUILD_DIRS }) as NativeBinding & { path: string };
+    return { binding, binary: { path: binding.path, prebuilt: false } };
+  } catch (e) {
+    // bindings rethrows a binary that exists but does not load; "Could not locate" means there is none
+    if (!/Could not locate the bindings file/.test((e as Error).message)) failure = e;
+  }
+  const prebuilt = prebuiltPath(root);
+  if (fs.existsSync(prebuilt)) {
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      return { binding: require(c.path) as NativeBinding, binary: c };
+      return { binding: require(prebuilt) as NativeBinding, binary: { path: prebuilt, prebuilt: true } };
     } catch (e) {
       failure ??= e;
     }
