@@ -16,7 +16,7 @@ import * as SessionCalls from '../../lib/iscsid/session-calls';
 import * as Resolve from '../../lib/attach/resolve';
 
 const dist = path.resolve(__dirname, '../../dist');
-const ON_DEMAND = ['iscsid/login.js', 'iscsid/session-calls.js', 'iscsid/ipc.js', 'iscsid/config.js', 'iscsid/record.js', 'iscsid/node-file.js', 'read/session-wait.js', 'discovery/discover.js', 'discovery/client.js', 'discovery/chap.js', 'attach/hardware.js', 'attach/iface-admin.js', 'attach/resolve.js', 'attach/connect.js', 'attach/disconnect.js'];
+const ON_DEMAND = ['iscsid/login.js', 'iscsid/session-calls.js', 'iscsid/ipc.js', 'iscsid/config.js', 'iscsid/record.js', 'iscsid/node-file.js', 'read/session-wait.js', 'discovery/discover.js', 'discovery/client.js', 'discovery/chap.js', 'attach/hardware.js', 'attach/iface-admin.js', 'attach/resolve.js', 'attach/connect.js', 'attach/disconnect.js', 'attach/multipath.js', 'attach/multipathd.js', 'attach/devices.js'];
 
 /** The package's own modules a fresh process has loaded after `body` (run with `pkg` = the built package). */
 function loadedAfter(body: string): string[] {
