@@ -60,7 +60,13 @@ export function guestShares(root: string = repoRoot): Array<{ tag: string; path:
   return dirs.map((p, i) => ({ tag: i === 0 ? 'repo' : `share${i}`, path: p }));
 }
 
+/** The guest kernels the lab boots: Debian's own, from that suite's archive (prepare.sh SUITE). */
+export const LAB_KERNELS = { bookworm: '6.1', trixie: '6.12' } as const;
+export type LabKernel = keyof typeof LAB_KERNELS;
+
 export interface LabOptions {
+  /** Which Debian suite's kernel the guest boots (default bookworm, 6.1; trixie is 6.12). The userspace is the host's either way. */
+  kernel?: LabKernel;
   /** Load cxgb4i, bnx2i, be2iscsi, qla4xxx, qedi, cxgb3i and ib_iser (they register without hardware). */
   offloadModules?: boolean;
   /** Load ib_iser (implied by offloadModules and rdma). */
@@ -126,10 +132,11 @@ interface LabEnv {
 }
 
 /** Runs prepare.sh (idempotent, cached) and reads the paths it prints. */
-function prepare(): LabEnv {
-  const out = spawnSync('bash', [path.join(guestDir, 'prepare.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+function prepare(kernel: LabKernel): LabEnv {
+  if (!Object.hasOwn(LAB_KERNELS, kernel)) throw new Error(`lab: no kernel ${String(kernel)} (known: ${Object.keys(LAB_KERNELS).join(', ')})`);
+  const out = spawnSync('bash', [path.join(guestDir, 'prepare.sh'), kernel], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (out.error) throw new Error(`lab: could not run prepare.sh: ${out.error.message}`);
-  if (out.status !== 0) throw new Error(`lab: test/lab/guest/prepare.sh failed (exit ${out.status})`);
+  if (out.status !== 0) throw new Error(`lab: test/lab/guest/prepare.sh ${kernel} failed (exit ${out.status})`);
   const envFile = out.stdout.trim().split('\n').pop() ?? '';
   const env = new Map<string, string>();
   for (const line of fs.readFileSync(envFile, 'utf8').split('\n')) {
@@ -174,7 +181,7 @@ export class Lab {
 
   static async start(options: LabOptions = {}): Promise<Lab> {
     const progress = options.onProgress ?? (() => {});
-    const env = prepare();
+    const env = prepare(options.kernel ?? 'bookworm');
     const shares = guestShares();
     const workdir = makeWorkdir();
     const agentSocket = path.join(workdir, 'agent.sock');
