@@ -1,11 +1,12 @@
-// Creating and deleting iface files (/etc/iscsi/ifaces/<name>) in iscsiadm's format, atomically, under
+// Creating and deleting iface files (<dbRoot>/ifaces/<name>, the running iscsid's database) in iscsiadm's format, atomically, under
 // open-iscsi's DB lock, and only after every field is valid: nothing is written when anything is wrong.
 import { promises as fs } from 'node:fs';
 import { isIP } from 'node:net';
 import * as path from 'node:path';
 import { IscsiError, IscsiUnsupportedError, IscsiValidationError, requireRoot, throwIfAborted } from '../errors';
 import { checkHardware, matchHost, type HardwareOptions, type HardwareReport } from './hardware';
-import { formatIfaceFile, IFACES_DIR, parseIfaceFile, readIfaceFile, sameIfaceSettings } from '../files/iface-file';
+import { formatIfaceFile, ifacesDirOf, parseIfaceFile, readIfaceFile, sameIfaceSettings } from '../files/iface-file';
+import { detectIscsidVersion } from '../iscsid/version';
 import { writeFileAtomic } from '../files/atomic-write';
 import { hosts, sessionIfaceNames, type HostIfaceEntry } from '../read/sysfs';
 import { parseTransport, TRANSPORT_INFO, type Transport } from './transport';
@@ -27,6 +28,7 @@ export interface CreateIfaceOptions extends HardwareOptions {
   name?: string | undefined;
   /** Check the hardware first (default true); a failed check refuses with IFACE_HARDWARE_CHECK_FAILED. */
   checkHardware?: boolean | undefined;
+  /** Default: the running iscsid's own, `<dbRoot>/ifaces` (/var/lib/iscsi/ifaces on Debian 13+); /etc/iscsi/ifaces when none runs. */
   ifacesDir?: string | undefined;
   lockDir?: string | undefined;
   /** How long to wait for open-iscsi's database lock while another process holds it (default 30 s). */
@@ -39,6 +41,16 @@ export interface CreatedIface {
   /** false when an identical iface already existed (nothing was written). */
   created: boolean;
   hardware?: HardwareReport;
+}
+
+/**
+ * The directory given, else the running iscsid's own (its build's database root, as login's `persist` uses for
+ * node records); /etc/iscsi/ifaces when no iscsid can be identified.
+ */
+async function ifacesDirFor(dir: string | undefined): Promise<string> {
+  if (dir !== undefined) return dir;
+  const v = await detectIscsidVersion().catch(() => undefined);
+  return ifacesDirOf(v?.dbRoot);
 }
 
 /** A name for an iface file of our own: a valid iface name that is not a built-in. */
@@ -110,7 +122,7 @@ export async function createIface(o: CreateIfaceOptions): Promise<CreatedIface> 
   const entry = info.offload ? entryFor(entries, o.ipaddress) : undefined;
   const name = validateOwnIfaceName(o.name ?? (entry ? `${transport}.${hwaddress}.${entry.family}.${entry.ifaceNum}` : `${transport}.${hwaddress}`));
   const fields = { transport, hwaddress, ipaddress: o.ipaddress, netdev: o.netdev, initiatorName: o.initiatorName, ifaceNum: entry?.ifaceNum };
-  const dir = o.ifacesDir ?? IFACES_DIR;
+  const dir = await ifacesDirFor(o.ifacesDir);
   const file = pathInside(dir, name);
   const content = formatIfaceFile(name, fields, { createdAt: new Date() });
 
@@ -142,6 +154,7 @@ export interface DeleteIfaceOptions {
   sessions?: ReadonlyArray<{ iface: { name: string } }> | undefined;
   /** Names of the ifaces sessions use (overrides `sessions`). */
   inUse?: (() => Promise<string[]>) | undefined;
+  /** Default: as for createIface. */
   ifacesDir?: string | undefined;
   lockDir?: string | undefined;
   sysfsRoot?: string | undefined;
@@ -159,7 +172,7 @@ export async function deleteIface(name: string, o: DeleteIfaceOptions = {}): Pro
     throw new IscsiValidationError('INVALID_OPTION', 'sessions must be an array of sessions (as sessions() returns them)');
   }
   throwIfAborted(o.signal);
-  const dir = o.ifacesDir ?? IFACES_DIR;
+  const dir = await ifacesDirFor(o.ifacesDir);
   const file = pathInside(dir, name);
   const inUse = async () => {
     if (o.inUse) return o.inUse();

@@ -1,11 +1,21 @@
-// iface files (/etc/iscsi/ifaces/<name>) in iscsiadm's own format: `# BEGIN RECORD <version>`, one `key = value`
+// iface files (<dbRoot>/ifaces/<name>: /etc/iscsi/ifaces, or /var/lib/iscsi/ifaces on Debian 13+) in iscsiadm's own format: `# BEGIN RECORD <version>`, one `key = value`
 // per line for each non-empty value, `# END RECORD`. The file name is the iface name. libopeniscsiusr 2.1.8 and
 // iscsiadm skip `#` lines, so a comment line marks the files this library created.
 import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import { recordLines } from './record-file';
 import { checkCommonOptions, checkOptions, pathInside, recordLine, validateIfaceName } from '../validate';
 
 export const IFACES_DIR = '/etc/iscsi/ifaces';
+
+/**
+ * Where a build with that database root keeps its iface files: `<dbRoot>/ifaces` (the root as
+ * detectIscsidVersion() reads it from the running iscsid: /var/lib/iscsi in Debian 13 and later and Red Hat's
+ * builds), IFACES_DIR when it is not known.
+ */
+export function ifacesDirOf(dbRoot: string | undefined): string {
+  return dbRoot ? path.join(dbRoot, 'ifaces') : IFACES_DIR;
+}
 /** The record version iscsiadm 2.1.8 writes in its header comment. */
 export const RECORD_VERSION = '2.1.8';
 const MARKER_PREFIX = '# openiscsi: created';

@@ -61,6 +61,35 @@ export async function switchIscsid(lab: Lab, root: string | undefined): Promise<
   );
 }
 
+export interface RootRead {
+  /** glibc's version in the process (process.report). */
+  glibc: string;
+  ifaces?: Array<{ name: string; transport: string; netdev?: string }>;
+  nodes?: Array<{ targetName: string; portal: string; tpgt: number; ifaceName: string }>;
+  /** The libopeniscsiusr and libc files the process had mapped, as its chroot names them. */
+  mapped?: string[];
+  /** Loading the package, or a call, failed. */
+  error?: { code?: string; message: string };
+}
+
+/**
+ * ifaces() and nodes() in a node process running on `root`'s own glibc, libstdc++ and libopeniscsiusr: chrooted
+ * into it, with the guest's root (node, the checkout) bind-mounted at /host and /etc/iscsi, /var/lib/iscsi, /run,
+ * /proc, /sys and /dev shared as for its iscsid (switchIscsid binds them).
+ */
+export async function readInRoot(lab: Lab, root: string, entry: string): Promise<RootRead> {
+  const script = path.join(guestDir, 'release-read.js');
+  const out = await lab.shOk(
+    [
+      `R=${root}`,
+      'mountpoint -q "$R/host" || mount --rbind / "$R/host"',
+      `chroot "$R" /host${process.execPath} /host${script} /host${entry}`,
+    ].join('\n'),
+    { timeoutMs: 120_000 },
+  );
+  return JSON.parse(out.trim().split('\n').pop() ?? '{}') as RootRead;
+}
+
 /**
  * That release's own iscsiadm logging in to `target` at `portal` (a node its discovery made), captured by a
  * stand-in for iscsid in a private network namespace: the exact request bytes it sends.

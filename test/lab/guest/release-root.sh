@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # usage: release-root.sh SUITE VERSION
-# A file-system root holding another Debian release's open-iscsi VERSION (iscsid, iscsiadm) and the libraries
-# it links, for the lab guest to run chrooted (test/lab/releases.ts). Built from Debian's archive with apt-get
-# itself: a private apt state for SUITE (its own sources list, package lists and an empty dpkg status, so the
-# host's configuration is neither read nor touched), `apt-get install --download-only` of open-iscsi=VERSION
-# and its dependency closure, each package unpacked with dpkg-deb -x (no maintainer scripts run), and the
-# directories merged into /usr as Debian 12 and later lay them out. Cached in $OPENISCSI_LAB_CACHE/roots,
-# keyed by suite, version and this script's hash; a second run does nothing. Safe to run concurrently (flock).
+# A file-system root holding another Debian release's open-iscsi VERSION (iscsid, iscsiadm), the libraries it
+# links, and libstdc++6 for the host's node, for the lab guest to run chrooted (test/lab/releases.ts). Built
+# from Debian's archive with apt-get itself: a private apt state for SUITE (its own sources list, package lists
+# and an empty dpkg status, so the host's configuration is neither read nor touched), `apt-get install
+# --download-only` of open-iscsi=VERSION and its dependency closure, each package unpacked with dpkg-deb -x (no
+# maintainer scripts run), and the directories merged into /usr as Debian 12 and later lay them out. Cached in
+# $OPENISCSI_LAB_CACHE/roots, keyed by suite, version and this script's hash; a second run does nothing. Safe to
+# run concurrently (flock).
 # Prints the root's path last, on stdout.
 set -euo pipefail
 suite=${1:?usage: release-root.sh SUITE VERSION}
@@ -46,7 +47,9 @@ opts=(
 )
 log=$work/apt.log
 apt-get "${opts[@]}" -qq update >"$log" 2>&1 || die "apt-get update for $suite failed: $(tail -5 "$log")"
-apt-get "${opts[@]}" -qq -y install --download-only "open-iscsi=$version" >"$log" 2>&1 ||
+# libstdc++6: what the host's node needs besides glibc, so that node runs on this release's libraries
+# (releases.ts readInRoot: the read path on that release's libopeniscsiusr)
+apt-get "${opts[@]}" -qq -y install --download-only "open-iscsi=$version" libstdc++6 >"$log" 2>&1 ||
   die "apt-get cannot fetch open-iscsi=$version from $suite (is it still in the archive? apt-cache policy open-iscsi says: $(apt-cache "${opts[@]}" policy open-iscsi 2>/dev/null | sed -n 3p)): $(tail -5 "$log")"
 debs=("$apt"/archives/*.deb)
 [ -e "${debs[0]}" ] || die "apt-get downloaded nothing for $suite"
@@ -69,8 +72,9 @@ done
 # passwd entry every real system has, which no package in the closure ships.
 [ -s etc/passwd ] || echo 'root:x:0:0:root:/root:/bin/sh' >etc/passwd
 [ -s etc/group ] || echo 'root:x:0:' >etc/group
-# Mount points for what the guest shares with the chrooted daemon (releases.ts bind-mounts them).
-mkdir -p proc sys dev run tmp etc/iscsi var/lib/iscsi
+# Mount points for what the guest shares with the chrooted daemon (releases.ts bind-mounts them), and host
+# for the guest's own root (node, the checkout) when node runs in here.
+mkdir -p proc sys dev run tmp etc/iscsi var/lib/iscsi host
 dpkg-deb -f "$apt"/archives/open-iscsi_*.deb Version >.version
 ls "$apt/archives" >.packages
 cd /
