@@ -138,7 +138,8 @@ export async function checkHardware(what: HardwareSubject, options: HardwareOpti
 }
 
 /**
- * Writes an iface file (`/etc/iscsi/ifaces/<name>`, iscsiadm's format) for a transport bound to a port:
+ * Writes an iface file (`<db>/ifaces/<name>` in the running iscsid's database: `/etc/iscsi`, or `/var/lib/iscsi`
+ * on Debian 13+; iscsiadm's format) for a transport bound to a port:
  * validated, hardware-checked (unless `checkHardware: false`: a failed check is `IFACE_HARDWARE_CHECK_FAILED`),
  * written atomically (0600) under open-iscsi's lock. Idempotent: an identical iface is `created: false`; one
  * with other settings is `IFACE_EXISTS`. Needs root.
