@@ -19,6 +19,34 @@ export interface NativeIface {
   isDefault: boolean;
 }
 
+/** An iscsi_iface entry of an offload host (<host device>/iscsi_iface). */
+export interface NativeHostIface {
+  /** e.g. ipv4-iface-3-0 */
+  name: string;
+  family: 'ipv4' | 'ipv6';
+  ifaceNum: number;
+  ipaddress?: string;
+  enabled?: string;
+  vlanId?: number;
+  port?: number;
+}
+
+/** An iscsi_host (native/usr/host_sysfs.cc); an attribute that is unreadable, empty or "(null)" is left out. */
+export interface NativeHost {
+  hostNo: number;
+  /** Kernel driver of the SCSI host (proc_name), without an `iscsi_` prefix: `tcp`, `cxgb4i`, `qla4xxx`, …; a read is not narrowed to `Transport`: a hand-edited file or an out-of-tree driver can name another; `isTransport()` narrows it. */
+  transport?: string;
+  hwaddress?: string;
+  ipaddress?: string;
+  netdev?: string;
+  initiatorName?: string;
+  portState?: string;
+  portSpeed?: string;
+  /** The host's device directory (realpath), e.g. under its PCI function for offload HBAs. */
+  devicePath: string;
+  ifaces: NativeHostIface[];
+}
+
 // Sessions and their LUNs cross from the addon as positional rows, not objects: JSON.parse reads 16
 // sessions' rows in about half the time (measured in the lab), and sessions() is called by monitoring
 // loops. The order is native/usr/records.cc's; lib/read/sessions.ts names the fields. null: sysfs did not have it.
@@ -162,6 +190,8 @@ export interface NativeBinding {
   getIface(name: string): Promise<NativeIface>;
   setupDefaultIfaces(lockFile?: string): Promise<NativeIface[]>;
   getNodes(lockFile?: string): Promise<NativeNode[]>;
+  /** Every iscsi_host under `sysfsRoot` (default /sys), by host number. */
+  getHosts(sysfsRoot?: string): Promise<NativeHost[]>;
   /** iscsiadm request bytes for an ABI family; `record` is a LoginRecord (lib/iscsid/record.ts). */
   buildRequest(family: string, command: number, sid: number, record?: object): Buffer;
   requestSize(family: string): number;

@@ -1,10 +1,12 @@
-// The kernel's sysfs layout for transports and hosts. Every function takes the sysfs root so unit tests run
-// on fixture trees; the default is the real /sys. (The per-session walk, on every attach's hot path, is done
-// in the addon right after libopeniscsiusr's listing: native/usr/session_sysfs.cc.)
+// The kernel's sysfs layout for transports, hosts, netdevs and PCI functions. Every function takes the sysfs
+// root so unit tests run on fixture trees; the default is the real /sys. Hosts are read by the addon, which
+// reads a session's host for its iface too (native/usr/host_sysfs.cc); the per-session walk, on every
+// attach's hot path, is the addon's as well (native/usr/session_sysfs.cc).
 import { checkCommonOptions } from '../validate';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { throwIfAborted } from '../errors';
+import { native, type NativeHost, type NativeHostIface } from '../native';
 
 export interface SysfsOptions {
   /** Where sysfs is mounted; tests point this at a fixture tree. */
@@ -22,12 +24,6 @@ export async function readAttr(file: string): Promise<string | undefined> {
   } catch {
     return undefined;
   }
-}
-
-async function readInt(file: string): Promise<number | undefined> {
-  const v = await readAttr(file);
-  if (v === undefined || !/^-?\d+$/.test(v)) return undefined;
-  return Number(v);
 }
 
 async function list(dir: string): Promise<string[]> {
@@ -66,7 +62,6 @@ export function decodeCaps(caps: number): CapName[] {
 }
 
 export interface KernelTransport {
-  /** The name the kernel registered (`tcp`, `iser`, ...); a read is not narrowed to `Transport`: a hand-edited file or an out-of-tree driver can name another; `isTransport()` narrows it. */
   name: string;
   caps: number;
   flags: CapName[];
@@ -100,97 +95,16 @@ export async function transport(name: string, o: SysfsOptions = {}): Promise<Ker
 
 // ---- hosts ------------------------------------------------------------------------------------------
 
-export interface HostIfaceEntry {
-  /** e.g. ipv4-iface-3-0 */
-  name: string;
-  family: 'ipv4' | 'ipv6';
-  ifaceNum: number;
-  ipaddress?: string;
-  enabled?: string;
-  vlanId?: number;
-  port?: number;
-}
+/** An iscsi_host, as the addon reads it. */
+export type IscsiHost = NativeHost;
+/** One of a host's iscsi_iface entries (offload HBAs). */
+export type HostIfaceEntry = NativeHostIface;
 
-export interface IscsiHost {
-  hostNo: number;
-  /** Kernel driver of the SCSI host (proc_name), without an `iscsi_` prefix: `tcp`, `cxgb4i`, `qla4xxx`, …; a read is not narrowed to `Transport`: a hand-edited file or an out-of-tree driver can name another; `isTransport()` narrows it. */
-  transport?: string;
-  hwaddress?: string;
-  ipaddress?: string;
-  netdev?: string;
-  initiatorName?: string;
-  portState?: string;
-  portSpeed?: string;
-  /** The host's device directory (realpath), e.g. under its PCI function for offload HBAs. */
-  devicePath: string;
-  ifaces: HostIfaceEntry[];
-}
-
-/** Host number from a path containing `/hostN/` (the last such component). */
-export function hostNoFromPath(p: string): number | undefined {
-  const m = [...p.matchAll(/\/host(\d+)(?=\/|$)/g)].pop();
-  return m ? Number(m[1]) : undefined;
-}
-
-async function hostIfaces(hostDevice: string): Promise<HostIfaceEntry[]> {
-  const dir = path.join(hostDevice, 'iscsi_iface');
-  const out: HostIfaceEntry[] = [];
-  for (const name of (await list(dir)).sort()) {
-    const m = /^(ipv4|ipv6)-iface-\d+-(\d+)$/.exec(name);
-    if (!m) continue;
-    const d = path.join(dir, name);
-    const e: HostIfaceEntry = { name, family: m[1] as 'ipv4' | 'ipv6', ifaceNum: Number(m[2]) };
-    const ip = await readAttr(path.join(d, 'ipaddress'));
-    if (ip !== undefined) e.ipaddress = ip;
-    const enabled = await readAttr(path.join(d, 'enabled'));
-    if (enabled !== undefined) e.enabled = enabled;
-    const vlan = await readInt(path.join(d, 'vlan_id'));
-    if (vlan !== undefined) e.vlanId = vlan;
-    const port = await readInt(path.join(d, 'port'));
-    if (port !== undefined) e.port = port;
-    out.push(e);
-  }
-  return out;
-}
-
-function transportFromProcName(procName: string | undefined): string | undefined {
-  return procName?.replace(/^iscsi_/, '');
-}
-
-/** One iscsi_host, or undefined when it does not exist. */
-export async function host(hostNo: number, o: SysfsOptions = {}): Promise<IscsiHost | undefined> {
-  const link = path.join(root(o), 'class', 'iscsi_host', `host${hostNo}`);
-  let classDir: string;
-  try {
-    classDir = await fs.realpath(link);
-  } catch {
-    return undefined;
-  }
-  // class dir: <hostdev>/iscsi_host/hostN
-  const devicePath = path.dirname(path.dirname(classDir));
-  const attr = (n: string) => readAttr(path.join(classDir, n));
-  const h: IscsiHost = { hostNo, devicePath, ifaces: await hostIfaces(devicePath) };
-  const set = <K extends keyof IscsiHost>(k: K, v: IscsiHost[K] | undefined) => {
-    if (v !== undefined && v !== '') h[k] = v;
-  };
-  set('transport', transportFromProcName(await readAttr(path.join(root(o), 'class', 'scsi_host', `host${hostNo}`, 'proc_name'))));
-  set('hwaddress', await attr('hwaddress'));
-  set('ipaddress', await attr('ipaddress'));
-  set('netdev', await attr('netdev'));
-  set('initiatorName', await attr('initiatorname'));
-  set('portState', await attr('port_state'));
-  set('portSpeed', await attr('port_speed'));
-  return h;
-}
-
-/** Every iscsi_host in /sys/class/iscsi_host. */
+/** Every iscsi_host in /sys/class/iscsi_host, read by the addon (native/usr/host_sysfs.cc, the one reader of a host's attributes, which sessions' ifaces use too). */
 export async function hosts(o: SysfsOptions = {}): Promise<IscsiHost[]> {
   checkCommonOptions(o);
   throwIfAborted(o.signal);
-  const names = await list(path.join(root(o), 'class', 'iscsi_host'));
-  const nums = names.map((n) => /^host(\d+)$/.exec(n)?.[1]).filter((n): n is string => n !== undefined).map(Number).sort((a, b) => a - b);
-  const found = await Promise.all(nums.map((n) => host(n, o)));
-  return found.filter((h): h is IscsiHost => h !== undefined);
+  return native().getHosts(path.resolve(root(o)));
 }
 
 // ---- PCI functions and network devices (for hardware checks and iface resolution) ---------------------

@@ -1,4 +1,4 @@
-// Async workers for the read path (sessions, ifaces, nodes). libopeniscsiusr contexts are created on the worker thread.
+// Async workers for the read path (sessions, ifaces, nodes, hosts). libopeniscsiusr contexts are created on the worker thread.
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -10,6 +10,7 @@
 
 #include "promise_worker.h"
 #include "usr/context.h"
+#include "usr/host_sysfs.h"
 #include "usr/records.h"
 #include "usr/records_copy.h"
 #include "usr/session_fds.h"
@@ -197,23 +198,38 @@ class NodesWorker : public JsonResultWorker {
   std::vector<NodeRecord> nodes_;
 };
 
+// Every iscsi_host under a sysfs root (a test seam; default /sys).
+class HostsWorker : public JsonResultWorker {
+ public:
+  HostsWorker(Napi::Env env, std::string root) : JsonResultWorker(env, "openiscsi:HostsWorker"), root_(std::move(root)) {}
+  void Read() override { hosts_ = ReadHosts(root_); }
+  void Serialize(JsonWriter& w) const override { WriteArray(w, hosts_); }
+
+ private:
+  std::string root_;
+  std::vector<HostRecord> hosts_;
+};
+
 void ExpectArgs(const Napi::CallbackInfo& info, size_t n) {
   if (info.Length() != n) {
     ThrowTypeError(info.Env(), "expected " + std::to_string(n) + " argument(s), got " + std::to_string(info.Length()));
   }
 }
 
-// The optional lock file argument of the listings that take open-iscsi's database lock (a test seam).
-std::string LockFileArg(const Napi::CallbackInfo& info) {
+// An optional absolute path argument (a test seam): the lock file of the listings that take open-iscsi's
+// database lock, the sysfs root of the host listing.
+std::string PathArg(const Napi::CallbackInfo& info, const char* what, const char* fallback) {
   if (info.Length() > 1) ThrowTypeError(info.Env(), "expected at most 1 argument, got " + std::to_string(info.Length()));
-  if (info.Length() == 0 || info[0].IsUndefined()) return kDefaultDbLock;
-  if (!info[0].IsString()) ThrowTypeError(info.Env(), "lock file must be a string");
+  if (info.Length() == 0 || info[0].IsUndefined()) return fallback;
+  if (!info[0].IsString()) ThrowTypeError(info.Env(), std::string(what) + " must be a string");
   std::string f = info[0].As<Napi::String>().Utf8Value();
   if (f.empty() || f[0] != '/' || f.size() >= PATH_MAX || f.find('\0') != std::string::npos) {
-    ThrowTypeError(info.Env(), "lock file must be an absolute path shorter than PATH_MAX");
+    ThrowTypeError(info.Env(), std::string(what) + " must be an absolute path shorter than PATH_MAX");
   }
   return f;
 }
+
+std::string LockFileArg(const Napi::CallbackInfo& info) { return PathArg(info, "lock file", kDefaultDbLock); }
 
 // { target?: string, sids?: number[], libopeniscsiusr?: boolean }; `target` and `sids` limit the full reads.
 struct SessionReadArgs {
@@ -306,6 +322,10 @@ Napi::Value GetNodes(const Napi::CallbackInfo& info) {
   return (new NodesWorker(info.Env(), LockFileArg(info)))->QueuePromise();
 }
 
+Napi::Value GetHosts(const Napi::CallbackInfo& info) {
+  return (new HostsWorker(info.Env(), PathArg(info, "sysfs root", kSysfs.c_str())))->QueuePromise();
+}
+
 }  // namespace
 
 void InitUsr(Napi::Env env, Napi::Object exports) {
@@ -342,6 +362,7 @@ void InitUsr(Napi::Env env, Napi::Object exports) {
   exports.Set("getIface", Napi::Function::New(env, GetIface, "getIface"));
   exports.Set("setupDefaultIfaces", Napi::Function::New(env, SetupDefaultIfaces, "setupDefaultIfaces"));
   exports.Set("getNodes", Napi::Function::New(env, GetNodes, "getNodes"));
+  exports.Set("getHosts", Napi::Function::New(env, GetHosts, "getHosts"));
 }
 
 }  // namespace openiscsi

@@ -54,4 +54,41 @@ void WriteJson(JsonWriter& w, const NodeRecord& r) {
   w.EndObject();
 }
 
+namespace {
+
+void WriteJson(JsonWriter& w, const HostIfaceRecord& e) {
+  w.BeginObject();
+  w.Key("name").Value(e.name);
+  w.Key("family").Value(e.family);
+  w.Key("ifaceNum").Value(e.iface_num);
+  if (e.ipaddress) w.Key("ipaddress").Value(*e.ipaddress);
+  if (e.enabled) w.Key("enabled").Value(*e.enabled);
+  if (e.vlan_id) w.Key("vlanId").Value(*e.vlan_id);
+  if (e.port) w.Key("port").Value(*e.port);
+  w.EndObject();
+}
+
+void Optional(JsonWriter& w, const char* key, const HostAttr& a) {
+  if (a.Present()) w.Key(key).Value(a.value);
+}
+
+}  // namespace
+
+void WriteJson(JsonWriter& w, const HostRecord& r) {
+  w.BeginObject();
+  w.Key("hostNo").Value(r.host_no);
+  w.Key("devicePath").Value(r.device_path);
+  w.Key("ifaces").BeginArray();
+  for (const HostIfaceRecord& e : r.ifaces) WriteJson(w, e);
+  w.EndArray();
+  if (!r.transport.empty()) w.Key("transport").Value(r.transport);
+  Optional(w, "hwaddress", r.attrs[kHwaddress]);
+  Optional(w, "ipaddress", r.attrs[kIpaddress]);
+  Optional(w, "netdev", r.attrs[kNetdev]);
+  Optional(w, "initiatorName", r.attrs[kHostIname]);
+  Optional(w, "portState", r.attrs[kPortState]);
+  Optional(w, "portSpeed", r.attrs[kPortSpeed]);
+  w.EndObject();
+}
+
 }  // namespace openiscsi

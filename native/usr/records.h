@@ -10,6 +10,7 @@
 #include <string>
 
 #include "json_writer.h"
+#include "usr/host_sysfs.h"
 #include "usr/session_sysfs.h"
 
 namespace openiscsi {
@@ -38,5 +39,7 @@ struct NodeRecord {
 void WriteJson(JsonWriter& w, const IfaceRecord& r);
 void WriteRow(JsonWriter& w, const SessionRecord& r);
 void WriteJson(JsonWriter& w, const NodeRecord& r);
+// IscsiHost of lib/read/sysfs.ts, with what sysfs did not have left out.
+void WriteJson(JsonWriter& w, const HostRecord& r);
 
 }  // namespace openiscsi

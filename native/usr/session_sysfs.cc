@@ -8,8 +8,10 @@
 #include <algorithm>
 #include <unistd.h>
 
+#include "usr/host_sysfs.h"
 #include "usr/records.h"
 #include "usr/session_fds.h"
+#include "usr/sysfs_names.h"
 
 namespace openiscsi {
 
@@ -18,7 +20,6 @@ namespace {
 // Attribute slots of each kind of kept directory (kept_dir.h).
 enum SessionSlot : size_t { kTargetName, kUsername, kUsernameIn, kRecoveryTmo, kLuResetTmo, kTgtResetTmo, kAbortTmo, kTpgt, kSessionIname, kIfaceName, kSessionState, kTargetId };
 enum ConnSlot : size_t { kPersistentAddress, kPersistentPort, kAddress, kPort, kConnState };
-enum HostSlot : size_t { kHwaddress, kNetdev, kIpaddress, kHostIname, kPortState, kPortSpeed, kProcName };
 enum LunSlot : size_t { kLunState, kType, kVendor, kModel, kRev, kWwid, kVpd83 };
 enum BlockSlot : size_t { kSize };
 
@@ -47,28 +48,10 @@ std::optional<int32_t> Int32Attr(KeptDir& dir, size_t slot, const char* name) {
 
 int32_t IntOr(KeptDir& dir, size_t slot, const char* name, int32_t fallback) { return Int32Attr(dir, slot, name).value_or(fallback); }
 
-// An attribute, or nothing when it cannot be read.
-std::optional<std::string> ReadableAttr(KeptDir& dir, size_t slot, const char* name) {
-  std::string v;
-  if (dir.Read(slot, name, &v) != 0) return std::nullopt;
-  return v;
-}
-
-// libopeniscsiusr's rule (2.1.8) for an attribute with a default: a missing file or "(null)" gives the default.
-std::string AttrOr(KeptDir& dir, size_t slot, const char* name, const char* fallback) {
-  std::string v;
-  bool null = false;
-  int err = dir.Read(slot, name, &v, &null);
-  return err == ENOENT || null ? fallback : v;
-}
-
-std::string Dirname(const std::string& p) {
-  size_t i = p.find_last_of('/');
-  return i == std::string::npos || i == 0 ? std::string("/") : p.substr(0, i);
-}
-
-bool IsDigits(const std::string& s, size_t from) {
-  return from < s.size() && std::all_of(s.begin() + static_cast<long>(from), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+// libopeniscsiusr's rule (2.1.8) for a host attribute with a default: a missing file or "(null)" gives the default.
+std::string HostAttrOr(KeptDir& iscsi_host, HostSlot slot, const char* fallback) {
+  const HostAttr a = ReadHostAttr(iscsi_host, slot);
+  return a.err == ENOENT || a.null ? fallback : a.value;
 }
 
 // H:C:T:L with four decimal fields (no sscanf: under emulation its setup costs more than the read).
@@ -317,16 +300,15 @@ int ReadSessionRecordOnce(const std::string& root, uint32_t sid, SessionRecord* 
     return kSessionLookup;
   }
   IfaceRecord& i = s.iface;
-  const std::string proc = ReadableAttr(f.scsi_host, kProcName, "proc_name").value_or("");
-  i.transport = proc.rfind("iscsi_", 0) == 0 ? proc.substr(6) : proc;
-  i.hwaddress = AttrOr(f.iscsi_host, kHwaddress, "hwaddress", "default");
-  i.netdev = AttrOr(f.iscsi_host, kNetdev, "netdev", "default");
-  i.ipaddress = AttrOr(f.iscsi_host, kIpaddress, "ipaddress", "default");
+  i.transport = ReadHostTransport(f.scsi_host);
+  i.hwaddress = HostAttrOr(f.iscsi_host, kHwaddress, "default");
+  i.netdev = HostAttrOr(f.iscsi_host, kNetdev, "default");
+  i.ipaddress = HostAttrOr(f.iscsi_host, kIpaddress, "default");
   i.initiator_name = Attr(f.session, kSessionIname, "initiatorname");
-  if (i.initiator_name.empty()) i.initiator_name = Attr(f.iscsi_host, kHostIname, "initiatorname");
-  i.port_state = AttrOr(f.iscsi_host, kPortState, "port_state", "unknown");
+  if (i.initiator_name.empty()) i.initiator_name = ReadHostAttr(f.iscsi_host, kHostIname).value;
+  i.port_state = HostAttrOr(f.iscsi_host, kPortState, "unknown");
   if (i.port_state == "Unknown!") i.port_state = "unknown";
-  i.port_speed = AttrOr(f.iscsi_host, kPortSpeed, "port_speed", "unknown");
+  i.port_speed = HostAttrOr(f.iscsi_host, kPortSpeed, "unknown");
   if (i.port_speed.rfind("Unknown", 0) == 0) i.port_speed = "unknown";
   // libopeniscsiusr's naming: a host with a hardware address names the iface after it; otherwise the
   // kernel's ifacename, else "default". The kernel's ifacename is reported separately (sysfs.iface_name).

@@ -1,7 +1,7 @@
 // lib/read/sysfs.ts on a fake tree: transports and caps, hosts with iscsi_iface entries
 // (sessions and their devices are walked by the addon: test/native/read-path.test.ts).
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeCaps, hostNoFromPath, hosts, transports } from '../../lib/read/sysfs';
+import { decodeCaps, hosts, transports } from '../../lib/read/sysfs';
 import { standardTree } from '../fixtures/fakesys';
 
 const tree = standardTree();
@@ -34,10 +34,5 @@ describe('sysfs reader', () => {
     const tcp = h.find((x) => x.hostNo === 3)!;
     expect(tcp.transport).toBe('tcp');
     expect(tcp.hwaddress).toBeUndefined(); // "(null)" in sysfs
-  });
-
-  it('takes the last hostN component of a path', () => {
-    expect(hostNoFromPath('/sys/devices/pci0000:00/host12/session3')).toBe(12);
-    expect(hostNoFromPath('/sys/devices/platform')).toBeUndefined();
   });
 });
