@@ -13,6 +13,7 @@ async function main() {
     await addon.getIfaces();
     await addon.getIface('default');
     await addon.getNodes().catch(() => {});
+    await addon.getHosts();
     await addon.getSession(123456).catch(() => {});
     await addon.getSession(5);
     await addon.getIface('no-such-iface').catch(() => {});
