@@ -7,7 +7,7 @@
 // in this process, and refuse any of them coming back. Our challenge is never the target's.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { IscsiAuthError } from '../errors';
-import { protocolError } from './pdu';
+import { protocolError } from './frame';
 import type { KeyList } from './keys';
 import { chapAlgorithmById, type ChapAlgorithm } from '../chap-algorithms';
 

@@ -26,7 +26,10 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import type * as net from 'node:net';
 import { IscsiError, IscsiValidationError, throwIfAborted } from '../errors';
 import { checkAddress, checkAuth, checkInteger, checkOptions, checkWait, parsePortal, validateIfaceName, validateIscsiName } from '../validate';
-import { Guard, RedirectError, runDiscoverySession, type DiscoveryAuth } from './client';
+import { runDiscoverySession } from './client';
+import { Guard } from './guard';
+import { RedirectError } from './login';
+import type { DiscoveryAuth } from './session';
 import { parseSendTargets, parseTargetAddress, formatPortal, type DiscoveredTarget } from './sendtargets';
 import { decodeKeys } from './keys';
 import { CHAP_ALGORITHMS, type ChapAlgorithmName } from './chap';
@@ -35,7 +38,7 @@ import { native } from '../native';
 import { initiatorName as initiatorNameOf } from '../iscsid/session-calls';
 
 export type { DiscoveredTarget, DiscoveredPortal } from './sendtargets';
-export type { DiscoveryAuth } from './client';
+export type { DiscoveryAuth } from './session';
 export type { ChapAlgorithmName } from './chap';
 
 export const DEFAULT_DISCOVERY_TIMEOUT_MS = 15_000;

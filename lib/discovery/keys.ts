@@ -2,7 +2,7 @@
 // Decoding is bounded (key length, value length, number of pairs, total bytes) and strict about the syntax;
 // every failure is DISCOVERY_PROTOCOL_ERROR. Encoding checks our own pairs the same way.
 import { IscsiValidationError } from '../errors';
-import { protocolError } from './pdu';
+import { protocolError } from './frame';
 
 export type KeyList = Array<[string, string]>;
 

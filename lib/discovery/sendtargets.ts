@@ -3,7 +3,7 @@
 // address or a DNS name. A target with no TargetAddress is reachable where it was discovered.
 import { isIP } from 'node:net';
 import { IscsiProtocolError } from '../errors';
-import { protocolError } from './pdu';
+import { protocolError } from './frame';
 import { printable, type KeyList } from './keys';
 
 export interface DiscoveredPortal {

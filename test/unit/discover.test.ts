@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import * as net from 'node:net';
 import { discover } from '../../lib/discovery/discover';
-import { encodePdu, OP } from '../../lib/discovery/pdu';
+import { encodePdu, OP } from '../../lib/discovery/frame';
 import { decodeKeys, encodeKeys } from '../../lib/discovery/keys';
 
 /** A tiny in-process target that answers a discovery session and records what it saw. */

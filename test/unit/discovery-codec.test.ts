@@ -8,33 +8,37 @@ import {
   OPCODE,
   PduReader,
   RESERVED_TAG,
-  decodeAsyncMessage,
+  frameOf,
+} from '../../lib/discovery/frame';
+import {
   decodeLoginRequest,
   decodeLoginResponse,
   decodeLogoutRequest,
   decodeLogoutResponse,
-  decodeNopIn,
-  decodeNopOut,
-  decodeReject,
   decodeTargetPdu,
   decodeTextRequest,
   decodeTextResponse,
-  describeReject,
-  encodeAsyncMessage,
   encodeLoginRequest,
   encodeLoginResponse,
   encodeLogoutRequest,
   encodeLogoutResponse,
-  encodeNopIn,
-  encodeNopOut,
-  encodeReject,
   encodeTextRequest,
   encodeTextResponse,
-  frameOf,
   type LoginRequest,
   type LoginResponse,
   type TextResponse,
 } from '../../lib/discovery/pdu';
+import {
+  decodeAsyncMessage,
+  decodeNopIn,
+  decodeNopOut,
+  decodeReject,
+  describeReject,
+  encodeAsyncMessage,
+  encodeNopIn,
+  encodeNopOut,
+  encodeReject,
+} from '../../lib/discovery/pdu-control';
 import { DEFAULT_KEY_LIMITS, decodeKeys, encodeKeys, uniqueValue } from '../../lib/discovery/keys';
 import { ChapInitiator, chapResponse, decodeBinaryValue, decodeChapIdentifier, encodeHexValue } from '../../lib/discovery/chap';
 import { parseSendTargets, parseTargetAddress } from '../../lib/discovery/sendtargets';

@@ -4,17 +4,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
+import { PduReader, RESERVED_TAG } from '../../lib/discovery/frame';
 import {
-  PduReader,
-  RESERVED_TAG,
   decodeTargetPdu,
-  encodeAsyncMessage,
   encodeLoginResponse,
   encodeLogoutResponse,
-  encodeNopIn,
-  encodeReject,
   encodeTextResponse,
 } from '../../lib/discovery/pdu';
+import { encodeAsyncMessage, encodeNopIn, encodeReject } from '../../lib/discovery/pdu-control';
 import { decodeKeys, encodeKeys, uniqueValue } from '../../lib/discovery/keys';
 import { decodeBinaryValue, decodeChapIdentifier } from '../../lib/discovery/chap';
 import { parseSendTargets, parseTargetAddress } from '../../lib/discovery/sendtargets';

@@ -11,23 +11,17 @@ import * as os from 'node:os';
 import { readFileSync } from 'node:fs';
 import { discoverSendTargets, type SendTargetsOptions } from '../../lib/discovery/discover';
 import { IscsiError } from '../../lib/errors';
+import { OPCODE, PduReader, RESERVED_TAG, type Frame } from '../../lib/discovery/frame';
 import {
-  OPCODE,
-  PduReader,
-  RESERVED_TAG,
   decodeLoginRequest,
   decodeLogoutRequest,
-  decodeNopOut,
   decodeTextRequest,
-  encodeAsyncMessage,
   encodeLoginResponse,
   encodeLogoutResponse,
-  encodeNopIn,
-  encodeReject,
   encodeTextResponse,
-  type Frame,
   type LoginRequest,
 } from '../../lib/discovery/pdu';
+import { decodeNopOut, encodeAsyncMessage, encodeNopIn, encodeReject } from '../../lib/discovery/pdu-control';
 import { decodeKeys, encodeKeys, type KeyList } from '../../lib/discovery/keys';
 import { MAX_PORTALS_PER_TARGET, MAX_TARGETS, parseSendTargets } from '../../lib/discovery/sendtargets';
 

@@ -36,6 +36,18 @@ describe('lib/ layers', () => {
     expect(upward).toEqual([]);
   });
 
+  it("discovery/'s modules import only those before them in lib/discovery/README.md's order", () => {
+    const order = ['frame', 'pdu-control', 'pdu', 'keys', 'chap', 'sendtargets', 'guard', 'connection', 'session', 'login', 'client', 'discover'];
+    const dir = path.join(lib, 'discovery');
+    expect(tsFiles(dir).map((f) => path.basename(f, '.ts')).sort()).toEqual([...order].sort());
+    const wrong: string[] = [];
+    for (const [i, name] of order.entries()) {
+      const src = fs.readFileSync(path.join(dir, `${name}.ts`), 'utf8');
+      for (const m of src.matchAll(/(?:from|import)\s*\(?\s*'\.\/([^']+)'/g)) if (order.indexOf(m[1]!) >= i) wrong.push(`${name} → ${m[1]}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+
   it('every folder of lib/ has a README saying what it owns and may call', () => {
     for (const d of Object.keys(RANK)) expect(fs.existsSync(path.join(lib, d, 'README.md')), `lib/${d}/README.md`).toBe(true);
   });
