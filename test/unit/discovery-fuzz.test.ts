@@ -123,13 +123,15 @@ describe('fuzz: the response parsers', () => {
     expect(() => consume(stream)).not.toThrow();
   });
 
-  it('random and mutated input only ever throws DISCOVERY_PROTOCOL_ERROR, quickly (~2 s)', () => {
-    const end = Date.now() + 2000;
+  // A fixed number of inputs, not a wall-clock budget: on a loaded machine a 2 s budget reached fewer inputs
+  // and the count check failed; the per-input bound is on this thread's CPU time for the same reason.
+  it('random and mutated input only ever throws DISCOVERY_PROTOCOL_ERROR, each parsed in under 100 ms of CPU', () => {
+    const INPUTS = 2500;
     let runs = 0;
     let errors = 0;
     let slowest = 0;
     const seen = new Set<string>();
-    while (Date.now() < end) {
+    while (runs < INPUTS) {
       const input = runs % 5 === 0 ? randomBytes(rand(600)) : runs % 5 === 1 ? mutate(seeds[rand(seeds.length)]!) : mutate(stream);
       const t0 = threadCpuMs();
       try {
@@ -144,7 +146,6 @@ describe('fuzz: the response parsers', () => {
       slowest = Math.max(slowest, threadCpuMs() - t0);
       runs++;
     }
-    expect(runs).toBeGreaterThan(2000);
     expect(errors).toBeGreaterThan(runs / 10);
     expect(seen.size).toBeGreaterThan(10); // the mutations reach many different checks
     expect(slowest).toBeLessThan(100);
