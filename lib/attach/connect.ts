@@ -9,7 +9,7 @@ import { checkHardware, type HardwareOptions, type HardwareReport } from './hard
 import { isTransport, parseTransport, type Transport } from './transport';
 import { isTransportRelated } from '../iscsid/error-numbers';
 import { discover, type DiscoveredTarget, type DiscoveryAuth } from '../discovery/discover';
-import { login, type ChapAuth, type LoginOptions } from '../iscsid/login';
+import { loginAndThen, type ChapAuth, type LoginOptions } from '../iscsid/login';
 import { waitForSession } from '../read/session-wait';
 import { session as getSession, type ScsiDevice, type Session } from '../read/sessions';
 import { ifaces as listIfaces, type Iface } from '../read/ifaces';
@@ -239,18 +239,25 @@ export async function connect(o: ConnectOptions): Promise<ConnectResult> {
   if (o.iface !== undefined) validateIfaceName(o.iface);
   const timings = { resolveMs: 0, checkMs: 0, discoverMs: 0, loginMs: 0, iscsidMs: 0, deviceMs: 0, deviceWaitMs: 0, totalMs: 0 };
   const loginTimings: { iscsidMs?: number; diskWaitMs?: number } = {};
-  const phase = async <T>(name: 'resolve' | 'check' | 'discover' | 'login' | 'device', fn: () => Promise<T>): Promise<T> => {
+  type PhaseName = 'resolve' | 'check' | 'discover' | 'login' | 'device';
+  const begin = (name: PhaseName) => {
     const s = Date.now();
     emit({ type: 'phase', phase: name, status: 'start' });
+    return (status: 'done' | 'failed') => {
+      const ms = Date.now() - s;
+      timings[`${name}Ms`] += ms;
+      emit({ type: 'phase', phase: name, status, ms });
+    };
+  };
+  const phase = async <T>(name: PhaseName, fn: () => Promise<T>): Promise<T> => {
+    const end = begin(name);
     let status: 'done' | 'failed' = 'failed';
     try {
       const r = await fn();
       status = 'done';
       return r;
     } finally {
-      const ms = Date.now() - s;
-      timings[`${name}Ms`] += ms;
-      emit({ type: 'phase', phase: name, status, ms });
+      end(status);
     }
   };
 
@@ -297,26 +304,36 @@ export async function connect(o: ConnectOptions): Promise<ConnectResult> {
   // iscsid's login retries (~2 min with iscsid.conf's defaults): with a fallback to go to, one attempt is enough.
   const oneAttempt = () => (choice.transport !== 'tcp' && fallbackAllowed ? { options: { 'node.session.initial_login_retry_max': 0 } } : {});
   const outcome: { created?: boolean } = {};
-  const doLogin = async () => {
+  // `then` runs while login still holds the lock for the key (loginAndThen): the LUN's device is waited for
+  // there, so a disconnect() of the same target, portal and iface (which takes that lock) waits for this attach.
+  const doLogin = async <T>(then: (s: Session) => Promise<T>): Promise<T> => {
     delete outcome.created;
-    const s = await (deps.login ?? login)({ target: target!, portal, iface: choice.iface, auth: o.auth, timeoutMs: Math.max(1000, deadline - Date.now()), signal: o.signal, timings: loginTimings, outcome, ...oneAttempt() });
-    timings.iscsidMs += loginTimings.iscsidMs ?? 0;
-    timings.deviceWaitMs += loginTimings.diskWaitMs ?? 0;
-    loginTimings.iscsidMs = 0;
-    loginTimings.diskWaitMs = 0;
-    return s;
+    const lo: LoginOptions = { target: target!, portal, iface: choice.iface, auth: o.auth, timeoutMs: Math.max(1000, deadline - Date.now()), signal: o.signal, timings: loginTimings, outcome, ...oneAttempt() };
+    const after = (s: Session) => {
+      timings.iscsidMs += loginTimings.iscsidMs ?? 0;
+      timings.deviceWaitMs += loginTimings.diskWaitMs ?? 0;
+      loginTimings.iscsidMs = 0;
+      loginTimings.diskWaitMs = 0;
+      return then(s);
+    };
+    return deps.login ? deps.login(lo).then(after) : loginAndThen(lo, after);
   };
-  let s: Session;
-  try {
-    s = await phase('login', doLogin);
-  } catch (e) {
-    if (choice.transport !== 'tcp' && isTransportRelated(e) && fallBack(`login over ${choice.transport} failed: ${(e as Error).message}`)) {
-      s = await phase('login', doLogin);
-    } else {
-      throw e;
+  const got: { s?: Session } = {};
+  const attach = async (): Promise<ConnectResult> => {
+    const endLogin = begin('login');
+    let loggedIn = false;
+    try {
+      return await doLogin((s) => {
+        loggedIn = true;
+        endLogin('done');
+        got.s = s;
+        return attachDevice(s);
+      });
+    } finally {
+      if (!loggedIn) endLogin('failed');
     }
-  }
-  try {
+  };
+  const attachDevice = async (s: Session): Promise<ConnectResult> => {
     const waited = { ms: 0 };
     const { s: withDev, d } = await phase('device', async () => {
       const until = Math.min(deadline, Date.now() + DEVICE_WAIT_MS);
@@ -338,8 +355,17 @@ export async function connect(o: ConnectOptions): Promise<ConnectResult> {
       },
       timings,
     };
+  };
+  try {
+    try {
+      return await attach();
+    } catch (e) {
+      if (!got.s && choice.transport !== 'tcp' && isTransportRelated(e) && fallBack(`login over ${choice.transport} failed: ${(e as Error).message}`)) return await attach();
+      throw e;
+    }
   } catch (e) {
-    await rollback(s.sid, outcome.created === true, e, emit, deps);
+    // after the lock is released: the undo is a detach, which takes it (and finds a LUN another call attached meanwhile)
+    if (got.s) await rollback(got.s.sid, outcome.created === true, e, emit, deps);
     throw e;
   }
 }

@@ -1,8 +1,11 @@
 // disconnect(): detaches from the kernel's state alone, so the answer is the same in any process, after a
 // restart and from the CLI. It removes only the devices asked for, refuses (and removes nothing) when any
 // of them is in use, flushes before it deletes, and logs the session out only when no LUN of it is left
-// that keeps it (devices.ts: keepsSession).
+// that keeps it (devices.ts: keepsSession). It decides and acts holding the session key's lock, the one
+// login() holds (connect() until its LUN's device is there): a session another call is attaching is not
+// logged out under it.
 import { IscsiAbortError, IscsiError, IscsiTimeoutError, throwIfAborted } from '../errors';
+import { LOCK_DIR, sessionLockName, withLocks } from '../files/locks';
 import { checkDisconnectOptions } from './inputs';
 import { logout } from '../iscsid/session-calls';
 import { session as readSession, type ScsiDevice, type Session } from '../read/sessions';
@@ -27,6 +30,10 @@ export interface DisconnectDeps {
   readSession?: (sid: number) => Promise<Session | undefined>;
   logout?: (sid: number, o: { timeoutMs: number; signal?: AbortSignal | undefined }) => Promise<void>;
   env?: DeviceEnv;
+  /** Where the session locks are (default LOCK_DIR). */
+  lockDir?: string;
+  /** Runs `fn` holding the named session locks (default withLocks in lockDir). */
+  lock?: <T>(names: string[], fn: () => Promise<T>) => Promise<T>;
 }
 
 export interface DisconnectResult {
@@ -73,6 +80,7 @@ export function deviceInUseError(sid: number, inUse: InUse[]): IscsiError {
 function budget(timeoutMs: number, signal: AbortSignal | undefined) {
   const until = Date.now() + timeoutMs;
   return {
+    until,
     left(what: string): number {
       if (signal?.aborted) throw new IscsiAbortError(`disconnect was aborted before ${what}`);
       const ms = until - Date.now();
@@ -114,7 +122,36 @@ export async function detach(
   const env: DeviceEnv = { ...(o.sysfsRoot !== undefined ? { sysfsRoot: o.sysfsRoot } : {}), ...deps.env };
   const b = budget(o.timeoutMs, o.signal);
   const read = (what: string) => b.step(what, () => (deps.readSession ? deps.readSession(sid) : kernelSession(sid, { timeoutMs: b.left(what), signal: o.signal })));
-  const current = await read('reading the session');
+  const first = await read('reading the session');
+  if (!first) return { removed: [], loggedOut: false, remaining: [] };
+  // The key's lock, under the addresses login() may have used (the portal asked for, and where it is now)
+  const names = [sessionLockName(first.targetName, first.address, first.port, first.iface.name)];
+  if (first.persistentAddress) names.push(sessionLockName(first.targetName, first.persistentAddress, first.persistentPort, first.iface.name));
+  const locked = () => detachLocked(sid, luns, o, deps, env, b, read);
+  return (deps.lock ? deps.lock(names, locked) : withLocks(names, { dir: deps.lockDir ?? LOCK_DIR, deadline: b.until, signal: o.signal }, locked)).catch((e: unknown) => {
+    if (e instanceof IscsiTimeoutError && e.code === 'LOCK_TIMEOUT') {
+      throw new IscsiTimeoutError('SESSION_LOCKED', `session ${sid}: another call is attaching to or detaching it (its target, portal and iface are locked) past the deadline`, {
+        cause: e,
+        errno: 11,
+        details: { sid, ...e.details },
+        hint: 'retry once that connect() or disconnect() has finished',
+      });
+    }
+    throw e;
+  });
+}
+
+/** detach() holding the key's lock: the session is read again, since another call may have changed it. */
+async function detachLocked(
+  sid: number,
+  luns: number[] | undefined,
+  o: { force: boolean; timeoutMs: number; signal?: AbortSignal | undefined },
+  deps: DisconnectDeps,
+  env: DeviceEnv,
+  b: ReturnType<typeof budget>,
+  read: (what: string) => Promise<Session | undefined>,
+): Promise<DisconnectResult> {
+  const current = await read('reading the session under its lock');
   if (!current) return { removed: [], loggedOut: false, remaining: [] };
 
   const targets: ScsiDevice[] = luns === undefined ? current.devices.filter(keepsSession) : current.devices.filter((d) => luns.includes(d.lun));

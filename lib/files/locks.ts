@@ -5,6 +5,7 @@
 //
 // Each attempt is one non-blocking flock on the thread pool; between attempts the wait is on timers (1, 2, 4
 // ... 16 ms), so no libuv thread is ever parked on a holder, and the caller's deadline and AbortSignal end it.
+import { createHash } from 'node:crypto';
 import { fromNative, IscsiAbortError, IscsiError, IscsiPermissionError, IscsiTimeoutError, throwIfAborted } from '../errors';
 import { native, type NativeBinding, type NativeLockHandle } from '../native';
 import { sleepUnlessAborted } from '../deadline';
@@ -67,4 +68,20 @@ export async function withLock<T>(name: string, o: LockOptions, fn: () => Promis
   } finally {
     await handle.release();
   }
+}
+
+/**
+ * The lock for one session key (target, portal address, port, iface): login() holds it from looking for an
+ * existing session until its answer (connect() until its LUN's device is there), and disconnect() holds it
+ * from deciding until the logout, so neither acts on a session the other is still deciding about.
+ */
+export function sessionLockName(target: string, address: string, port: number, iface: string): string {
+  return `login-${createHash('sha256').update(`${target}|${address}|${port}|${iface}`).digest('hex').slice(0, 32)}.lock`;
+}
+
+/** withLock for several names at once: taken in sorted order (so two callers cannot deadlock), released in reverse. */
+export async function withLocks<T>(names: string[], o: LockOptions, fn: () => Promise<T>): Promise<T> {
+  const sorted = [...new Set(names)].sort();
+  const take = (i: number): Promise<T> => (i === sorted.length ? fn() : withLock(sorted[i]!, o, () => take(i + 1)));
+  return take(0);
 }

@@ -1,7 +1,6 @@
 // login/logout through iscsid's socket, with the guarantees iscsiadm does not give: validation before
 // anything is sent, idempotency, per-key serialisation in and across processes, deadlines and abort.
 import { lookup as dnsLookup } from 'node:dns/promises';
-import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import * as path from 'node:path';
 import { IscsiAbortError, IscsiError, IscsiTimeoutError, IscsiValidationError, requireRoot, throwIfAborted } from '../errors';
@@ -16,7 +15,7 @@ import { reuseSession, type ReuseContext } from './session-reuse';
 import { writeNodeRecord } from './node-file';
 import { native, type NativeBinding } from '../native';
 import { transportPresence, transportNotLoaded, type TransportPresenceOptions } from '../read/transport-presence';
-import { acquireLock, LOCK_DIR } from '../files/locks';
+import { acquireLock, LOCK_DIR, sessionLockName } from '../files/locks';
 
 export interface ChapAuth {
   username: string;
@@ -208,8 +207,7 @@ async function serialised<T>(key: string, fn: () => Promise<T>): Promise<T> {
  * <lockDir>, held until the login settles, released by the kernel if the process dies. LOGIN_LOCKED when
  * another process still holds it at the deadline.
  */
-async function crossProcess<T>(key: string, lockDir: string, deadline: number, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
-  const name = `login-${createHash('sha256').update(key).digest('hex').slice(0, 32)}.lock`;
+async function crossProcess<T>(name: string, lockDir: string, deadline: number, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
   let lock: Awaited<ReturnType<typeof acquireLock>>;
   try {
     lock = await acquireLock(name, { dir: lockDir, deadline, signal });
@@ -244,6 +242,15 @@ async function findSession(deps: LoginDeps, target: string, address: string, por
  * session exists; `logout({ target, portal, iface })` removes it.
  */
 export async function login(o: LoginOptions): Promise<Session> {
+  return loginAndThen(o, async (s) => s);
+}
+
+/**
+ * login(), then `then(session)` while this call still holds the key's lock: connect() waits for its LUN's
+ * device there, and disconnect() takes the same lock before it decides, so it cannot log out a session that
+ * a connect() found LOGGED_IN (or made) and is still attaching. The lock is released when `then` settles.
+ */
+export async function loginAndThen<T>(o: LoginOptions, then: (s: Session) => Promise<T>): Promise<T> {
   checkOptions(o, 'login options');
   throwIfAborted(o.signal);
   const started = Date.now();
@@ -255,55 +262,55 @@ export async function login(o: LoginOptions): Promise<Session> {
   const { name: target } = p.record;
   const { address, port } = p.record.conn;
   const ifaceName = p.record.iface.name;
-  return serialised(p.key, () =>
-    crossProcess(p.key, deps.lockDir ?? LOCK_DIR, deadline, o.signal, async () => {
-      const reuse: ReuseContext = { family: p.family, deadline, signal: o.signal, deps, target, portal: `${address}:${port}`, iface: ifaceName };
-      const existing = await findSession(deps, target, address, port, ifaceName);
-      // only a LOGGED_IN session is reused (waited for within the deadline); one that disappears meanwhile is made again
-      const reused = existing && (await reuseSession(existing, reuse));
-      if (o.outcome) o.outcome.created = false;
-      if (reused) return reused;
-      if (o.persist) await writeNodeRecord(p.record, { ...(p.nodesDir ? { nodesDir: p.nodesDir } : {}), timeoutMs: Math.max(1, deadline - Date.now()), signal: o.signal });
-      const remaining = Math.max(1, deadline - Date.now());
-      const sent = process.hrtime.bigint();
-      try {
-        await iscsidRequest('SESSION_LOGIN', {
-          family: p.family,
-          expectedPid: p.peerPid,
-          record: p.record,
-          timeoutMs: remaining,
-          signal: o.signal,
-          ...(deps.binding ? { binding: deps.binding } : {}),
-          ...(deps.socketName ? { socketName: deps.socketName } : {}),
-        });
-      } catch (e) {
-        if (e instanceof IscsiError && e.code === 'ISCSID_ERR_SESS_EXISTS') {
-          const s = await findSession(deps, target, address, port, ifaceName);
-          const r = s && (await reuseSession(s, reuse));
-          if (r) return r;
-        }
-        // No iscsid, or iscsid could not load the transport: if the kernel cannot have it, say that instead.
-        if (e instanceof IscsiError && (e.code === 'ISCSID_ERR_TRANS_NOT_FOUND' || e.code === 'ISCSID_NOT_RUNNING')) {
-          const presence = await transportPresence(p.record.iface.transportName, deps.kernel ?? {});
-          if (!presence.registered && (presence.loadable === false || e.code === 'ISCSID_ERR_TRANS_NOT_FOUND')) throw transportNotLoaded(presence, e);
-        }
-        if (e instanceof IscsiTimeoutError || e instanceof IscsiAbortError) {
-          const Cls = e instanceof IscsiAbortError ? IscsiAbortError : IscsiTimeoutError;
-          const details = { inFlight: true, target, portal: `${address}:${port}`, iface: ifaceName };
-          const msg = `login to ${target} at ${address}:${port} ${e instanceof IscsiAbortError ? 'was aborted' : `did not finish within ${p.timeoutMs} ms`}; iscsid may still complete it`;
-          const hint = 'if it does, the session shows in sessions(); logout({ target, portal, iface }) removes it';
-          throw Cls === IscsiAbortError ? new IscsiAbortError(msg, { cause: e, hint, details }) : new IscsiTimeoutError('LOGIN_TIMEOUT', msg, { cause: e, hint, details });
-        }
-        throw e;
-      } finally {
-        if (o.timings) o.timings.iscsidMs = Number(process.hrtime.bigint() - sent) / 1e6;
+  const attempt = async (): Promise<Session> => {
+    const reuse: ReuseContext = { family: p.family, deadline, signal: o.signal, deps, target, portal: `${address}:${port}`, iface: ifaceName };
+    const existing = await findSession(deps, target, address, port, ifaceName);
+    // only a LOGGED_IN session is reused (waited for within the deadline); one that disappears meanwhile is made again
+    const reused = existing && (await reuseSession(existing, reuse));
+    if (o.outcome) o.outcome.created = false;
+    if (reused) return reused;
+    if (o.persist) await writeNodeRecord(p.record, { ...(p.nodesDir ? { nodesDir: p.nodesDir } : {}), timeoutMs: Math.max(1, deadline - Date.now()), signal: o.signal });
+    const remaining = Math.max(1, deadline - Date.now());
+    const sent = process.hrtime.bigint();
+    try {
+      await iscsidRequest('SESSION_LOGIN', {
+        family: p.family,
+        expectedPid: p.peerPid,
+        record: p.record,
+        timeoutMs: remaining,
+        signal: o.signal,
+        ...(deps.binding ? { binding: deps.binding } : {}),
+        ...(deps.socketName ? { socketName: deps.socketName } : {}),
+      });
+    } catch (e) {
+      if (e instanceof IscsiError && e.code === 'ISCSID_ERR_SESS_EXISTS') {
+        const s = await findSession(deps, target, address, port, ifaceName);
+        const r = s && (await reuseSession(s, reuse));
+        if (r) return r;
       }
-      if (o.outcome) o.outcome.created = true;
-      const s = await findSession(deps, target, address, port, ifaceName);
-      if (!s) throw new IscsiError('LOGIN_SESSION_MISSING', `iscsid reported a login to ${target} but no session shows in sysfs`);
-      return waitForDisks(s, deps, Math.min(deadline, Date.now() + DISK_WAIT_MS), o.timings);
-    }),
-  );
+      // No iscsid, or iscsid could not load the transport: if the kernel cannot have it, say that instead.
+      if (e instanceof IscsiError && (e.code === 'ISCSID_ERR_TRANS_NOT_FOUND' || e.code === 'ISCSID_NOT_RUNNING')) {
+        const presence = await transportPresence(p.record.iface.transportName, deps.kernel ?? {});
+        if (!presence.registered && (presence.loadable === false || e.code === 'ISCSID_ERR_TRANS_NOT_FOUND')) throw transportNotLoaded(presence, e);
+      }
+      if (e instanceof IscsiTimeoutError || e instanceof IscsiAbortError) {
+        const Cls = e instanceof IscsiAbortError ? IscsiAbortError : IscsiTimeoutError;
+        const details = { inFlight: true, target, portal: `${address}:${port}`, iface: ifaceName };
+        const msg = `login to ${target} at ${address}:${port} ${e instanceof IscsiAbortError ? 'was aborted' : `did not finish within ${p.timeoutMs} ms`}; iscsid may still complete it`;
+        const hint = 'if it does, the session shows in sessions(); logout({ target, portal, iface }) removes it';
+        throw Cls === IscsiAbortError ? new IscsiAbortError(msg, { cause: e, hint, details }) : new IscsiTimeoutError('LOGIN_TIMEOUT', msg, { cause: e, hint, details });
+      }
+      throw e;
+    } finally {
+      if (o.timings) o.timings.iscsidMs = Number(process.hrtime.bigint() - sent) / 1e6;
+    }
+    if (o.outcome) o.outcome.created = true;
+    const s = await findSession(deps, target, address, port, ifaceName);
+    if (!s) throw new IscsiError('LOGIN_SESSION_MISSING', `iscsid reported a login to ${target} but no session shows in sysfs`);
+    return waitForDisks(s, deps, Math.min(deadline, Date.now() + DISK_WAIT_MS), o.timings);
+  };
+  // the existing session is looked for only once the lock is held: a disconnect() that held it may just have logged it out
+  return serialised(p.key, () => crossProcess(sessionLockName(target, address, port, ifaceName), deps.lockDir ?? LOCK_DIR, deadline, o.signal, async () => then(await attempt())));
 }
 
 const DISK_WAIT_MS = 10_000;

@@ -96,7 +96,7 @@ function kernel(t: ReturnType<typeof tree>, log: string[], luns = LUNS) {
   const deleted = (d: ScsiDevice) => fs.readFileSync(path.join(t.sys, 'class', 'scsi_device', d.hctl, 'device', 'delete'), 'utf8') === '1';
   const readSession = vi.fn(async (sid: number): Promise<Session | undefined> => {
     if (sid !== 1 || !loggedIn) return undefined;
-    return { sid: 1, targetName: 'iqn.2026-11.org.example:t', hostNo: 3, targetId: 0, devices: luns.filter((d) => !deleted(d)) } as unknown as Session;
+    return { sid: 1, targetName: 'iqn.2026-11.org.example:t', address: '192.0.2.10', port: 3260, persistentAddress: '192.0.2.10', persistentPort: 3260, iface: { name: 'default' }, hostNo: 3, targetId: 0, devices: luns.filter((d) => !deleted(d)) } as unknown as Session;
   });
   const logout = vi.fn(async (sid: number) => {
     log.push(`logout ${sid}`);
@@ -109,7 +109,8 @@ function setup(o: { busy?: string[]; failSync?: string[]; mountinfo?: string; di
   const t = tree(o.disks ?? DISKS, o);
   const log: string[] = [];
   const k = kernel(t, log);
-  const deps = { readSession: k.readSession, logout: k.logout, env: { sysfsRoot: t.sys, procRoot: t.proc, devDir: t.dev, open: fakeOpen(t, { ...o, log }) } };
+  // the session lock is a no-op here (test/native/disconnect-lock.test.ts takes the real one across processes)
+  const deps = { readSession: k.readSession, logout: k.logout, lock: <T>(_names: string[], fn: () => Promise<T>) => fn(), env: { sysfsRoot: t.sys, procRoot: t.proc, devDir: t.dev, open: fakeOpen(t, { ...o, log }) } };
   return { t, log, k, deps };
 }
 
