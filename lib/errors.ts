@@ -134,6 +134,8 @@ export type IscsiErrorCode =
   | 'LOGIN_TIMEOUT'
   /** Another process kept logging in to the same (target, portal, iface) until the deadline. */
   | 'LOGIN_LOCKED'
+  /** disconnect(): another connect() or disconnect() held the session's (target, portal, iface) lock until the deadline. */
+  | 'SESSION_LOCKED'
   /** iscsid reported a login but no session shows in sysfs. */
   | 'LOGIN_SESSION_MISSING'
   /** A session for the same (target, portal, iface) exists but is not LOGGED_IN (its state is named). */

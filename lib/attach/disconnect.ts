@@ -32,8 +32,8 @@ export interface DisconnectDeps {
   env?: DeviceEnv;
   /** Where the session locks are (default LOCK_DIR). */
   lockDir?: string;
-  /** Runs `fn` holding the named session locks (default withLocks in lockDir). */
-  lock?: <T>(names: string[], fn: () => Promise<T>) => Promise<T>;
+  /** Runs `fn` holding the session's locks (default withLocks in lockDir). */
+  lock?: <T>(s: Session, fn: () => Promise<T>) => Promise<T>;
 }
 
 export interface DisconnectResult {
@@ -125,10 +125,8 @@ export async function detach(
   const first = await read('reading the session');
   if (!first) return { removed: [], loggedOut: false, remaining: [] };
   // The key's lock, under the addresses login() may have used (the portal asked for, and where it is now)
-  const names = [sessionLockName(first.targetName, first.address, first.port, first.iface.name)];
-  if (first.persistentAddress) names.push(sessionLockName(first.targetName, first.persistentAddress, first.persistentPort, first.iface.name));
   const locked = () => detachLocked(sid, luns, o, deps, env, b, read);
-  return (deps.lock ? deps.lock(names, locked) : withLocks(names, { dir: deps.lockDir ?? LOCK_DIR, deadline: b.until, signal: o.signal }, locked)).catch((e: unknown) => {
+  return (deps.lock ? deps.lock(first, locked) : withLocks(sessionLockNames(first), { dir: deps.lockDir ?? LOCK_DIR, deadline: b.until, signal: o.signal }, locked)).catch((e: unknown) => {
     if (e instanceof IscsiTimeoutError && e.code === 'LOCK_TIMEOUT') {
       throw new IscsiTimeoutError('SESSION_LOCKED', `session ${sid}: another call is attaching to or detaching it (its target, portal and iface are locked) past the deadline`, {
         cause: e,
@@ -139,6 +137,12 @@ export async function detach(
     }
     throw e;
   });
+}
+
+function sessionLockNames(s: Session): string[] {
+  const names = [sessionLockName(s.targetName, s.address, s.port, s.iface.name)];
+  if (s.persistentAddress) names.push(sessionLockName(s.targetName, s.persistentAddress, s.persistentPort, s.iface.name));
+  return names;
 }
 
 /** detach() holding the key's lock: the session is read again, since another call may have changed it. */

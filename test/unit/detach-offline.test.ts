@@ -51,6 +51,7 @@ function setup(o: { state: string; mountinfo?: string; holders?: string[] }) {
       loggedIn = false;
     },
     env: { sysfsRoot: root, procRoot: proc, devDir: dev, open },
+    lock: <T>(_s: Session, fn: () => Promise<T>) => fn(), // the session lock: test/native/disconnect-lock.test.ts
   };
   return { deps, log, deleted };
 }

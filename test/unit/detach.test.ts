@@ -110,7 +110,7 @@ function setup(o: { busy?: string[]; failSync?: string[]; mountinfo?: string; di
   const log: string[] = [];
   const k = kernel(t, log);
   // the session lock is a no-op here (test/native/disconnect-lock.test.ts takes the real one across processes)
-  const deps = { readSession: k.readSession, logout: k.logout, lock: <T>(_names: string[], fn: () => Promise<T>) => fn(), env: { sysfsRoot: t.sys, procRoot: t.proc, devDir: t.dev, open: fakeOpen(t, { ...o, log }) } };
+  const deps = { readSession: k.readSession, logout: k.logout, lock: <T>(_s: Session, fn: () => Promise<T>) => fn(), env: { sysfsRoot: t.sys, procRoot: t.proc, devDir: t.dev, open: fakeOpen(t, { ...o, log }) } };
   return { t, log, k, deps };
 }
 
