@@ -22,6 +22,12 @@ class UniqueFd {
   }
   int get() const { return fd_; }
   explicit operator bool() const { return fd_ >= 0; }
+  // Gives the descriptor up to the caller.
+  int release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
   void reset() {
     if (fd_ >= 0) close(fd_);
     fd_ = -1;

@@ -30,15 +30,6 @@ bool TryHold() {
 
 void Unhold() { g_held.fetch_sub(1); }
 
-// Closes a kept descriptor (giving its place in the budget back) and marks the entry empty.
-void Drop(int& fd) {
-  if (fd >= 0) {
-    close(fd);
-    Unhold();
-  }
-  fd = -1;
-}
-
 // A directory's entries (without "."-names), sorted, read with getdents64 into one buffer until it
 // returns 0. (A short answer does not mean the end: the kernel stops early when a signal is pending.)
 // On sysfs the call that returns 0 is not needed: kernfs ends a listing by setting the position to
@@ -83,6 +74,30 @@ size_t FdBudget() {
 
 size_t FdsHeld() { return g_held.load(); }
 
+HeldFd& HeldFd::operator=(HeldFd&& o) noexcept {
+  if (this != &o) {
+    reset();
+    fd_ = o.fd_;
+    o.fd_ = -1;
+  }
+  return *this;
+}
+
+bool HeldFd::Adopt(UniqueFd& fd) {
+  if (!fd || !TryHold()) return false;
+  reset();
+  fd_ = fd.release();
+  return true;
+}
+
+void HeldFd::reset() {
+  if (fd_ >= 0) {
+    close(fd_);
+    Unhold();
+  }
+  fd_ = -1;
+}
+
 std::string TrimAttr(const char* p, size_t n, bool* null) {
   size_t b = 0;
   while (b < n && (p[b] == ' ' || p[b] == '\t' || p[b] == '\n')) ++b;
@@ -95,25 +110,25 @@ std::string TrimAttr(const char* p, size_t n, bool* null) {
 KeptDir::~KeptDir() { CloseAll(); }
 
 void KeptDir::CloseAll() {
-  for (int& fd : fds_) Drop(fd);
-  Drop(dir_);
-  Drop(self_);
+  for (HeldFd& fd : fds_) fd.reset();
+  dir_.reset();
+  self_.reset();
 }
 
 // The O_PATH descriptor is only kept while an attribute of the same directory is: that attribute's ENODEV
 // is what tells a removed (and perhaps re-created) directory, and closes this descriptor with the rest.
-int KeptDir::OpenAt(const char* name, int flags) {
-  if (!HasKeptFile()) Drop(self_);
-  if (self_ < 0 && HasKeptFile() && TryHold()) {
-    self_ = open(path_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (self_ < 0) Unhold();
+UniqueFd KeptDir::OpenAt(const char* name, int flags) {
+  if (!HasKeptFile()) self_.reset();
+  if (!self_ && HasKeptFile()) {
+    UniqueFd self(open(path_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    self_.Adopt(self);
   }
-  if (self_ >= 0) return openat(self_, name, flags);
-  return open((path_ + "/" + name).c_str(), flags);
+  if (self_) return UniqueFd(openat(self_.get(), name, flags));
+  return UniqueFd(open((path_ + "/" + name).c_str(), flags));
 }
 
 bool KeptDir::HasKeptFile() const {
-  return std::any_of(fds_.begin(), fds_.end(), [](int fd) { return fd >= 0; });
+  return std::any_of(fds_.begin(), fds_.end(), [](const HeldFd& fd) { return static_cast<bool>(fd); });
 }
 
 void KeptDir::Reset(const std::string& path) {
@@ -123,9 +138,9 @@ void KeptDir::Reset(const std::string& path) {
 }
 
 int KeptDir::ReadInto(size_t slot, const char* name, char* buf, size_t cap, size_t* len) {
-  if (slot >= fds_.size()) fds_.resize(slot + 1, -1);
-  if (fds_[slot] >= 0) {
-    ssize_t n = pread(fds_[slot], buf, cap, 0);
+  if (slot >= fds_.size()) fds_.resize(slot + 1);
+  if (fds_[slot]) {
+    ssize_t n = pread(fds_[slot].get(), buf, cap, 0);
     if (n >= 0) {
       *len = static_cast<size_t>(n);
       return 0;
@@ -135,23 +150,18 @@ int KeptDir::ReadInto(size_t slot, const char* name, char* buf, size_t cap, size
     if (errno == ENODEV) {
       CloseAll();
     } else {
-      Drop(fds_[slot]);
+      fds_[slot].reset();
     }
   }
-  int& kept = fds_[slot];
   const std::string file = path_ + "/" + name;
-  int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
+  UniqueFd fd(open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
     *len = 0;
     return errno;
   }
-  ssize_t n = pread(fd, buf, cap, 0);
+  ssize_t n = pread(fd.get(), buf, cap, 0);
   int err = n < 0 ? errno : 0;
-  if (err == 0 && TryHold()) {
-    kept = fd;
-  } else {
-    close(fd);
-  }
+  if (err == 0) fds_[slot].Adopt(fd);  // kept when the budget allows; closed here otherwise
   *len = n < 0 ? 0 : static_cast<size_t>(n);
   return err;
 }
@@ -174,39 +184,34 @@ int KeptDir::ReadRaw(size_t slot, const char* name, std::string* out, size_t max
   return err;
 }
 
-std::vector<std::string> KeptDir::KeepListing(int fd) {
-  std::vector<std::string> names = Names(fd, false);
-  if (!names.empty() && TryHold()) {
-    dir_ = fd;
-    dir_on_sysfs_ = OnSysfs(fd);
-  } else {
-    close(fd);
-  }
+std::vector<std::string> KeptDir::KeepListing(UniqueFd fd) {
+  std::vector<std::string> names = Names(fd.get(), false);
+  if (!names.empty() && dir_.Adopt(fd)) dir_on_sysfs_ = OnSysfs(dir_.get());
   return names;
 }
 
 // The kept listing, if it still lists something; a removed directory lists nothing, so an empty answer
 // is confirmed through a fresh open.
 bool KeptDir::ListKept(std::vector<std::string>* names) {
-  if (dir_ < 0) return false;
-  *names = Names(dir_, dir_on_sysfs_);
+  if (!dir_) return false;
+  *names = Names(dir_.get(), dir_on_sysfs_);
   if (!names->empty()) return true;
-  Drop(dir_);
+  dir_.reset();
   return false;
 }
 
 std::vector<std::string> KeptDir::List() {
   std::vector<std::string> names;
   if (ListKept(&names)) return names;
-  int fd = open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  return fd < 0 ? std::vector<std::string>() : KeepListing(fd);
+  UniqueFd fd(open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  return fd ? KeepListing(std::move(fd)) : std::vector<std::string>();
 }
 
 std::vector<std::string> KeptDir::List(KeptDir& parent, const char* name) {
   std::vector<std::string> names;
   if (ListKept(&names)) return names;
-  int fd = parent.OpenAt(name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  return fd < 0 ? std::vector<std::string>() : KeepListing(fd);
+  UniqueFd fd = parent.OpenAt(name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  return fd ? KeepListing(std::move(fd)) : std::vector<std::string>();
 }
 
 }  // namespace openiscsi

@@ -17,7 +17,28 @@
 #include <string>
 #include <vector>
 
+#include "unique_fd.h"
+
 namespace openiscsi {
+
+// A descriptor counted in the budget below: closed, and its place given back, exactly once.
+class HeldFd {
+ public:
+  HeldFd() = default;
+  ~HeldFd() { reset(); }
+  HeldFd(const HeldFd&) = delete;
+  HeldFd& operator=(const HeldFd&) = delete;
+  HeldFd(HeldFd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  HeldFd& operator=(HeldFd&& o) noexcept;
+  // Takes `fd` over when the budget has room (true); otherwise `fd` stays the caller's.
+  bool Adopt(UniqueFd& fd);
+  int get() const { return fd_; }
+  explicit operator bool() const { return fd_ >= 0; }
+  void reset();
+
+ private:
+  int fd_ = -1;
+};
 
 class KeptDir {
  public:
@@ -44,17 +65,17 @@ class KeptDir {
  private:
   int ReadInto(size_t slot, const char* name, char* buf, size_t cap, size_t* len);
   // open(path_/name) through a kept O_PATH descriptor of this directory when the budget allows.
-  int OpenAt(const char* name, int flags);
-  std::vector<std::string> KeepListing(int fd);
+  UniqueFd OpenAt(const char* name, int flags);
+  std::vector<std::string> KeepListing(UniqueFd fd);
   bool ListKept(std::vector<std::string>* names);
   bool HasKeptFile() const;
   void CloseAll();
 
   std::string path_;
-  std::vector<int> fds_;  // by slot; -1 when not kept
-  int dir_ = -1;   // the directory itself, for listing
+  std::vector<HeldFd> fds_;  // by slot; empty when not kept
+  HeldFd dir_;   // the directory itself, for listing
   bool dir_on_sysfs_ = false;
-  int self_ = -1;  // O_PATH descriptor of path_, for OpenAt
+  HeldFd self_;  // O_PATH descriptor of path_, for OpenAt
 };
 
 size_t FdBudget();
