@@ -92,10 +92,13 @@ export interface Route {
 }
 
 
+/** An IPv4-mapped IPv6 address (::ffff:192.0.2.1) as the IPv4 address it goes out as; any other as it is. */
+const unmapped = (ip: string): string => /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)?.[1] ?? ip;
+
 /** The main table: longest-prefix match (then lowest metric) in /proc/net/route or /proc/net/ipv6_route. */
 async function findRoute(ip: string, procRoot: string): Promise<Route | undefined> {
   // An IPv4-mapped IPv6 address goes out by the IPv4 table.
-  const targetIp = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)?.[1] ?? ip;
+  const targetIp = unmapped(ip);
   const v6 = isIP(targetIp) === 6;
   const target = ipBytes(targetIp);
   const text = await fs.readFile(path.join(procRoot, 'net', v6 ? 'ipv6_route' : 'route'), 'utf8').catch(() => '');
@@ -155,7 +158,7 @@ export interface LocalRoute {
  * RTF_LOCAL rows of /proc/net/ipv6_route (which name the device that has the address).
  */
 async function findLocal(ip: string, procRoot: string): Promise<LocalRoute | undefined> {
-  const targetIp = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)?.[1] ?? ip;
+  const targetIp = unmapped(ip);
   const target = ipBytes(targetIp);
   if (isIP(targetIp) === 4) {
     const file = path.join(procRoot, 'net', 'fib_trie');

@@ -4,6 +4,7 @@ import { IscsiUnsupportedError, IscsiValidationError } from '../errors';
 import { checkAuth, checkFits } from '../validate';
 import { CHAP_ALGORITHM_IDS as CHAP_ALGORITHMS, type ChapAlgorithm } from '../chap-algorithms';
 import { ABI_FAMILIES, discoveryRenumbered, type AbiFamily } from './version';
+import type { IfaceFields } from '../files/iface-file';
 
 export interface RecordIface {
   name: string;
@@ -244,14 +245,9 @@ export function applyOptions(r: LoginRecord, options: Record<string, string | nu
   }
 }
 
-export interface IfaceValues {
+/** An iface's values for a login: its file's fields (files/iface-file.ts), and its name. */
+export interface IfaceValues extends IfaceFields {
   name: string;
-  transport: string;
-  hwaddress?: string | undefined;
-  ipaddress?: string | undefined;
-  netdev?: string | undefined;
-  initiatorName?: string | undefined;
-  ifaceNum?: number | undefined;
 }
 
 /** iscsiadm's iface_copy: only non-empty values overwrite. */

@@ -49,6 +49,21 @@ int Wait(int fd, short events, int cancel_fd, Clock::time_point deadline) {
   }
 }
 
+// Wait() within an exchange: true when `fd` is ready; otherwise false with the error (aborted, iscsid
+// `timeout_what` in time, or the poll failing while `poll_what`).
+bool WaitReady(int fd, short events, int cancel_fd, Clock::time_point deadline, int timeout_ms, const char* timeout_what,
+               const char* poll_what, NativeError* error) {
+  int w = Wait(fd, events, cancel_fd, deadline);
+  if (w == -1) {
+    *error = Aborted();
+  } else if (w == 0) {
+    *error = Timeout(timeout_ms, timeout_what);
+  } else if (w == -2) {
+    *error = SysError("ISCSID_COMM_ERR", errno, poll_what);
+  }
+  return w == 1;
+}
+
 // Connects to the abstract name within the deadline. Non-blocking, so that connect() cannot hang: when iscsid
 // is stuck its listen queue fills, and a blocking connect to a unix socket with a full queue waits with no limit.
 bool Connect(const std::string& socket_name, int timeout_ms, int cancel_fd, Clock::time_point deadline, UniqueFd* out,
@@ -137,36 +152,12 @@ bool Exchange(const std::string& socket_name, const std::vector<uint8_t>& reques
       *error = SysError("ISCSID_COMM_ERR", errno, "sending the request to iscsid");
       return false;
     }
-    int w = Wait(fd.get(), POLLOUT, cancel_fd, deadline);
-    if (w == -1) {
-      *error = Aborted();
-      return false;
-    }
-    if (w == 0) {
-      *error = Timeout(timeout_ms, "did not take the request");
-      return false;
-    }
-    if (w == -2) {
-      *error = SysError("ISCSID_COMM_ERR", errno, "sending the request to iscsid");
-      return false;
-    }
+    if (!WaitReady(fd.get(), POLLOUT, cancel_fd, deadline, timeout_ms, "did not take the request", "sending the request to iscsid", error)) return false;
   }
   response->assign(kResponseSize, 0);
   size_t got = 0;
   while (got < kResponseSize) {
-    int w = Wait(fd.get(), POLLIN, cancel_fd, deadline);
-    if (w == -1) {
-      *error = Aborted();
-      return false;
-    }
-    if (w == 0) {
-      *error = Timeout(timeout_ms, "did not answer");
-      return false;
-    }
-    if (w == -2) {
-      *error = SysError("ISCSID_COMM_ERR", errno, "waiting for iscsid");
-      return false;
-    }
+    if (!WaitReady(fd.get(), POLLIN, cancel_fd, deadline, timeout_ms, "did not answer", "waiting for iscsid", error)) return false;
     ssize_t r = recv(fd.get(), response->data() + got, kResponseSize - got, 0);
     if (r < 0) {
       if (errno == EINTR || errno == EAGAIN) continue;

@@ -53,6 +53,11 @@ void UsrContext::OnLog(iscsi_context* ctx, int /*priority*/, const char* /*file*
   self->log_.push_back(std::move(line));
 }
 
+bool UsrContext::Ready(NativeError* error) const {
+  if (ctx_ == nullptr) *error = {3, "USR_NOMEM", "iscsi_context_new failed"};
+  return ctx_ != nullptr;
+}
+
 NativeError UsrContext::Error(int rc, const char* what) const {
   std::string msg = std::string(what) + ": " + Usr().iscsi_strerror(rc);
   for (const auto& l : log_) msg += "; " + l;

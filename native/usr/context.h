@@ -23,6 +23,8 @@ class UsrContext {
   explicit operator bool() const { return ctx_ != nullptr; }
   const std::vector<std::string>& log() const { return log_; }
 
+  // False, with USR_NOMEM in *error, when iscsi_context_new() failed.
+  bool Ready(NativeError* error) const;
   // Builds the error for a failed call, with the library's own log lines as detail.
   NativeError Error(int rc, const char* what) const;
 

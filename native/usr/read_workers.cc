@@ -130,7 +130,7 @@ class IfacesWorker : public JsonResultWorker {
 #ifdef HAVE_LIBOPENISCSIUSR
     if (!UsrLoad(&error_) || !DbLockFree(lock_file_, &error_)) return;
     UsrContext ctx;
-    if (!ctx) { error_ = {3, "USR_NOMEM", "iscsi_context_new failed"}; return; }
+    if (!ctx.Ready(&error_)) return;
     if (setup_defaults_) {
       int rc = Usr().iscsi_default_iface_setup(ctx.get());
       if (rc != 0) { error_ = ctx.Error(rc, "setting up default ifaces"); return; }
@@ -158,7 +158,7 @@ class IfaceWorker : public JsonResultWorker {
 #ifdef HAVE_LIBOPENISCSIUSR
     if (!UsrLoad(&error_)) return;
     UsrContext ctx;
-    if (!ctx) { error_ = {3, "USR_NOMEM", "iscsi_context_new failed"}; return; }
+    if (!ctx.Ready(&error_)) return;
     iscsi_iface* raw = nullptr;
     int rc = Usr().iscsi_iface_get(ctx.get(), name_.c_str(), &raw);
     std::unique_ptr<iscsi_iface, decltype(&iscsi_iface_free)> i(raw, Usr().iscsi_iface_free);
@@ -182,7 +182,7 @@ class NodesWorker : public JsonResultWorker {
 #ifdef HAVE_LIBOPENISCSIUSR
     if (!UsrLoad(&error_) || !DbLockFree(lock_file_, &error_)) return;
     UsrContext ctx;
-    if (!ctx) { error_ = {3, "USR_NOMEM", "iscsi_context_new failed"}; return; }
+    if (!ctx.Ready(&error_)) return;
     NodeList list;
     int rc = Usr().iscsi_nodes_get(ctx.get(), &list.items, &list.count);
     if (rc != 0) { error_ = ctx.Error(rc, "listing nodes"); return; }

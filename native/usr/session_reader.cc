@@ -26,10 +26,7 @@ NativeError UsrStyleError(int rc, const std::string& message) { return NativeErr
 using SessionPtr = std::unique_ptr<iscsi_session, decltype(&iscsi_session_free)>;
 
 int ReadWithUsr(UsrContext& ctx, const std::string& root, uint32_t sid, SessionRecord* out, NativeError* error) {
-  if (!ctx) {
-    *error = {3, "USR_NOMEM", "iscsi_context_new failed"};
-    return 3;
-  }
+  if (!ctx.Ready(error)) return 3;
   iscsi_session* raw = nullptr;
   int rc = Usr().iscsi_session_get(ctx.get(), sid, &raw);
   SessionPtr s(raw, Usr().iscsi_session_free);
