@@ -36,9 +36,8 @@ describe(`read path on Debian 13's kernel (${LAB_KERNELS.trixie})`, () => {
 
   beforeAll(async () => {
     lab = await startLab({ kernel: 'trixie', targets: targets.map((iqn) => ({ iqn, luns: 2, lunSizeMiB: 8 })) });
-    await lab.shOk(`iscsiadm -m discovery -t st -p ${lab.portal} >/dev/null`);
-    for (const t of targets) await lab.shOk(`iscsiadm -m node -T ${t} -p ${lab.portal} --login`);
-    await lab.shOk('udevadm settle 2>/dev/null || true');
+    // one guest command: discovery, a login to each target, udev settled
+    await lab.shOk(`iscsiadm -m discovery -t st -p ${lab.portal} --login >/dev/null && (udevadm settle 2>/dev/null || true)`);
     list = await lab.call<Session[]>(packageEntry, 'sessions');
   });
   afterAll(async () => {
