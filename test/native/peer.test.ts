@@ -46,7 +46,8 @@ function inNetns(body: string, client: string): { result: Result; peer: { pid: n
     // Starts a mock as "$@" with its log in $DIR/$1.log and waits until it listens.
     'start() { local name=$1; shift; "$@" > $DIR/$name.log 2>&1 & for i in $(seq 200); do grep -q ready $DIR/$name.log 2>/dev/null && return; sleep 0.02; done; echo "mock $name did not start"; cat $DIR/$name.log; }',
     body,
-    'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null',
+    // a mock started by a grandchild is not among this shell's jobs: it leaves its pid in $DIR/*.bgpid
+    'kill $(jobs -p) $(cat $DIR/*.bgpid 2>/dev/null) 2>/dev/null; wait 2>/dev/null',
   ].join('\n');
   const res = spawnSync('unshare', ['-n', 'bash', '-c', script], { encoding: 'utf8', timeout: 60_000 });
   const logs: Record<string, string[]> = {};
@@ -84,7 +85,7 @@ describe('the iscsid peer is identified before anything is sent (SO_PEERCRED)', 
   });
 
   it('a peer that changed between identify and request (another root process now holds the name) is refused, and sent nothing', () => {
-    const swap = `kill $(cat $DIR/first.pid); sleep 0.2; bash -c 'python3 ${mock} ok > $DIR/second.log 2>&1 & for i in $(seq 200); do grep -q ready $DIR/second.log && break; sleep 0.02; done'`;
+    const swap = `kill $(cat $DIR/first.pid); sleep 0.2; bash -c 'python3 ${mock} ok > $DIR/second.log 2>&1 & echo $! > $DIR/second.bgpid; for i in $(seq 200); do grep -q ready $DIR/second.log && break; sleep 0.02; done'`;
     const { result, peer, logs } = inNetns('start first python3 $MOCK ok\necho $! > $DIR/first.pid\n$CLIENT', clientScript({ betweenCmd: swap }));
     expect(peer).toMatchObject({ uid: 0 });
     expect(result.err?.code).toBe('ISCSID_PEER_CHANGED');
