@@ -31,7 +31,8 @@ function run(mode: string, command: string, extra: { timeoutMs?: number; abortAf
     path.join(dir, 'run.sh'),
     [
       'ip link set lo up',
-      `python3 ${mock} ${mode} > ${dir}/mock.log 2>&1 &`,
+      // dies with the script even when spawnSync times out and kills only bash
+      `setpriv --pdeathsig KILL python3 ${mock} ${mode} > ${dir}/mock.log 2>&1 &`,
       `for i in $(seq 100); do grep -q ready ${dir}/mock.log 2>/dev/null && break; sleep 0.02; done`,
       `${process.execPath} ${dir}/driver.js`,
       'kill %1 2>/dev/null',
