@@ -573,12 +573,13 @@ describe('input validation, before any connection', () => {
 });
 
 describe('fuzz: whole sessions against a target whose answers are mutated', () => {
-  it('every session ends in a result or a typed DISCOVERY_* error within its deadline (~1.5 s of runs)', async () => {
+  // A fixed number of sessions, and a wall-clock bound far above the 60 ms deadline (yet far below any hang or
+  // default timeout): under a loaded machine a 1.5 s budget and a 500 ms bound failed on unchanged code.
+  it('every session ends in a result or a typed DISCOVERY_* error within its deadline (80 sessions)', async () => {
     const allowed = /^DISCOVERY_(PROTOCOL_ERROR|CONNECTION_CLOSED|TIMEOUT|AUTH_FAILED|AUTH_REQUIRED|MUTUAL_AUTH_FAILED|TARGET_NOT_FOUND|SERVICE_UNAVAILABLE|LOGIN_REJECTED|REDIRECT)$/;
     const codes = new Map<string, number>();
-    const end = Date.now() + 1500;
     let runs = 0;
-    while (Date.now() < end) {
+    while (runs < 80) {
       runs++;
       const mode = runs % 4;
       const mutate = (b: Buffer): Buffer => {
@@ -611,10 +612,9 @@ describe('fuzz: whole sessions against a target whose answers are mutated', () =
         expect(code).toMatch(allowed);
         codes.set(code, (codes.get(code) ?? 0) + 1);
       }
-      expect(Date.now() - t0).toBeLessThan(500);
+      expect(Date.now() - t0).toBeLessThan(2000);
       for (const c of target.conns) expect(c.socket.destroyed).toBe(true);
     }
-    expect(runs).toBeGreaterThan(30);
     expect(codes.get('DISCOVERY_PROTOCOL_ERROR')).toBeGreaterThan(0);
   });
 });
