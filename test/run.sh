@@ -20,4 +20,13 @@ echo "test suite: $(( $(date +%s) - started )) s"
 rm -f "$report"
 # vitest's own code, or 1 when the summary found a failure vitest did not report in its exit code
 if [ "$rc" -eq 0 ] && [ "${summary_rc:-0}" -ne 0 ]; then rc=1; fi
+# With OPENISCSI_TEST_ASAN=1, the native project once more against an AddressSanitizer build (when the run
+# includes it; test/native/asan.sh): any report fails the run.
+[ "${OPENISCSI_TEST_ASAN:-0}" = 1 ] && case " $* " in
+  "  " | *" native "* | *"=native "*)
+    asan_started=$(date +%s)
+    if bash test/native/asan.sh; then echo "AddressSanitizer pass: no report"; else echo "AddressSanitizer pass: FAILED"; rc=1; fi
+    echo "test suite: $(( $(date +%s) - started )) s (AddressSanitizer pass $(( $(date +%s) - asan_started )) s)"
+    ;;
+esac
 exit $rc

@@ -13,6 +13,7 @@ packages=(
   tgt libiscsi-bin                        # a real target on loopback, and an independent initiator to compare with
   qemu-system-x86 busybox-static kmod cpio  # the real-kernel lab guest
   valgrind                                # leak check of the native code
+  libasan8                                # gcc's AddressSanitizer runtime, preloaded by test/native/asan.sh
   iproute2 util-linux                     # ip, unshare for namespace tests
   multipath-tools udev e2fsprogs          # multipathd and udevd in the lab guest, a file system on the map
 )
