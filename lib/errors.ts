@@ -245,6 +245,16 @@ export type IscsiErrorCode =
   | 'MULTIPATH_WWID_MISMATCH'
   /** Flushing the multipath map failed; it was not removed. */
   | 'FLUSH_FAILED'
+  /** device-mapper (DM_DEV_REMOVE) refused to remove the map: it is open or held (the cause of MULTIPATH_MAP_BUSY). */
+  | 'DM_MAP_BUSY'
+  /** device-mapper has no map with that uuid (taken as already removed). */
+  | 'DM_MAP_NOT_FOUND'
+  /** No /dev/mapper/control, or dm_mod is not loaded. */
+  | 'DM_CONTROL_UNAVAILABLE'
+  /** device-mapper refused the caller (EACCES/EPERM on its control node or ioctl). */
+  | 'DM_PERMISSION'
+  /** Any other failure of a device-mapper ioctl (errno in `errno`). */
+  | 'DM_IOCTL_FAILED'
   // ---- deadlines and signals ----
   /** A call did not finish within its `timeoutMs` (an IscsiTimeoutError). */
   | 'TIMEOUT'

@@ -211,6 +211,8 @@ export interface NativeBinding {
   tryLockFile(dir: string, name: string): Promise<NativeLockHandle | null>;
   /** One command to multipathd over its socket (peer checked to be root); resolves with its answer text. */
   multipathdCommand(command: string, timeoutMs: number, socketName?: string): Promise<string>;
+  /** DM_DEV_REMOVE of the map with this dm uuid; DM_MAP_BUSY, DM_MAP_NOT_FOUND, DM_CONTROL_UNAVAILABLE, DM_PERMISSION. */
+  dmRemoveMap(uuid: string): Promise<void>;
 }
 
 export interface NativeStatus {

@@ -221,9 +221,11 @@ export async function disconnect(options: DisconnectOptions): Promise<Disconnect
 
 /**
  * Detaches a multipath volume made by `connect({ portals })`: refuses a map that is mounted, held or open
- * (`DEVICE_IN_USE`) unless forced, flushes it (`FLUSH_FAILED`), has multipathd remove it
- * (`MULTIPATH_MAP_BUSY` when it will not), then detaches each path as disconnect() does. Idempotent: a map
- * that is gone already is not an error. Needs root and multipathd.
+ * (`DEVICE_IN_USE`) unless forced, flushes it (`FLUSH_FAILED`), has multipathd remove it (without
+ * multipathd, or when it still refuses, device-mapper's DM_DEV_REMOVE; `removedBy` says which;
+ * `MULTIPATH_MAP_BUSY` when neither will), then detaches each path as disconnect() does (a path the kernel
+ * took offline is deleted unflushed: `unflushed`). Idempotent: a map that is gone already is not an error.
+ * Needs root.
  *
  * @param options The `map` (`dm-0`, its name or its WWID), `force`, `timeoutMs`, `signal`.
  */

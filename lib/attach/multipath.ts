@@ -1,10 +1,12 @@
 // One volume over several paths: log in on every path at once (each with its own iface, transport and
 // fallback), wait for the path devices (one WWID) and multipathd's map over them, and tear the map down
-// safely: refuse a map in use, flush it, have multipathd remove it, then detach each path under the usual
-// rules (disconnect() removes a device and logs out a session left without devices).
+// safely: refuse a map in use, flush it, have multipathd remove it (device-mapper's ioctl when multipathd is
+// absent or keeps refusing), then detach each path under the usual rules (disconnect() removes a device
+// and logs out a session left without devices).
 import { promises as fs } from 'node:fs';
 import { blockDeviceInUse } from './devices';
-import { IscsiError, IscsiUnsupportedError, IscsiValidationError, throwIfAborted } from '../errors';
+import { fromNative, IscsiError, IscsiUnsupportedError, IscsiValidationError, throwIfAborted } from '../errors';
+import { native, type NativeBinding } from '../native';
 import { dmMap, multipathMapOf, multipathMaps, type DmMap } from '../read/dm';
 import { sessions as listSessions } from '../read/sessions';
 import { parsePortal } from '../validate';
@@ -51,6 +53,8 @@ export interface MultipathDeps {
   disconnect: (o: { sid: number; lun?: number; force?: boolean; timeoutMs?: number; signal?: AbortSignal }) => Promise<{ removed: string[]; unflushed?: string[]; loggedOut: boolean }>;
   multipathd?: MultipathdOptions;
   sysfsRoot?: string;
+  /** Test seam for device-mapper's ioctl (default: the addon). */
+  dm?: Pick<NativeBinding, 'dmRemoveMap'>;
   /** Test seam for the sessions that exist before the attach (default: sessions()). */
   sessions?: (target: string) => Promise<Array<{ sid: number }>>;
 }
@@ -242,14 +246,55 @@ async function mapInUse(m: DmMap, sysfsRoot: string | undefined): Promise<string
     : 'busy (claimed exclusively: a mount in another namespace, or an exclusive opener)';
 }
 
+const DM_BUSY_HINT = 'something still has the map open: close it and try again';
+
 /**
- * Detaches a multipath volume: refuses a map that is mounted, held or open (DEVICE_IN_USE) unless forced,
- * flushes it, has multipathd remove it, then detaches each path (removing its device and logging out a
- * session left without devices). Idempotent: a map that is gone already is not an error.
+ * Removes the map: through multipathd (`del map`), which also forgets it; when multipathd is not running,
+ * or still refuses at the deadline, through device-mapper itself (DM_DEV_REMOVE on /dev/mapper/control, by
+ * the map's uuid). Both refuse a map that is open, and udev opens it briefly after every change (an
+ * unmount, a flush): refusals are retried until the deadline, as connectors retry `multipath -f`.
  */
+async function removeMap(map: DmMap, until: number, mpdOpts: MultipathdOptions, deps: MultipathDeps): Promise<'multipathd' | 'device-mapper'> {
+  let why: unknown;
+  for (;;) {
+    try {
+      await multipathd(`del map ${map.name}`, mpdOpts);
+      return 'multipathd';
+    } catch (e) {
+      why = e;
+      if (!(e instanceof IscsiError) || (e.code !== 'MULTIPATHD_REFUSED' && e.code !== 'MULTIPATHD_NOT_RUNNING')) {
+        throw new IscsiError('MULTIPATH_MAP_BUSY', `multipathd would not remove ${map.dm} (${map.name}); its paths were left attached`, { cause: e, hint: DM_BUSY_HINT });
+      }
+      if (e.code === 'MULTIPATHD_NOT_RUNNING' || Date.now() > until) break;
+      await sleep(250);
+      throwIfAborted(mpdOpts.signal);
+    }
+  }
+  const dm = deps.dm ?? native();
+  for (;;) {
+    try {
+      await dm.dmRemoveMap(map.uuid);
+      return 'device-mapper';
+    } catch (e) {
+      const err = fromNative(e, `removing ${map.dm}`);
+      if (err instanceof IscsiError && err.code === 'DM_MAP_NOT_FOUND') return 'device-mapper'; // gone meanwhile
+      if (!(err instanceof IscsiError && err.code === 'DM_MAP_BUSY') || Date.now() > until) {
+        throw new IscsiError('MULTIPATH_MAP_BUSY', `neither multipathd (${(why as Error).message}) nor device-mapper (${(err as Error).message}) removed ${map.dm} (${map.name}); its paths were left attached`, {
+          cause: err,
+          hint: DM_BUSY_HINT,
+        });
+      }
+      await sleep(250);
+      throwIfAborted(mpdOpts.signal);
+    }
+  }
+}
+
 export interface MultipathDetachResult {
   /** The map removed (`dm-N`); absent when there was none. */
   map?: string;
+  /** Who removed it: multipathd (`del map`), or device-mapper's ioctl when multipathd was absent or refused. */
+  removedBy?: 'multipathd' | 'device-mapper';
   /** The path devices deleted (H:C:T:L). */
   removed: string[];
   /** Of `removed`, the paths the kernel had taken offline (a dead path), deleted without a flush. */
@@ -258,6 +303,11 @@ export interface MultipathDetachResult {
   loggedOut: number[];
 }
 
+/**
+ * Detaches a multipath volume: refuses a map that is mounted, held or open (DEVICE_IN_USE) unless forced,
+ * flushes it, removes it (removeMap), then detaches each path (removing its device and logging out a
+ * session left without devices). Idempotent: a map that is gone already is not an error.
+ */
 export async function disconnectMultipath(o: MultipathDetachOptions, deps: MultipathDeps): Promise<MultipathDetachResult> {
   throwIfAborted(o.signal);
   const map = await findMap(o.map, deps.sysfsRoot);
@@ -281,22 +331,9 @@ export async function disconnectMultipath(o: MultipathDetachOptions, deps: Multi
     }
   }
   const until = Date.now() + (o.timeoutMs ?? 30_000);
-  // multipathd refuses while anything has the map open, and udev opens it briefly after every change (an
-  // unmount, a flush): refused answers are retried until the deadline, as connectors retry `multipath -f`.
-  for (;;) {
-    try {
-      await multipathd(`del map ${map.name}`, mpdOpts);
-      break;
-    } catch (e) {
-      if (!(e instanceof IscsiError && e.code === 'MULTIPATHD_REFUSED') || Date.now() > until) {
-        throw new IscsiError('MULTIPATH_MAP_BUSY', `multipathd would not remove ${map.dm} (${map.name}); its paths were left attached`, { cause: e, hint: 'something still has the map open: close it and try again' });
-      }
-      await sleep(250);
-      throwIfAborted(o.signal);
-    }
-  }
+  const removedBy = await removeMap(map, until, mpdOpts, deps);
   while (await dmMap(map.dm, { sysfsRoot: deps.sysfsRoot })) {
-    if (Date.now() > until) throw new IscsiError('MULTIPATH_MAP_BUSY', `multipathd accepted "del map ${map.name}" but ${map.dm} is still there`);
+    if (Date.now() > until) throw new IscsiError('MULTIPATH_MAP_BUSY', `${removedBy} accepted the removal of ${map.name} but ${map.dm} is still there`);
     await sleep(50);
   }
   const removed: string[] = [];
@@ -318,5 +355,5 @@ export async function disconnectMultipath(o: MultipathDetachOptions, deps: Multi
     unflushed.push(...(r.unflushed ?? []));
     if (r.loggedOut) loggedOut.push(p.sid);
   }
-  return { map: map.dm, removed, ...(unflushed.length ? { unflushed } : {}), loggedOut };
+  return { map: map.dm, removedBy, removed, ...(unflushed.length ? { unflushed } : {}), loggedOut };
 }

@@ -1,7 +1,10 @@
 // multipathdCommand(command, timeoutMs[, socketName]) → Promise<string>: one command on a pool thread,
 // bounded by its deadline (multipathd answers within seconds; its own reply timeout is 4 s).
+// dmRemoveMap(uuid) → Promise<void>: DM_DEV_REMOVE on a pool thread (the kernel suspends and flushes the
+// map first, which can take as long as its I/O does).
 #include "multipath/multipath_exports.h"
 
+#include "multipath/dm.h"
 #include "multipath/multipathd.h"
 #include "promise_worker.h"
 
@@ -39,10 +42,31 @@ Napi::Value MultipathdCommand(const Napi::CallbackInfo& info) {
   return w->QueuePromise();
 }
 
+class RemoveWorker : public PromiseWorker {
+ public:
+  RemoveWorker(Napi::Env env, std::string uuid) : PromiseWorker(env, "openiscsi:dm-remove"), uuid_(std::move(uuid)) {}
+
+  void Execute() override { multipath::RemoveMap(uuid_, &error_); }
+  Napi::Value Result(Napi::Env env) override { return env.Undefined(); }
+
+ private:
+  std::string uuid_;
+};
+
+Napi::Value DmRemoveMap(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) ThrowTypeError(env, "dmRemoveMap(uuid)");
+  std::string uuid = info[0].As<Napi::String>().Utf8Value();
+  if (uuid.empty() || uuid.size() > 128 || uuid.find('\0') != std::string::npos) ThrowTypeError(env, "uuid must be 1..128 bytes without NUL");
+  auto* w = new RemoveWorker(env, std::move(uuid));
+  return w->QueuePromise();
+}
+
 }  // namespace
 
 void InitMultipath(Napi::Env env, Napi::Object exports) {
   exports.Set("multipathdCommand", Napi::Function::New(env, MultipathdCommand, "multipathdCommand"));
+  exports.Set("dmRemoveMap", Napi::Function::New(env, DmRemoveMap, "dmRemoveMap"));
 }
 
 }  // namespace openiscsi

@@ -3,7 +3,8 @@
 // through the map survives one path being cut (its portal removed and its TCP connection killed) and the
 // map shows that path failed, then active again once it is restored; disconnectMultipath() refuses a map
 // in use and otherwise leaves no map, no path device and no session, also with one path dead (cut and not
-// restored: its device offline, deleted without a flush). Each test makes what it needs (a map, its data
+// restored: its device offline, deleted without a flush) and with multipathd gone (the map removed through
+// device-mapper's ioctl). Each test makes what it needs (a map, its data
 // file) when an earlier one did not leave it, and a cut portal is restored in a finally.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageEntry, startLab, type GuestError, type Lab } from './lab';
@@ -154,6 +155,23 @@ describe('multipath (real kernel, udevd and multipathd in the guest)', () => {
       await restoreSecond();
     }
   }, 420_000);
+
+  it('disconnectMultipath with multipathd gone removes the map through device-mapper (DM_DEV_REMOVE), then the paths', async () => {
+    const map = await ensureMap();
+    await bothReady();
+    await stopMultipathd(lab);
+    try {
+      const r = await call<{ map: string; removedBy: string; removed: string[]; loggedOut: number[] }>('disconnectMultipath', { map });
+      expect(r).toMatchObject({ map, removedBy: 'device-mapper' });
+      expect(r.removed).toHaveLength(2);
+      expect(r.loggedOut).toHaveLength(2);
+      expect(await count('/sys/block/dm-*')).toBe(0);
+      expect(await count('/sys/block/sd*')).toBe(0);
+      expect(await count('/sys/class/iscsi_session/session*')).toBe(0);
+    } finally {
+      await startMultipathd(lab);
+    }
+  }, 300_000);
 
   it('without multipathd: required fails before any login; preferred attaches one path and says why', async () => {
     // whatever an earlier test left (this one needs a clean slate)

@@ -217,14 +217,29 @@ describe('connect({ portals, multipath })', () => {
 
 describe('disconnectMultipath', () => {
   const mapDir = () => path.join(sys, 'class/block/dm-0');
-  const deps = (answer: (cmd: string) => string) => {
+  /** device-mapper's ioctl: refuses `busy` times with DM_MAP_BUSY, then removes the map. */
+  const fakeDm = (busy = 0) => {
+    const removed: string[] = [];
+    return {
+      removed,
+      binding: {
+        dmRemoveMap: async (uuid: string) => {
+          removed.push(uuid);
+          if (busy-- > 0) throw Object.assign(new Error('device-mapper refused: open'), { code: 'DM_MAP_BUSY', errno: 16 });
+          fs.renameSync(mapDir(), `${mapDir()}.gone`);
+        },
+      },
+    };
+  };
+  const deps = (answer: (cmd: string) => string | Error, dmBusy = 1000) => {
     const a = fakeAttach();
     const m = fakeMpd((c) => {
       const r = answer(c);
       if (c.startsWith('del map') && r === 'ok\n') fs.renameSync(mapDir(), `${mapDir()}.gone`);
       return r;
     });
-    return { a, m, deps: { ...a.deps, multipathd: { binding: m.binding } } };
+    const dm = fakeDm(dmBusy);
+    return { a, m, dm, deps: { ...a.deps, multipathd: { binding: m.binding }, dm: dm.binding } };
   };
   const restore = () => {
     if (fs.existsSync(`${mapDir()}.gone`)) fs.renameSync(`${mapDir()}.gone`, mapDir());
@@ -235,18 +250,31 @@ describe('disconnectMultipath', () => {
     const d = deps((c) => (c.startsWith('del map') && refusals-- > 0 ? 'fail\n' : 'ok\n'));
     try {
       const r = await disconnectMultipath({ map: 'dm-0', timeoutMs: 5000 }, d.deps);
-      expect(r.map).toBe('dm-0');
+      expect(r).toMatchObject({ map: 'dm-0', removedBy: 'multipathd' });
       expect(d.m.sent.filter((c) => c.startsWith('del map'))).toHaveLength(3);
+      expect(d.dm.removed).toEqual([]);
     } finally {
       restore();
     }
   });
 
-  it('a map multipathd keeps refusing is MULTIPATH_MAP_BUSY, and its paths are left alone', async () => {
+  it('a map multipathd keeps refusing, and device-mapper too (open), is MULTIPATH_MAP_BUSY, and its paths are left alone', async () => {
     const d = deps(() => 'fail\n');
     try {
       await expect(disconnectMultipath({ map: 'dm-0', timeoutMs: 600 }, d.deps)).rejects.toMatchObject({ code: 'MULTIPATH_MAP_BUSY' });
+      expect(d.dm.removed).toEqual(['mpath-3600000e00000000000010001']);
       expect(d.a.disconnects).toEqual([]);
+    } finally {
+      restore();
+    }
+  });
+
+  it('without multipathd the map is removed through device-mapper by its uuid (busy retried)', async () => {
+    const d = deps(() => notRunning(), 2);
+    try {
+      const r = await disconnectMultipath({ map: 'dm-0', timeoutMs: 5000 }, d.deps);
+      expect(r).toMatchObject({ map: 'dm-0', removedBy: 'device-mapper', loggedOut: [] });
+      expect(d.dm.removed).toEqual(Array(3).fill('mpath-3600000e00000000000010001'));
     } finally {
       restore();
     }
