@@ -46,6 +46,11 @@ export interface MultipathInfo {
   paths: MultipathPath[];
   /** Why there is no map (preferred without multipathd, a single path, ...). */
   reason?: string;
+  /**
+   * Where the time went, in ms: every path's connect() (in parallel), `multipathd add path` of each device,
+   * waiting for the map to hold every device, reading the paths' states.
+   */
+  timings: { pathsMs: number; addPathMs: number; mapWaitMs: number; statesMs: number };
 }
 
 export interface MultipathDeps {
@@ -61,6 +66,7 @@ export interface MultipathDeps {
 
 const MAP_WAIT_MS = 60_000;
 const STATE_WAIT_MS = 5_000;
+const ADD_PATH_RETRY_MS = 5_000;
 const STATE_POLL_MS = 250;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -80,22 +86,43 @@ function pathSpecs(o: ConnectOptions): PathSpec[] {
   return specs;
 }
 
-async function waitForMap(devs: string[], until: number, o: { signal?: AbortSignal | undefined; sysfsRoot?: string | undefined }): Promise<DmMap | undefined> {
+/**
+ * Waits for one map holding every device. multipathd may not act on a device it was told of before udev
+ * had processed it (it answers "fail", or keeps the path unused until udev's event, which can be lost to a
+ * race with the path's removal and re-creation under the same name): every ADD_PATH_RETRY_MS the devices
+ * not yet in the map are added again, which multipathd takes as a no-op for a path it already uses.
+ */
+async function waitForMap(devs: string[], until: number, o: { signal?: AbortSignal | undefined; sysfsRoot?: string | undefined; mpd: MultipathdOptions; emit: (m: string) => void }): Promise<DmMap | undefined> {
+  let nextAdd = Date.now() + ADD_PATH_RETRY_MS;
   for (;;) {
     throwIfAborted(o.signal);
     const maps = await Promise.all(devs.map((d) => multipathMapOf(d, { sysfsRoot: o.sysfsRoot })));
     const first = maps[0];
     if (first && maps.every((m) => m?.dm === first.dm)) return first;
     if (Date.now() > until) return undefined;
+    if (Date.now() >= nextAdd) {
+      nextAdd = Date.now() + ADD_PATH_RETRY_MS;
+      for (const [i, d] of devs.entries()) {
+        if (maps[i] === undefined || maps[i]!.dm !== first?.dm) await addPath(d, o.mpd, o.emit, 'again');
+      }
+    }
     await sleep(100);
   }
 }
 
+async function addPath(dev: string, mpd: MultipathdOptions, emit: (m: string) => void, again = ''): Promise<void> {
+  await multipathd(`add path ${dev}`, mpd).then(
+    () => again && emit(`multipathd add path ${dev}: sent again, no map yet`),
+    (e: unknown) => emit(`multipathd add path ${dev}${again ? ` (${again})` : ''}: ${(e as Error).message}`),
+  );
+}
+
 /**
  * multipathd's view of the map's paths: polled (every 250 ms, at most 5 s and never past the deadline) until
- * it lists every device in this map with a checker that has answered ("i/o pending" is its first
- * asynchronous check still running). What it lists at the end is returned, settled or not; a device it
- * never listed is absent (the caller reports it "unreported").
+ * it lists every device in this map. Its checker may not have answered yet ("i/o pending": the first
+ * asynchronous check is running; "undef": not run): that is reported as it is, not waited for, so the
+ * attach does not pay for a checker interval. A device it never listed is absent (the caller reports it
+ * "unreported").
  */
 async function pathStates(devs: string[], mapName: string, until: number, o: MultipathdOptions, emit: (m: string) => void): Promise<Map<string, MultipathdPath>> {
   let last = new Map<string, MultipathdPath>();
@@ -104,7 +131,7 @@ async function pathStates(devs: string[], mapName: string, until: number, o: Mul
     try {
       const listed = (await multipathdPaths(o)).filter((p) => devs.includes(p.dev) && p.map === mapName);
       last = new Map(listed.map((p) => [p.dev, p] as const));
-      if (devs.every((d) => last.has(d) && last.get(d)!.checkerState !== 'i/o pending')) return last;
+      if (devs.every((d) => last.has(d))) return last;
     } catch (e) {
       if (Date.now() + STATE_POLL_MS > until) {
         emit(`multipathd show paths: ${(e as Error).message}`);
@@ -146,6 +173,8 @@ export async function connectMultipath(o: ConnectOptions, deps: MultipathDeps): 
 
   // Every path at once, each with its own transport and fallback.
   const { portals: _p, multipath: _m, ...single } = o;
+  const timings = { pathsMs: 0, addPathMs: 0, mapWaitMs: 0, statesMs: 0 };
+  let t = Date.now();
   const results = await Promise.allSettled(
     wanted.map((s) =>
       deps.connect({
@@ -157,6 +186,7 @@ export async function connectMultipath(o: ConnectOptions, deps: MultipathDeps): 
       }),
     ),
   );
+  timings.pathsMs = Date.now() - t;
   const paths: MultipathPath[] = results.map((r, i) =>
     r.status === 'fulfilled'
       ? {
@@ -184,27 +214,35 @@ export async function connectMultipath(o: ConnectOptions, deps: MultipathDeps): 
     throw new IscsiError('MULTIPATH_WWID_MISMATCH', `the paths' devices are different volumes (WWIDs ${[...wwids].join(', ')}); refusing to combine them`, { details: { paths } });
   }
   const primary = ok[0]!;
-  const info: MultipathInfo = { requested: mode, paths };
+  const info: MultipathInfo = { requested: mode, paths, timings };
   if (reason === undefined && ok.length < wanted.length && mode === 'required') {
     // A path failed: the map goes on with the paths that work, and says which did not.
     emit(`${wanted.length - ok.length} of ${wanted.length} paths failed`);
   }
   if (reason === undefined) {
     const devs = ok.map((r) => r.device.blockDevice!);
-    for (const d of devs) await multipathd(`add path ${d}`, mpdOpts).catch((e: unknown) => emit(`multipathd add path ${d}: ${(e as Error).message}`));
-    const map = await waitForMap(devs, Math.min(deadline, Date.now() + MAP_WAIT_MS), { signal: o.signal, sysfsRoot: deps.sysfsRoot });
+    t = Date.now();
+    for (const d of devs) await addPath(d, mpdOpts, emit);
+    timings.addPathMs = Date.now() - t;
+    t = Date.now();
+    const map = await waitForMap(devs, Math.min(deadline, Date.now() + MAP_WAIT_MS), { signal: o.signal, sysfsRoot: deps.sysfsRoot, mpd: mpdOpts, emit });
+    timings.mapWaitMs = Date.now() - t;
     if (!map) {
       if (mode === 'required') {
+        // what multipathd made of the devices, for the error (read before the rollback removes them)
+        const seen = await multipathdPaths(mpdOpts).then((l) => l.filter((x) => devs.includes(x.dev)), (e: unknown) => (e as Error).message);
         await rollback();
-        throw new IscsiError('MULTIPATH_MAP_TIMEOUT', `multipathd made no map over ${devs.join(', ')} in time; the paths were detached again`, {
-          details: { paths },
+        throw new IscsiError('MULTIPATH_MAP_TIMEOUT', `multipathd made no map over ${devs.join(', ')} in time (it lists ${typeof seen === 'string' ? seen : JSON.stringify(seen)}); the paths were detached again`, {
+          details: { paths, multipathd: seen },
           hint: 'check multipath.conf (blacklist, find_multipaths) and that udevd runs',
         });
       }
       info.reason = 'multipathd made no map over the paths in time: attached without one';
     } else {
       info.map = { dm: map.dm, path: map.path, name: map.name, wwid: map.wwid! };
+      t = Date.now();
       const states = await pathStates(devs, map.name, Math.min(deadline, Date.now() + STATE_WAIT_MS), mpdOpts, emit);
+      timings.statesMs = Date.now() - t;
       for (const p of paths) {
         if (p.blockDevice === undefined || p.error) continue;
         const s = states.get(p.blockDevice);

@@ -25,7 +25,12 @@ describe('multipath (real kernel, udevd and multipathd in the guest)', () => {
   const err = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as GuestError);
   const count = async (glob: string) => Number((await lab.shOk(`ls -d ${glob} 2>/dev/null | wc -l`)).trim());
   const STATES = 'multipathd show paths raw format "%d %t %T"';
-  const attach = () => call<Result>('connect', { target: T, portals: [lab.portal, SECOND_PORTAL], multipath: 'required', lun: 1 });
+  /** connect() of both paths; a failure carries what multipathd had (its paths, maps and log). */
+  const attach = () =>
+    call<Result>('connect', { target: T, portals: [lab.portal, SECOND_PORTAL], multipath: 'required', lun: 1 }).catch(async (e: unknown) => {
+      const mpd = await lab.sh('multipathd show paths; multipathd show maps; ls /sys/block; tail -n 60 /run/mp/multipathd.log');
+      throw new Error(`${(e as Error).message}\n--- multipathd ---\n${mpd.stdout}${mpd.stderr}`);
+    });
   /** The map an earlier test left, or a new one. */
   const ensureMap = async (): Promise<string> => {
     const have = (await lab.shOk('ls /sys/block | grep ^dm- | head -1 || true')).trim();
@@ -69,8 +74,8 @@ describe('multipath (real kernel, udevd and multipathd in the guest)', () => {
     expect(m.map?.path).toBe(`/dev/${m.map!.dm}`);
     expect(m.paths.map((p) => p.portal)).toEqual([lab.portal, SECOND_PORTAL]);
     // multipathd lists both paths in the map, dm has them active; the checker has answered ready, or its
-    // first asynchronous check is still running after the 5 s poll (i/o pending), or it has not run (undef).
-    // Not "up" (no multipathd state read) nor "unreported" (multipathd never listed the path) nor faulty.
+    // first asynchronous check is still running (i/o pending), or it has not run yet (undef). Not "up" (no
+    // multipathd state read) nor "unreported" (multipathd never listed the path) nor faulty.
     for (const p of m.paths) expect(p.state).toMatch(/^active\/(ready|i\/o pending|undef)$/);
     expect(m.paths.every((p) => p.transport.used === 'tcp')).toBe(true);
     expect(new Set(m.paths.map((p) => p.sid)).size).toBe(2);

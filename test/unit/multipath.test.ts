@@ -158,10 +158,11 @@ describe('connect({ portals, multipath })', () => {
     expect(a.disconnects).toEqual([]);
   });
 
-  it('polls multipathd until it lists every path with a checker that answered; a path it never lists is "unreported"', async () => {
-    // first answers: sdb not listed yet, then listed with its first check pending, then both ready
+  it('polls multipathd until it lists every path in the map (a pending checker as it is); a path it never lists is "unreported"', async () => {
+    // first answers: sdb not listed yet, then still an orphan, then in the map with its first check pending
     const answers = [
       'sda 3600000e00000000000010001 active ready\n',
+      'sda 3600000e00000000000010001 active ready\nsdb [orphan] undef undef\n',
       'sda 3600000e00000000000010001 active ready\nsdb 3600000e00000000000010001 active i/o pending\n',
       'sda 3600000e00000000000010001 active ready\nsdb 3600000e00000000000010001 active ready\n',
     ];
@@ -170,9 +171,9 @@ describe('connect({ portals, multipath })', () => {
     const m = fakeMpd((c) => (c.startsWith('show paths') ? answers[Math.min(shows++, answers.length - 1)]! : 'ok\n'));
     const r = await connectMultipath({ ...base, multipath: 'required' }, { ...a.deps, multipathd: { binding: m.binding } });
     expect(shows).toBe(3);
-    expect(r.multipath?.paths.map((p) => p.state)).toEqual(['active/ready', 'active/ready']);
+    expect(r.multipath?.paths.map((p) => p.state)).toEqual(['active/ready', 'active/i/o pending']);
 
-    // multipathd never lists sdb (and sda stays pending): after the bounded poll, reported as it stands
+    // multipathd never lists sdb in the map: after the bounded poll, reported as it stands
     const events: string[] = [];
     const t0 = Date.now();
     const m2 = fakeMpd((c) => (c.startsWith('show paths') ? 'sda 3600000e00000000000010001 active i/o pending\nsdb [orphan] undef undef\n' : 'ok\n'));
@@ -181,6 +182,9 @@ describe('connect({ portals, multipath })', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(2500); // bounded by the call's 3 s deadline, not 5 s
     expect(Date.now() - t0).toBeLessThan(4500);
     expect(r2.multipath?.paths.map((p) => p.state)).toEqual(['active/i/o pending', 'unreported']);
+    // the wait is where the time went, and it says so
+    expect(r2.multipath?.timings.statesMs).toBeGreaterThanOrEqual(2000);
+    expect(r2.multipath?.timings.mapWaitMs).toBeLessThan(1000);
     expect(events.some((e) => /does not list sdb/.test(e))).toBe(true);
   });
 
