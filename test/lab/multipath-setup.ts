@@ -6,10 +6,15 @@ import type { Lab } from './lab';
 
 export const SECOND_PORTAL = '127.0.0.2:3260';
 
+// uid_attribute "": multipathd reads each path's WWID from sysfs (VPD page 0x83) instead of waiting for udev's
+// ID_SERIAL. Under the emulated CPU, with other guests on the machine, udev's rules for a new disk took over a
+// minute (lab run 10: "sdb: failed to get path uid", the map made over sda alone); production hosts keep
+// udev's default. openiscsi itself reads the WWID from sysfs either way.
 const CONF = `defaults {
   user_friendly_names no
   find_multipaths no
   polling_interval 2
+  uid_attribute ""
 }
 overrides {
   no_path_retry fail
