@@ -10,6 +10,11 @@ const { sh, stats, median, now } = require('./guest-attach');
 
 const pkg = require(path.resolve(__dirname, '..', 'dist', 'index.js'));
 
+// The lab's multipathd runs in a mount namespace of its own, with a writable /etc (multipath.conf, wwids;
+// test/lab/multipath-setup.ts): the `multipath` tool runs there too, as it would on a host's one /etc
+// (-r -w: the guest's root is a chroot, not its mount namespace's root).
+const MP = 'nsenter -t $(pidof multipathd) -m -r -w multipath';
+
 const loginOne = (portal, target) => `(
   iscsiadm -m discovery -t sendtargets -p ${portal} >/dev/null
   iscsiadm -m node -T ${target} -p ${portal} --op update -n node.session.scan -v manual
@@ -31,11 +36,13 @@ for sid in $(iscsiadm -m session | awk -v t=${target} '$4 == t { gsub(/[\\[\\]]/
   done
   devs="$devs $dev"
 done
-for dev in $devs; do multipath -a /dev/$dev >/dev/null; multipathd add path $dev >/dev/null; done
-first=\${devs# }; first=\${first%% *}
-for i in $(seq 600); do
+# as os-brick does, the exit codes of these two are not checked (\`multipath -a\` of a known WWID fails)
+for dev in $devs; do ${MP} -a /dev/$dev >/dev/null 2>&1 || true; multipathd add path $dev >/dev/null || true; done
+# the same end state as openiscsi's: one map holding every device
+first=\${devs# }; first=\${first%% *}; n=$(echo $devs | wc -w)
+for i in $(seq 1200); do
   dm=$(ls /sys/block/$first/holders 2>/dev/null | head -1)
-  [ -n "$dm" ] && [ -b /dev/$dm ] && break
+  [ -n "$dm" ] && [ -b /dev/$dm ] && [ "$(ls /sys/block/$dm/slaves | wc -l)" = "$n" ] && break
   sleep 0.05
 done
 echo "$dm $devs"`;
@@ -44,26 +51,32 @@ echo "$dm $devs"`;
 function detachScript(portals, target, dm, devs) {
   return `set -e
 name=$(cat /sys/block/${dm}/dm/name)
-multipath -f $name >/dev/null
+${MP} -f $name >/dev/null
 ${devs.map((d) => `blockdev --flushbufs /dev/${d}; echo 1 > /sys/block/${d}/device/delete`).join('\n')}
 ${portals.map((p) => `iscsiadm -m node -T ${target} -p ${p} --logout >/dev/null; iscsiadm -m node -T ${target} -p ${p} --op delete`).join('\n')}`;
 }
 
 /** `rounds` interleaved two-path attach+detach pairs on one target. */
 async function multipath(rounds, portals, target) {
-  const a = { attach: [], detach: [] };
+  const a = { attach: [], detach: [], phases: [] };
   const b = { attach: [], detach: [] };
+  // what multipathd and the kernel had when a step failed, so a failure says more than its error
+  const why = async (i, step, e) => {
+    const state = await sh('multipathd show paths; multipathd show maps; ls /sys/block; tail -n 30 /run/mp/multipathd.log').catch((x) => String(x));
+    return new Error(`round ${i + 1}, ${step}: ${e.message}\n${state}`);
+  };
   for (let i = 0; i < rounds; i++) {
     let t = now();
-    const r = await pkg.connect({ target, portal: portals[0], portals, multipath: 'required', lun: 1 });
+    const r = await pkg.connect({ target, portal: portals[0], portals, multipath: 'required', lun: 1 }).catch(async (e) => { throw await why(i, 'openiscsi attach', e); });
     a.attach.push(now() - t);
     if (!r.multipath || !r.multipath.map) throw new Error('openiscsi made no map');
+    a.phases.push(r.multipath.timings);
     t = now();
     await pkg.disconnectMultipath({ map: r.multipath.map.dm });
     a.detach.push(now() - t);
 
     t = now();
-    const [dm, ...devs] = (await sh(attachScript(portals, target))).split(/\s+/);
+    const [dm, ...devs] = (await sh(attachScript(portals, target)).catch(async (e) => { throw await why(i, 'os-brick attach', e); })).split(/\s+/);
     b.attach.push(now() - t);
     if (!/^dm-\d+$/.test(dm)) throw new Error(`the iscsiadm sequence made no map (${dm})`);
     t = now();
@@ -72,7 +85,12 @@ async function multipath(rounds, portals, target) {
   }
   return {
     rounds,
-    openiscsi: { attachMs: stats(a.attach), detachMs: stats(a.detach) },
+    openiscsi: {
+      attachMs: stats(a.attach),
+      detachMs: stats(a.detach),
+      // medians of connect()'s own breakdown (multipath.timings)
+      phasesMs: Object.fromEntries(['pathsMs', 'addPathMs', 'mapWaitMs', 'statesMs'].map((k) => [k, median(a.phases.map((p) => p[k]))])),
+    },
     iscsiadm: { attachMs: stats(b.attach), detachMs: stats(b.detach) },
     attachRatio: median(b.attach) / median(a.attach),
     detachRatio: median(b.detach) / median(a.detach),

@@ -6,7 +6,7 @@ import { SECOND_PORTAL, startMultipath } from '../test/lab/multipath-setup';
 type Stats = { median: number; min: number; max: number };
 export interface MultipathBench {
   rounds: number;
-  openiscsi: { attachMs: Stats; detachMs: Stats };
+  openiscsi: { attachMs: Stats; detachMs: Stats; phasesMs: { pathsMs: number; addPathMs: number; mapWaitMs: number; statesMs: number } };
   iscsiadm: { attachMs: Stats; detachMs: Stats };
   attachRatio: number;
   detachRatio: number;
@@ -22,6 +22,8 @@ export async function benchMultipath(rounds: number): Promise<MultipathBench> {
     console.log('\n  two paths, one map     openiscsi (median)   os-brick-style sequence (median)   ratio');
     console.log(`  attach                ${f(r.openiscsi.attachMs.median)}            ${f(r.iscsiadm.attachMs.median)}                    ${r.attachRatio.toFixed(1)}x`);
     console.log(`  detach                ${f(r.openiscsi.detachMs.median)}            ${f(r.iscsiadm.detachMs.median)}                    ${r.detachRatio.toFixed(1)}x`);
+    const p = r.openiscsi.phasesMs;
+    console.log(`  openiscsi's attach (medians): paths' connect() ${p.pathsMs.toFixed(0)} ms, multipathd add path ${p.addPathMs.toFixed(0)} ms, map wait ${p.mapWaitMs.toFixed(0)} ms, path states ${p.statesMs.toFixed(0)} ms`);
     return r;
   } finally {
     await lab.stop();
