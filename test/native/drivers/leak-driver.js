@@ -18,6 +18,7 @@ async function main() {
     await addon.getSession(5);
     await addon.getIface('no-such-iface').catch(() => {});
     try { addon.getIface('../x'); } catch {}
+    await addon.dmRemoveMap('mpath-leak-check').catch(() => {}); // no such map (or no /dev/mapper/control): the error path
   }
   const ifaces = (await addon.getIfaces()).map((i) => i.name);
   const nodes = (await addon.getNodes()).map((n) => n.targetName);
