@@ -6,6 +6,7 @@ import { netdevToward } from './resolve';
 import { parseTransport, TRANSPORT_INFO, type Transport } from './transport';
 import { IscsiValidationError, throwIfAborted } from '../errors';
 import { readIfaceFile } from '../files/iface-file';
+import { ifacesDirFor } from './ifaces-dir';
 import { checkAddress, checkCommonOptions, checkHwaddress, checkNetdev, checkOptions, parsePortal, validateIfaceName } from '../validate';
 import { processRunning } from '../read/processes';
 import { transportPresence, type TransportPresenceOptions } from '../read/transport-presence';
@@ -89,7 +90,7 @@ export interface HardwareOptions extends SysfsOptions, Pick<TransportPresenceOpt
   networkInterfaces?: (() => NodeJS.Dict<import('node:os').NetworkInterfaceInfo[]>) | undefined;
   /** Where procfs is mounted (for finding iscsiuio, and whether the kernel loads modules). */
   procRoot?: string | undefined;
-  /** Where iface files live, for `{ iface: name }`. */
+  /** Where iface files live, for `{ iface: name }` (default: the running iscsid's database, ifaces-dir.ts: /var/lib/iscsi/ifaces on Debian 13+, else /etc/iscsi/ifaces). */
   ifacesDir?: string | undefined;
 }
 
@@ -182,8 +183,9 @@ async function bindingOf(what: HardwareSubject, o: HardwareOptions): Promise<Ifa
     const name = validateIfaceName(what.iface);
     if (name === 'default') return { name, transport: 'tcp' };
     if (name === 'iser') return { name, transport: 'iser' };
-    const f = await readIfaceFile(name, o);
-    if (!f) throw new IscsiValidationError('IFACE_NOT_FOUND', `there is no iface ${name} in ${o.ifacesDir ?? '/etc/iscsi/ifaces'}`, { hint: 'create it with createIface(), or name an existing iface' });
+    const dir = await ifacesDirFor(o.ifacesDir);
+    const f = await readIfaceFile(name, { ifacesDir: dir });
+    if (!f) throw new IscsiValidationError('IFACE_NOT_FOUND', `there is no iface ${name} in ${dir}`, { hint: 'create it with createIface(), or name an existing iface' });
     return { name, transport: parseTransport(f.transport), hwaddress: f.hwaddress, netdev: f.netdev, ipaddress: f.ipaddress };
   }
   return what;

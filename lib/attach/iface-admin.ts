@@ -5,8 +5,8 @@ import { isIP } from 'node:net';
 import * as path from 'node:path';
 import { IscsiError, IscsiUnsupportedError, IscsiValidationError, requireRoot, throwIfAborted } from '../errors';
 import { checkHardware, matchHost, type HardwareOptions, type HardwareReport } from './hardware';
-import { formatIfaceFile, ifacesDirOf, parseIfaceFile, readIfaceFile, sameIfaceSettings } from '../files/iface-file';
-import { detectIscsidVersion } from '../iscsid/version';
+import { formatIfaceFile, parseIfaceFile, readIfaceFile, sameIfaceSettings } from '../files/iface-file';
+import { ifacesDirFor } from './ifaces-dir';
 import { writeFileAtomic } from '../files/atomic-write';
 import { hosts, sessionIfaceNames, type HostIfaceEntry } from '../read/sysfs';
 import { parseTransport, TRANSPORT_INFO, type Transport } from './transport';
@@ -41,16 +41,6 @@ export interface CreatedIface {
   /** false when an identical iface already existed (nothing was written). */
   created: boolean;
   hardware?: HardwareReport;
-}
-
-/**
- * The directory given, else the running iscsid's own (its build's database root, as login's `persist` uses for
- * node records); /etc/iscsi/ifaces when no iscsid can be identified.
- */
-async function ifacesDirFor(dir: string | undefined): Promise<string> {
-  if (dir !== undefined) return dir;
-  const v = await detectIscsidVersion().catch(() => undefined);
-  return ifacesDirOf(v?.dbRoot);
 }
 
 /** A name for an iface file of our own: a valid iface name that is not a built-in. */

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { IscsiError, IscsiValidationError, throwIfAborted } from '../errors';
 import { hosts, lowerDevices, netDevices, pciDeviceOf, pciFunction, pciFunctionOf, type IscsiHost, type NetDevice, type SysfsOptions } from '../read/sysfs';
 import { listIfaceFiles } from '../files/iface-file';
+import { ifacesDirFor } from './ifaces-dir';
 import { isTransport, TRANSPORT_INFO, transportForDriver, type Transport } from './transport';
 
 export interface ResolveStep {
@@ -44,6 +45,7 @@ export interface ResolvedIface {
 
 export interface ResolveOptions extends SysfsOptions {
   procRoot?: string | undefined;
+  /** Where iface files live (default: the running iscsid's database, ifaces-dir.ts: /var/lib/iscsi/ifaces on Debian 13+, else /etc/iscsi/ifaces). */
   ifacesDir?: string | undefined;
   /** Seam for tests: the IPv4/IPv6 addresses of the local netdevs (default os.networkInterfaces). */
   networkInterfaces?: (() => NodeJS.Dict<os.NetworkInterfaceInfo[]>) | undefined;
@@ -372,7 +374,7 @@ export async function resolveIface(by: { sourceIp: string } | { targetIp: string
     const ip = 'sourceIp' in by ? by.sourceIp : undefined;
     const entry = h.ifaces.find((i) => i.ipaddress === ip) ?? h.ifaces[0];
     // An existing iface of this transport that iscsid would bind to this host (its hwaddress, else its netdev).
-    const files = (await listIfaceFiles(o)).filter((f) => f.transport === t);
+    const files = (await listIfaceFiles({ ifacesDir: await ifacesDirFor(o.ifacesDir) })).filter((f) => f.transport === t);
     const existing =
       files.find((f) => f.hwaddress !== undefined && f.hwaddress === hw && (entry === undefined || (f.ifaceNum ?? 0) === entry.ifaceNum)) ??
       files.find((f) => f.hwaddress === undefined && f.netdev !== undefined && f.netdev === h.netdev);

@@ -150,6 +150,8 @@ describe('other releases\' iscsid in the lab guest', () => {
         const listed = await lab.shOk(`${iscsiadm} -m iface && ${iscsiadm} -m iface -I rel-lo`);
         expect(listed).toMatch(/^rel-lo tcp,[^,]*,[^,]*,lo,/m);
         expect(listed).toMatch(/^iface\.net_ifacename = lo$/m);
+        // checkHardware (and so connect's checks) finds it there too, not in /etc/iscsi/ifaces
+        expect(await call<{ transport: string; iface?: string }>('checkHardware', { iface: 'rel-lo' })).toMatchObject({ transport: 'tcp', iface: 'rel-lo' });
         expect(await call('deleteIface', 'rel-lo')).toEqual({ deleted: true });
         expect(await lab.shOk(`${iscsiadm} -m iface`)).not.toMatch(/^rel-lo /m);
       } finally {
