@@ -36,11 +36,11 @@ ln -sfn ../node_modules "$out/node_modules"
 nodedir_args=()
 [ -f /usr/include/node/node_api.h ] && nodedir_args=(--nodedir=/usr)
 cd "$out"
-# Configured again when binding.gyp or the npm packages changed; make rebuilds only what changed since.
-configure() { node_modules/.bin/node-gyp configure "${nodedir_args[@]}" --loglevel=error -- -DOPENISCSI_ASAN=1 >/dev/null; }
-if [ ! -f build/Makefile ] || [ binding.gyp -nt build/Makefile ] || [ node_modules/.package-lock.json -nt build/Makefile ]; then configure; fi
+# Configured every run (about a second: binding.gyp lists native/*.cc when configured, so a new source file
+# needs it, and so do new npm packages); make then rebuilds only what changed since the last run.
+node_modules/.bin/node-gyp configure "${nodedir_args[@]}" --loglevel=error -- -DOPENISCSI_ASAN=1 >/dev/null
 say "building the addon with -fsanitize=address (build-asan/)"
-node_modules/.bin/node-gyp build --loglevel=error -j 2 >/dev/null 2>&1 || { configure && node_modules/.bin/node-gyp build --loglevel=error -j 2 >/dev/null; }
+node_modules/.bin/node-gyp build --loglevel=error -j 2 >/dev/null
 ldd build/Release/openiscsi.node | grep -q libasan || { echo "asan: build-asan/build/Release/openiscsi.node is not instrumented" >&2; exit 1; }
 
 logs=$(mktemp -d /tmp/openiscsi-asan.XXXXXX)
