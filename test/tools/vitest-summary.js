@@ -5,12 +5,14 @@
 // an import that throws, a collection error): vitest's own numFailedTests leaves those out, so a suite whose lab
 // files all failed in setup used to close with "0 failed". Tests that never ran because their file failed in
 // setup are "not run", not "skipped". Exits 1 when anything failed or the report is missing or says
-// success: false, else 0. Usage: node test/tools/vitest-summary.js REPORT.json
+// success: false, else 0. Usage: node test/tools/vitest-summary.js REPORT.json [CHECK=ok|CHECK=failed ...]
+// Each CHECK (a pass run outside vitest's report, e.g. the AddressSanitizer pass) is named on the closing line,
+// and one that failed counts as a failure.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
 
-function summarise(report, cwd = process.cwd()) {
+function summarise(report, cwd = process.cwd(), checks = []) {
   const files = Array.isArray(report.testResults) ? report.testResults : [];
   let passed = 0;
   let failedTests = 0;
@@ -36,8 +38,10 @@ function summarise(report, cwd = process.cwd()) {
     lines.push(`${setupFailures.length} file(s) failed outside their tests (setup, import or collection):`);
     for (const s of setupFailures) lines.push(`  ${s.file}: ${s.message}`);
   }
-  lines.push(`${passed} passed, ${failed} failed` + (notRun ? `, ${notRun} not run` : '') + (skipped ? `, ${skipped} skipped` : ''));
-  return { passed, failed, notRun, skipped, setupFailures, ok: failed === 0 && report.success !== false, text: lines.join('\n') };
+  const checkText = checks.map((c) => `; ${c.name}: ${c.ok ? 'passed' : 'FAILED'}`).join('');
+  lines.push(`${passed} passed, ${failed} failed` + (notRun ? `, ${notRun} not run` : '') + (skipped ? `, ${skipped} skipped` : '') + checkText);
+  const ok = failed === 0 && report.success !== false && checks.every((c) => c.ok);
+  return { passed, failed, notRun, skipped, setupFailures, ok, text: lines.join('\n') };
 }
 
 module.exports = { summarise };
@@ -51,7 +55,15 @@ if (require.main === module) {
     console.log(`\nno test report (${file}: ${e.code ?? e.message}): vitest did not finish; counting the run as failed`);
     process.exit(1);
   }
-  const s = summarise(report);
+  const checks = process.argv.slice(3).map((a) => {
+    const m = /^(.+)=(ok|failed)$/.exec(a);
+    if (!m) {
+      console.log(`\nvitest-summary: a check is NAME=ok or NAME=failed, not ${JSON.stringify(a)}; counting the run as failed`);
+      process.exit(1);
+    }
+    return { name: m[1], ok: m[2] === 'ok' };
+  });
+  const s = summarise(report, process.cwd(), checks);
   console.log(`\n${s.text}`);
   process.exit(s.ok ? 0 : 1);
 }

@@ -40,7 +40,7 @@ it('i', () => expect(2).toBe(2));
 let dir = '';
 
 /** Runs vitest on the given files of the throwaway directory, then the summariser on its report. */
-function run(files: string[]): { vitestStatus: number | null; status: number | null; stdout: string } {
+function run(files: string[], checks: string[] = []): { vitestStatus: number | null; status: number | null; stdout: string } {
   const report = path.join(dir, `report-${files.length}.json`);
   // without the parent vitest's worker variables, which would make the inner one think it is a worker
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST') && k !== 'NODE_OPTIONS'));
@@ -49,7 +49,7 @@ function run(files: string[]): { vitestStatus: number | null; status: number | n
     ['run', '--config', path.join(dir, 'vitest.config.mjs'), '--reporter=json', `--outputFile.json=${report}`, ...files],
     { cwd: dir, env, encoding: 'utf8', timeout: 60_000 },
   );
-  const s = spawnSync(process.execPath, [summariser, report], { cwd: dir, encoding: 'utf8' });
+  const s = spawnSync(process.execPath, [summariser, report, ...checks], { cwd: dir, encoding: 'utf8' });
   return { vitestStatus: v.status, status: s.status, stdout: s.stdout };
 }
 
@@ -91,6 +91,15 @@ describe('the test command closing line', () => {
     expect(r.status).toBe(0);
   }, 60_000);
 
+  it('a check run outside vitest (the AddressSanitizer pass) is named on the closing line; a failed one fails the run', () => {
+    const ok = run(['good.test.ts'], ['AddressSanitizer pass=ok']);
+    expect(ok.stdout.trim().split('\n').at(-1)).toBe('2 passed, 0 failed; AddressSanitizer pass: passed');
+    expect(ok.status).toBe(0);
+    const bad = run(['good.test.ts'], ['AddressSanitizer pass=failed']);
+    expect(bad.stdout.trim().split('\n').at(-1)).toBe('2 passed, 0 failed; AddressSanitizer pass: FAILED');
+    expect(bad.status).toBe(1);
+  }, 60_000);
+
   it('a missing or empty report is a failed run', () => {
     const empty = path.join(dir, 'empty.json');
     fs.writeFileSync(empty, '');
@@ -103,7 +112,10 @@ describe('the test command closing line', () => {
 describe('test/run.sh', () => {
   it('closes with this summariser and fails when it finds a failure vitest did not', () => {
     const sh = fs.readFileSync(path.join(root, 'test', 'run.sh'), 'utf8');
-    expect(sh).toMatch(/node test\/tools\/vitest-summary\.js "\$report" \|\| summary_rc=\$\?/);
+    expect(sh).toMatch(/node test\/tools\/vitest-summary\.js "\$report" "\$\{checks\[@\]\}" \|\| summary_rc=\$\?/);
+    // the AddressSanitizer pass runs by default, before the closing line
+    expect(sh).toMatch(/OPENISCSI_TEST_ASAN:-1/);
+    expect(sh.indexOf('bash test/native/asan.sh')).toBeLessThan(sh.indexOf('node test/tools/vitest-summary.js'));
     expect(sh).toMatch(/if \[ "\$rc" -eq 0 \] && \[ "\$\{summary_rc:-0\}" -ne 0 \]; then rc=1; fi/);
   });
 });
