@@ -15,7 +15,9 @@ let pkg = '';
 function readableCopy(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'openiscsi-perm-pkg-'));
   fs.chmodSync(dir, 0o755);
-  for (const rel of ['package.json', 'dist', 'build/Release/openiscsi.node']) fs.cpSync(path.join(repo, rel), path.join(dir, rel), { recursive: true });
+  // the package's runtime dependencies too: the loader needs bindings (and bindings its own dependency)
+  const deps = ['bindings', ...Object.keys((JSON.parse(fs.readFileSync(path.join(repo, 'node_modules/bindings/package.json'), 'utf8')) as { dependencies?: Record<string, string> }).dependencies ?? {})];
+  for (const rel of ['package.json', 'dist', 'build/Release/openiscsi.node', ...deps.map((d) => `node_modules/${d}`)]) fs.cpSync(path.join(repo, rel), path.join(dir, rel), { recursive: true });
   spawnSync('chmod', ['-R', 'a+rX', dir]);
   return dir;
 }
