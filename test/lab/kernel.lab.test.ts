@@ -6,29 +6,9 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LAB_KERNELS, packageEntry, repoRoot, startLab, type Lab } from './lab';
 import type { Session } from '../../lib/read/sessions';
+import { expectSessionEqualsP3, parseP3 } from './iscsiadm-p3';
 
 const targets = ['k1', 'k2'].map((t) => `iqn.2026-11.org.openiscsi:kernel.${t}`);
-
-/** `iscsiadm -m session -P 3`, per SID: its target, every "Key: value" of the session, and its LUN lines. */
-function parseP3(text: string): Map<number, { target: string; fields: Map<string, string>; luns: string[] }> {
-  const out = new Map<number, { target: string; fields: Map<string, string>; luns: string[] }>();
-  let target = '';
-  let cur: { target: string; fields: Map<string, string>; luns: string[] } | undefined;
-  for (const line of text.split('\n').map((l) => l.trim())) {
-    let m: RegExpExecArray | null;
-    if ((m = /^Target: (\S+)/.exec(line))) [target, cur] = [m[1]!, undefined];
-    else if ((m = /^(Current|Persistent) Portal: (\S+)/.exec(line))) {
-      if (m[1] === 'Current' || !cur) cur = { target, fields: new Map(), luns: [] };
-      cur.fields.set(`${m[1]} Portal`, m[2]!);
-    } else if (!cur) continue;
-    else if ((m = /^SID: (\d+)/.exec(line))) out.set(Number(m[1]), cur);
-    else if ((m = /^Host Number: (\d+)\s+State: (\S+)/.exec(line))) cur.fields.set('Host Number', m[1]!);
-    else if ((m = /^scsi(\d+) Channel (\d+) Id (\d+) Lun: (\d+)/.exec(line))) cur.luns.push(`${Number(m[1])}:${Number(m[2])}:${m[3]}:${m[4]}`);
-    else if ((m = /^Attached scsi disk (\S+)\s+State: (\S+)/.exec(line))) cur.luns[cur.luns.length - 1] += ` ${m[1]} ${m[2]}`;
-    else if ((m = /^([A-Za-z][A-Za-z ]+): (.*)$/.exec(line))) cur.fields.set(m[1]!, m[2]!);
-  }
-  return out;
-}
 
 describe(`read path on Debian 13's kernel (${LAB_KERNELS.trixie})`, () => {
   let lab: Lab;
@@ -57,21 +37,8 @@ describe(`read path on Debian 13's kernel (${LAB_KERNELS.trixie})`, () => {
     expect(list.map((s) => s.sid).sort((a, b) => a - b)).toEqual([...p3.keys()].sort((a, b) => a - b));
     expect(list.map((s) => s.targetName).sort()).toEqual(targets);
     for (const s of list) {
-      const theirs = p3.get(s.sid)!;
-      const f = (k: string) => theirs.fields.get(k);
-      expect(s.targetName).toBe(theirs.target);
-      expect(`${s.address}:${s.port},${s.tpgt}`).toBe(f('Current Portal'));
-      expect(`${s.persistentAddress}:${s.persistentPort},${s.tpgt}`).toBe(f('Persistent Portal'));
-      expect([s.iface.name, s.iface.transport, s.initiatorName, s.iface.ipaddress, s.iface.hwaddress, s.iface.netdev]).toEqual(
-        ['Iface Name', 'Iface Transport', 'Iface Initiatorname', 'Iface IPaddress', 'Iface HWaddress', 'Iface Netdev'].map(f),
-      );
-      expect(s.state).toBe(f('iSCSI Session State'));
-      expect(String(s.hostNo)).toBe(f('Host Number'));
-      expect([s.timeouts.recovery, s.timeouts.tgtReset, s.timeouts.luReset, s.timeouts.abort].map(String)).toEqual(
-        ['Recovery Timeout', 'Target Reset Timeout', 'LUN Reset Timeout', 'Abort Timeout'].map(f),
-      );
       // tgtd's controller LUN 0 and the two disks, in iscsiadm's order
-      expect(s.devices.map((d) => (d.blockDevice ? `${d.hctl} ${d.blockDevice} ${d.state}` : d.hctl))).toEqual(theirs.luns);
+      expectSessionEqualsP3(s, p3.get(s.sid)!);
       expect(s.devices.filter((d) => d.blockDevice)).toHaveLength(2);
     }
   });
