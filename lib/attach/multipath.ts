@@ -10,6 +10,7 @@ import { native, type NativeBinding } from '../native';
 import { dmMap, multipathMapOf, multipathMaps, type DmMap } from '../read/dm';
 import { sessions as listSessions } from '../read/sessions';
 import { parsePortal } from '../validate';
+import { sleepUnlessAborted } from '../deadline';
 import type { Transport } from './transport';
 import { multipathd, multipathdPaths, multipathdRunning, type MultipathdOptions, type MultipathdPath } from './multipathd';
 import type { ConnectOptions, ConnectResult } from './connect';
@@ -68,6 +69,7 @@ const MAP_WAIT_MS = 60_000;
 const STATE_WAIT_MS = 5_000;
 const ADD_PATH_RETRY_MS = 5_000;
 const STATE_POLL_MS = 250;
+// for the teardown's waits that do not stop on an abort (the map is gone: its paths are detached to the end)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function pathSpecs(o: ConnectOptions): PathSpec[] {
@@ -106,7 +108,7 @@ async function waitForMap(devs: string[], until: number, o: { signal?: AbortSign
         if (maps[i] === undefined || maps[i]!.dm !== first?.dm) await addPath(d, o.mpd, o.emit, 'again');
       }
     }
-    await sleep(100);
+    await sleepUnlessAborted(100, o.signal);
   }
 }
 
@@ -143,7 +145,7 @@ async function pathStates(devs: string[], mapName: string, until: number, o: Mul
       if (missing.length) emit(`multipathd does not list ${missing.join(', ')} in ${mapName} yet: state unreported`);
       return last;
     }
-    await sleep(STATE_POLL_MS);
+    await sleepUnlessAborted(STATE_POLL_MS, o.signal);
   }
 }
 
@@ -304,7 +306,7 @@ async function removeMap(map: DmMap, until: number, mpdOpts: MultipathdOptions, 
         throw new IscsiError('MULTIPATH_MAP_BUSY', `multipathd would not remove ${map.dm} (${map.name}); its paths were left attached`, { cause: e, hint: DM_BUSY_HINT });
       }
       if (e.code === 'MULTIPATHD_NOT_RUNNING' || Date.now() > until) break;
-      await sleep(250);
+      await sleepUnlessAborted(250, mpdOpts.signal);
       throwIfAborted(mpdOpts.signal);
     }
   }
@@ -322,7 +324,7 @@ async function removeMap(map: DmMap, until: number, mpdOpts: MultipathdOptions, 
           hint: DM_BUSY_HINT,
         });
       }
-      await sleep(250);
+      await sleepUnlessAborted(250, mpdOpts.signal);
       throwIfAborted(mpdOpts.signal);
     }
   }
