@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { runtimeDependencies } from '../tools/runtime-deps';
 
 const repo = path.resolve(__dirname, '../..');
 const NOBODY = 65534;
@@ -16,7 +17,7 @@ function readableCopy(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'openiscsi-perm-pkg-'));
   fs.chmodSync(dir, 0o755);
   // the package's runtime dependencies too: the loader needs bindings (and bindings its own dependency)
-  const deps = ['bindings', ...Object.keys((JSON.parse(fs.readFileSync(path.join(repo, 'node_modules/bindings/package.json'), 'utf8')) as { dependencies?: Record<string, string> }).dependencies ?? {})];
+  const deps = runtimeDependencies(repo);
   for (const rel of ['package.json', 'dist', 'build/Release/openiscsi.node', ...deps.map((d) => `node_modules/${d}`)]) fs.cpSync(path.join(repo, rel), path.join(dir, rel), { recursive: true });
   spawnSync('chmod', ['-R', 'a+rX', dir]);
   return dir;

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Lab } from './lab';
+import { runtimeDependencies } from '../tools/runtime-deps';
 
 const repo = path.resolve(__dirname, '../..');
 let checkout = '';
@@ -16,21 +17,6 @@ function copy(rel: string): void {
   fs.cpSync(path.join(repo, rel), path.join(checkout, rel), { recursive: true, dereference: false });
 }
 
-/** The package's runtime dependencies and theirs (bindings needs file-uri-to-path), from their package.json files. */
-function runtimeDeps(): string[] {
-  const seen = new Set<string>();
-  const visit = (pkgJson: string) => {
-    const deps = (JSON.parse(fs.readFileSync(pkgJson, 'utf8')) as { dependencies?: Record<string, string> }).dependencies ?? {};
-    for (const d of Object.keys(deps)) {
-      if (seen.has(d)) continue;
-      seen.add(d);
-      visit(path.join(repo, 'node_modules', d, 'package.json'));
-    }
-  };
-  visit(path.join(repo, 'package.json'));
-  return [...seen];
-}
-
 describe('a checkout under /tmp', () => {
   beforeAll(async () => {
     checkout = fs.mkdtempSync('/tmp/openiscsi-checkout-');
@@ -39,7 +25,7 @@ describe('a checkout under /tmp', () => {
     for (const f of fs.readdirSync(path.join(repo, 'test/lab')).filter((n) => n.endsWith('.ts') && !n.endsWith('.test.ts'))) copy(`test/lab/${f}`);
     // the package's runtime dependencies, in a directory of their own under /tmp, reached through a symlink
     // (named node_modules, as a dependency resolved by its real path would need)
-    for (const dep of runtimeDeps()) {
+    for (const dep of runtimeDependencies(repo)) {
       fs.cpSync(fs.realpathSync(path.join(repo, 'node_modules', dep)), path.join(modules, 'node_modules', dep), { recursive: true });
     }
     fs.symlinkSync(path.join(modules, 'node_modules'), path.join(checkout, 'node_modules'));

@@ -5,6 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as path from 'node:path';
 import { GuestError, packageEntry, repoRoot, startLab, type Lab } from './lab';
+import { runtimeDependencies } from '../tools/runtime-deps';
 
 const T = (n: string) => `iqn.2026-11.org.openiscsi:faults.${n}`;
 const TARGETS = ['warm', 'kill', 'absent', 'nonroot', 'stop'];
@@ -128,7 +129,7 @@ describe('fault suite (real kernel, real iscsid)', () => {
       `rm -rf /tmp/pkg && mkdir -p /tmp/pkg/build/Release /tmp/pkg/node_modules && cp -r ${repoRoot}/package.json ${distDir} /tmp/pkg/ && ` +
         `cp ${repoRoot}/build/Release/openiscsi.node /tmp/pkg/build/Release/ && ` +
         // the loader's runtime dependency (bindings finds the addon) and its own
-        `cp -r ${repoRoot}/node_modules/bindings ${repoRoot}/node_modules/file-uri-to-path /tmp/pkg/node_modules/ && chmod -R a+rX /tmp/pkg`,
+        `cp -r ${runtimeDependencies(repoRoot).map((d) => `${repoRoot}/node_modules/${d}`).join(' ')} /tmp/pkg/node_modules/ && chmod -R a+rX /tmp/pkg`,
     );
     const script = `require('/tmp/pkg/dist/index.js').login({ target: '${T('nonroot')}', portal: '${lab.portal}', persist: true, timeoutMs: 10000 }).then(() => console.log('OK'), (e) => console.log('ERR', e.name, e.code, Date.now() - t0))`;
     const out = await lab.shOk(`setpriv --reuid=65534 --regid=65534 --clear-groups -- ${process.execPath} -e "const t0 = Date.now(); ${script}"; find /etc/iscsi /run/lock -xdev -uid 65534`);

@@ -6,6 +6,7 @@ import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { runtimeDependencies } from '../tools/runtime-deps';
 
 const repo = path.resolve(__dirname, '../..');
 const tsc = path.join(repo, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -42,11 +43,14 @@ beforeAll(() => {
   fs.mkdirSync(project);
   // npm >= 11.? runs a dependency's install script only when the project allows it; the prebuilt binary loads either way.
   fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true, allowScripts: { [`file:${tarball}`]: true } }));
-  // npm's cache has the dependency's tarball but not always its registry metadata: hand it the tarball too.
-  const addonApi = run('npm', ['pack', '--pack-destination', work, path.join(repo, 'node_modules', 'node-addon-api')], { cwd: work });
-  expect(addonApi.status, addonApi.stderr).toBe(0);
-  const addonApiTgz = path.join(work, addonApi.stdout.trim().split('\n').pop()!);
-  const install = run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--foreground-scripts', addonApiTgz, tarball], { cwd: project });
+  // npm ci fetched the dependencies' tarballs, not their registry metadata, which an offline install of a
+  // range (bindings@^1.5.0) needs: hand it every runtime dependency as a tarball of its own.
+  const depTgzs = runtimeDependencies(repo).map((d) => {
+    const p = run('npm', ['pack', '--pack-destination', work, path.join(repo, 'node_modules', d)], { cwd: work });
+    expect(p.status, p.stderr).toBe(0);
+    return path.join(work, p.stdout.trim().split('\n').pop()!);
+  });
+  const install = run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--foreground-scripts', ...depTgzs, tarball], { cwd: project });
   expect(install.status, install.stdout + install.stderr).toBe(0);
   expect(install.stderr).toContain(`openiscsi: using the prebuilt binary prebuilds/${platform}/openiscsi.node`);
   installed = path.join(project, 'node_modules', 'openiscsi');
