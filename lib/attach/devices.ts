@@ -5,7 +5,7 @@ import { promises as fs, constants as fsc } from 'node:fs';
 import * as path from 'node:path';
 import { IscsiError } from '../errors';
 import type { ScsiDevice } from '../read/sessions';
-import { devOf, findOpeners, type Opener } from '../read/processes';
+import { devOf, findOpeners, selfOrParentNamed, type Opener } from '../read/processes';
 export { makedev } from '../read/processes';
 
 /** SCSI peripheral device type 0x0c: a storage array controller (tgtd's LUN 0). It carries no data. */
@@ -109,7 +109,10 @@ export async function readMounts(env: DeviceEnv = {}): Promise<Map<string, strin
   return parseMountinfo(await fs.readFile(path.join(proc(env), 'self', 'mountinfo'), 'utf8'));
 }
 
-/** udev's workers open a disk for a moment to probe it (blkid); such opens are waited out, up to 5 s. */
+/**
+ * udev's workers open a disk for a moment to probe it, and so do the programs its rules run (blkid,
+ * `multipath -u`: children of a worker); such opens are waited out, up to 5 s, and count as in use after.
+ */
 const UDEV = /udev/;
 const UDEV_WAIT_MS = 5_000;
 const UDEV_POLL_MS = 250;
@@ -191,7 +194,9 @@ async function openersOf(nodes: BlockNode[], env: DeviceEnv): Promise<Map<string
   // udev probes in bursts (after a map goes, every path is probed again): wait while only udev has them open
   for (let waited = 0; waited < UDEV_WAIT_MS; waited += UDEV_POLL_MS) {
     const all = [...openers.values()].flat();
-    if (all.length === 0 || !all.every((x) => UDEV.test(x.comm))) break;
+    if (all.length === 0) break;
+    const probes = await Promise.all(all.map((x) => selfOrParentNamed(x.pid, UDEV, proc(env))));
+    if (!probes.every(Boolean)) break;
     await new Promise((r) => setTimeout(r, UDEV_POLL_MS));
     openers = await findOpeners(devs, proc(env));
   }

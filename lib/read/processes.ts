@@ -19,6 +19,20 @@ export async function processRunning(comm: string, procRoot = '/proc'): Promise<
   return (await findProcess(comm, procRoot)) !== undefined;
 }
 
+/**
+ * Whether `pid` or its parent has a `comm` matching `pattern`: a program a udev rule runs (blkid,
+ * `multipath -u`, scsi_id) is a child of the udev worker and carries its own name. Only for deciding what
+ * to wait for, never whom to trust: any user can name a process.
+ */
+export async function selfOrParentNamed(pid: number, pattern: RegExp, procRoot = '/proc'): Promise<boolean> {
+  const comm = (p: number | string) => fs.readFile(path.join(procRoot, String(p), 'comm'), 'utf8').then((c) => c.trim(), () => '');
+  if (pattern.test(await comm(pid))) return true;
+  // stat: "pid (comm) state ppid ..."; comm may hold spaces and parentheses, so read after the last ')'
+  const stat = await fs.readFile(path.join(procRoot, String(pid), 'stat'), 'utf8').catch(() => '');
+  const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  return Number.isInteger(ppid) && ppid > 0 && pattern.test(await comm(ppid));
+}
+
 /** Linux's dev_t encoding (glibc's makedev), as stat's rdev reports it. */
 export function makedev(major: number, minor: number): number {
   return (minor & 0xff) + (major & 0xfff) * 0x100 + Math.floor(minor / 0x100) * 0x100000 + Math.floor(major / 0x1000) * 0x100000000;

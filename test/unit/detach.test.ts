@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { blockDeviceInfo, claimDevices, keepsSession, makedev, parseMountinfo, type DeviceHandle } from '../../lib/attach/devices';
+import { blockDeviceInfo, claimDevices, keepsSession, makedev, parseMountinfo, releaseClaims, type DeviceHandle } from '../../lib/attach/devices';
 import { disconnect } from '../../lib/attach/disconnect';
 import type { ScsiDevice, Session } from '../../lib/read/sessions';
 import { IscsiError } from '../../lib/errors';
@@ -31,7 +31,7 @@ interface Disk {
 }
 
 /** sysfs, procfs and /dev under one temporary root. */
-function tree(disks: Disk[], o: { mountinfo?: string; openers?: Array<{ pid: number; comm: string; target: string }> } = {}) {
+function tree(disks: Disk[], o: { mountinfo?: string; openers?: Array<{ pid: number; comm: string; target: string; ppid?: number }>; processes?: Array<{ pid: number; comm: string }> } = {}) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'openiscsi-detach-'));
   const sys = path.join(root, 'sys');
   const proc = path.join(root, 'proc');
@@ -57,6 +57,11 @@ function tree(disks: Disk[], o: { mountinfo?: string; openers?: Array<{ pid: num
     fs.writeFileSync(path.join(proc, String(x.pid), 'comm'), `${x.comm}\n`);
     fs.symlinkSync('socket:[1234]', path.join(proc, String(x.pid), 'fd', '0'));
     fs.symlinkSync(x.target, path.join(proc, String(x.pid), 'fd', '3'));
+    fs.writeFileSync(path.join(proc, String(x.pid), 'stat'), `${x.pid} (${x.comm}) S ${x.ppid ?? 1} ${x.pid} ${x.pid} 0 -1\n`);
+  }
+  for (const x of o.processes ?? []) {
+    fs.mkdirSync(path.join(proc, String(x.pid)), { recursive: true });
+    fs.writeFileSync(path.join(proc, String(x.pid), 'comm'), `${x.comm}\n`);
   }
   return { root, sys, proc, dev };
 }
@@ -169,6 +174,45 @@ describe('in-use checks', () => {
     ]);
     // Only sde and sdf were opened (exclusively), and sdf's claim was let go because others are in use.
     expect(log).toEqual(['open sde excl', 'open sdf excl', 'close sdf']);
+  });
+
+  describe("udev's probes are waited out, up to 5 s; nothing else is", () => {
+    // an opener that lets go of the device after `ms` (its fd link removed, as when the process closes it)
+    const closesAfter = (t: ReturnType<typeof tree>, pid: number, ms: number) => setTimeout(() => fs.rmSync(path.join(t.proc, String(pid), 'fd', '3')), ms);
+    const check = async (openers: Array<{ pid: number; comm: string; ppid?: number }>, closeMs: number | undefined) => {
+      const blk = someBlockDevice();
+      const t = tree([{ name: 'sdb', dev: blk.dev }], { openers: openers.map((o) => ({ ...o, target: blk.file })), processes: [{ pid: 700, comm: '(udev-worker)' }, { pid: 900, comm: 'bash' }] });
+      const timers = closeMs === undefined ? [] : openers.map((o) => closesAfter(t, o.pid, closeMs));
+      const open = fakeOpen(t, { log: [] });
+      const started = Date.now();
+      try {
+        const r = await claimDevices([dev(1, { type: 0, blockDevice: 'sdb' })], { force: false, env: { sysfsRoot: t.sys, procRoot: t.proc, devDir: t.dev, open } });
+        await releaseClaims(r.claims);
+        return { inUse: r.inUse.map((u) => `${u.device} ${u.reason} ${u.openers?.map((x) => x.comm).join(',') ?? ''}`), ms: Date.now() - started };
+      } finally {
+        timers.forEach(clearTimeout);
+      }
+    };
+
+    it('a udev worker that closes the disk within the wait: not in use', async () => {
+      expect((await check([{ pid: 717, comm: '(udev-worker)' }], 600)).inUse).toEqual([]);
+    });
+
+    it("a program a udev rule runs (multipath -u, a worker's child) is a probe too: waited out", async () => {
+      expect((await check([{ pid: 735, comm: 'multipath', ppid: 700 }, { pid: 717, comm: '(udev-worker)' }], 600)).inUse).toEqual([]);
+    });
+
+    it('the same program started by anything else is in use at once, without the wait', async () => {
+      const r = await check([{ pid: 735, comm: 'multipath', ppid: 900 }], 600);
+      expect(r.inUse).toEqual(['sdb open multipath']);
+      expect(r.ms).toBeLessThan(500);
+    });
+
+    it('a probe that keeps the disk open past the wait counts as in use', async () => {
+      const r = await check([{ pid: 735, comm: 'blkid', ppid: 700 }], undefined);
+      expect(r.inUse).toEqual(['sdb open blkid']);
+      expect(r.ms).toBeGreaterThanOrEqual(4_900);
+    }, 15_000);
   });
 
   it('a node that is not the device sysfs names is refused', async () => {
