@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
-# The README's test command: set up everything, then run every test project (unit, native, host, lab).
-# Extra arguments go to vitest, e.g. `bash test/run.sh --project unit`.
+# The README's test command: set up everything, then run every test project (unit, native, host, lab) and the
+# native project again under AddressSanitizer. Extra arguments go to vitest, e.g. `bash test/run.sh --project unit`.
+#
+# Without arguments the work runs as two streams at once. The lab boots one guest at a time (two at once made
+# every lab file 2-4x slower) and a guest keeps about one of the two cores busy, so the other core runs unit,
+# native and host, then the AddressSanitizer pass, beside it: their output goes to a log printed at the end.
+# One vitest process cannot do this: it runs a project that is one file at a time after all the others.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)
@@ -8,28 +13,56 @@ bash test/setup.sh
 bash test/lab/guest/prepare.sh
 # The tests are TypeScript with the library's strictness; vitest strips their types without checking them.
 node_modules/.bin/tsc -p test/tsconfig.json
-report=$(mktemp /tmp/openiscsi-vitest.XXXXXX.json)
+
+tmp=$(mktemp -d /tmp/openiscsi-run.XXXXXX)
+# an interrupted run takes the side stream down with it
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
+vitest() { node_modules/.bin/vitest run --config test/vitest.config.mts --reporter=default --reporter=json --outputFile.json="$1" "${@:2}"; }
+
+# The AddressSanitizer pass (test/native/asan.sh) when the run includes the native project; OPENISCSI_TEST_ASAN=0
+# leaves it out. Prints NAME=ok|NAME=failed for the closing line; any report fails the run.
+asan_pass() {
+  [ "${OPENISCSI_TEST_ASAN:-1}" = 1 ] || return 0
+  case " $* " in "  " | *" native "* | *"=native "*) ;; *) return 0 ;; esac
+  local t0
+  t0=$(date +%s)
+  if bash test/native/asan.sh >&2; then echo "AddressSanitizer pass=ok"; else echo "AddressSanitizer pass=failed"; fi
+  echo "AddressSanitizer pass: $(( $(date +%s) - t0 )) s" >&2
+}
+
 set +e
-node_modules/.bin/vitest run --config test/vitest.config.mts --reporter=default --reporter=json --outputFile.json="$report" "$@"
-rc=$?
-set -e
-# The native project once more against an AddressSanitizer build (test/native/asan.sh) when the run includes
-# it; OPENISCSI_TEST_ASAN=0 leaves it out. Any report fails the run, and the closing line says so.
-checks=()
-if [ "${OPENISCSI_TEST_ASAN:-1}" = 1 ]; then
-  case " $* " in
-    "  " | *" native "* | *"=native "*)
-      asan_started=$(date +%s)
-      if bash test/native/asan.sh; then checks+=("AddressSanitizer pass=ok"); else checks+=("AddressSanitizer pass=failed"); fi
-      echo "AddressSanitizer pass: $(( $(date +%s) - asan_started )) s"
-      ;;
-  esac
+if [ $# -eq 0 ]; then
+  side="$tmp/side.log"
+  echo "unit, native, host and the AddressSanitizer pass run beside the lab; their output follows the lab's"
+  (
+    vitest "$tmp/side.json" --project unit --project native --project host > "$side" 2>&1
+    echo $? > "$tmp/side.rc"
+    asan_pass >> "$tmp/checks" 2>> "$side"
+  ) &
+  side_pid=$!
+  reports=("$tmp/lab.json" "$tmp/side.json")
+  vitest "$tmp/lab.json" --project lab
+  rc=$?
+  wait "$side_pid"
+  echo
+  echo "──── unit, native, host and the AddressSanitizer pass (ran beside the lab) ────"
+  cat "$side"
+  side_rc=$(cat "$tmp/side.rc" 2>/dev/null || echo 1)
+  [ "$side_rc" -eq 0 ] || rc=$side_rc
+else
+  reports=("$tmp/run.json")
+  vitest "$tmp/run.json" "$@"
+  rc=$?
+  asan_pass "$@" >> "$tmp/checks"
 fi
+set -e
+
+checks=()
+[ -f "$tmp/checks" ] && mapfile -t checks < "$tmp/checks"
 summary_rc=0
 # The closing line counts files that failed outside a test (beforeAll, imports) as failed: see the script.
-node test/tools/vitest-summary.js "$report" "${checks[@]}" || summary_rc=$?
+node test/tools/vitest-summary.js "${reports[@]}" "${checks[@]}" || summary_rc=$?
 echo "test suite: $(( $(date +%s) - started )) s"
-rm -f "$report"
 # vitest's own code, or 1 when the summary found a failure vitest did not report in its exit code
 if [ "$rc" -eq 0 ] && [ "${summary_rc:-0}" -ne 0 ]; then rc=1; fi
 exit $rc

@@ -32,12 +32,16 @@ const lockHeld = (e: unknown) => typeof e === 'object' && e !== null && (e as { 
 export async function afterDbUnlock<T>(what: string, o: WaitOptions & DbLockWaitOptions, defaultTimeoutMs: number, work: (lockFile: string) => Promise<T>): Promise<T> {
   const deadline = Date.now() + (o.timeoutMs ?? defaultTimeoutMs);
   const lockFile = path.join(o.lockDir ?? DB_LOCK_DIR, 'lock.write');
+  let sawLock = false;
   for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
     if (o.signal?.aborted) throw new IscsiAbortError(`${what} was aborted`);
     try {
       return await withDeadline(work(lockFile), what, { signal: o.signal, timeoutMs: Math.max(1, deadline - Date.now()) }, 0);
     } catch (e) {
+      // the deadline passing during a retry (a slow thread pool on a loaded machine) is still the lock's doing
+      if (sawLock && e instanceof IscsiTimeoutError && e.code === 'TIMEOUT') throw dbLockedError(lockFile, { what, errno: 16, cause: e });
       if (!lockHeld(e)) throw e;
+      sawLock = true;
     }
     const left = deadline - Date.now();
     if (!(left > 0)) throw dbLockedError(lockFile, { what, errno: 16 });

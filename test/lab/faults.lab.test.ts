@@ -161,7 +161,8 @@ describe('fault suite (real kernel, real iscsid)', () => {
     expect(await sysfsSessions(T('stop'))).toBe('');
     // the target back (tid 5: the fifth of TARGETS), then the same key logs in at once
     await lab.shOk(
-      'tgtd --iscsi portal=127.0.0.1:3260; for i in $(seq 100); do [ -S /run/tgtd/socket.0 ] && break; sleep 0.05; done; ' +
+      // the killed tgtd's control socket is still there: wait until the new one answers, not until a file exists
+      'rm -f /run/tgtd/socket.0; tgtd --iscsi portal=127.0.0.1:3260; for i in $(seq 200); do tgtadm --lld iscsi --op show --mode sys >/dev/null 2>&1 && break; sleep 0.05; done; ' +
         `tgtadm --lld iscsi --op new --mode target --tid 5 -T ${T('stop')} && tgtadm --lld iscsi --op new --mode logicalunit --tid 5 --lun 1 -b /tmp/tgt/t5-lun1.img && tgtadm --lld iscsi --op bind --mode target --tid 5 -I ALL`,
     );
     await lockFree(T('stop'));

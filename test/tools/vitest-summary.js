@@ -4,8 +4,9 @@
 // "failed" counts failed tests plus every file that failed without a failed test (an error in beforeAll/afterAll,
 // an import that throws, a collection error): vitest's own numFailedTests leaves those out, so a suite whose lab
 // files all failed in setup used to close with "0 failed". Tests that never ran because their file failed in
-// setup are "not run", not "skipped". Exits 1 when anything failed or the report is missing or says
-// success: false, else 0. Usage: node test/tools/vitest-summary.js REPORT.json [CHECK=ok|CHECK=failed ...]
+// setup are "not run", not "skipped". Exits 1 when anything failed or a report is missing or says
+// success: false, else 0. Usage: node test/tools/vitest-summary.js REPORT.json [REPORT.json ...] [CHECK=ok|CHECK=failed ...]
+// Several reports (test/run.sh runs the lab and the other projects as two vitest processes) are counted as one run.
 // Each CHECK (a pass run outside vitest's report, e.g. the AddressSanitizer pass) is named on the closing line,
 // and one that failed counts as a failure.
 'use strict';
@@ -47,23 +48,32 @@ function summarise(report, cwd = process.cwd(), checks = []) {
 module.exports = { summarise };
 
 if (require.main === module) {
-  const file = process.argv[2];
-  let report;
-  try {
-    report = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    console.log(`\nno test report (${file}: ${e.code ?? e.message}): vitest did not finish; counting the run as failed`);
+  const args = process.argv.slice(2);
+  const isCheck = (a) => /^(.+)=(ok|failed)$/.test(a);
+  const files = args.filter((a) => a.endsWith('.json'));
+  if (files.length === 0) {
+    console.log('\nvitest-summary: no report given; counting the run as failed');
     process.exit(1);
   }
-  const checks = process.argv.slice(3).map((a) => {
-    const m = /^(.+)=(ok|failed)$/.exec(a);
-    if (!m) {
+  const reports = [];
+  for (const file of files) {
+    try {
+      reports.push(JSON.parse(fs.readFileSync(file, 'utf8')));
+    } catch (e) {
+      console.log(`\nno test report (${file}: ${e.code ?? e.message}): vitest did not finish; counting the run as failed`);
+      process.exit(1);
+    }
+  }
+  const checks = args.filter((a) => !a.endsWith('.json')).map((a) => {
+    if (!isCheck(a)) {
       console.log(`\nvitest-summary: a check is NAME=ok or NAME=failed, not ${JSON.stringify(a)}; counting the run as failed`);
       process.exit(1);
     }
+    const m = /^(.+)=(ok|failed)$/.exec(a);
     return { name: m[1], ok: m[2] === 'ok' };
   });
-  const s = summarise(report, process.cwd(), checks);
+  const merged = { testResults: reports.flatMap((r) => (Array.isArray(r.testResults) ? r.testResults : [])), success: reports.every((r) => r.success !== false) };
+  const s = summarise(merged, process.cwd(), checks);
   console.log(`\n${s.text}`);
   process.exit(s.ok ? 0 : 1);
 }

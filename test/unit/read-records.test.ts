@@ -141,6 +141,20 @@ describe("waiting for open-iscsi's database lock", () => {
     fs.rmSync(write);
   });
 
+  it('a retry still in flight at the deadline (a slow thread pool) is ISCSI_DB_LOCKED, not a bare TIMEOUT; a first call that never answers is TIMEOUT', async () => {
+    fs.writeFileSync(write, '');
+    let calls = 0;
+    // held on the first call; the retry hangs past the deadline, as a listing queued behind busy threads does
+    const slow = async (lockFile: string) => {
+      calls += 1;
+      if (calls === 1) throw Object.assign(new Error(`lock ${lockFile} is held`), { code: 'DB_LOCK_HELD', errno: 16 });
+      return new Promise<string>(() => {});
+    };
+    await expect(afterDbUnlock('listing nodes', { lockDir, timeoutMs: 100 }, 1000, slow)).rejects.toMatchObject({ code: 'ISCSI_DB_LOCKED', errno: 16, cause: { code: 'TIMEOUT' } });
+    fs.rmSync(write);
+    await expect(afterDbUnlock('listing nodes', { lockDir, timeoutMs: 100 }, 1000, () => new Promise<string>(() => {}))).rejects.toMatchObject({ code: 'TIMEOUT' });
+  });
+
   it('other errors from the work are not retried', async () => {
     let calls = 0;
     const boom = Object.assign(new Error('boom'), { code: 'USR_INVAL' });

@@ -100,6 +100,20 @@ describe('the test command closing line', () => {
     expect(bad.status).toBe(1);
   }, 60_000);
 
+  it('several reports (the lab and the other projects run as two vitest processes) close as one run', () => {
+    const a = run(['good.test.ts']);
+    expect(a.status).toBe(0);
+    run(['setup.test.ts', 'good.test.ts']);
+    const both = spawnSync(process.execPath, [summariser, path.join(dir, 'report-1.json'), path.join(dir, 'report-2.json'), 'AddressSanitizer pass=ok'], { cwd: dir, encoding: 'utf8' });
+    // good (h, i) + good again (h, i) passed; setup.test.ts failed outside its tests, a and b not run
+    expect(both.stdout.trim().split('\n').at(-1)).toBe('4 passed, 1 failed, 2 not run; AddressSanitizer pass: passed');
+    expect(both.status).toBe(1);
+    // a good report beside one that was never written (its vitest died) is a failed run
+    const missing = spawnSync(process.execPath, [summariser, path.join(dir, 'report-1.json'), path.join(dir, 'never-written.json')], { cwd: dir, encoding: 'utf8' });
+    expect(missing.stdout).toContain('no test report');
+    expect(missing.status).toBe(1);
+  }, 60_000);
+
   it('a missing or empty report is a failed run', () => {
     const empty = path.join(dir, 'empty.json');
     fs.writeFileSync(empty, '');
@@ -112,7 +126,9 @@ describe('the test command closing line', () => {
 describe('test/run.sh', () => {
   it('closes with this summariser and fails when it finds a failure vitest did not', () => {
     const sh = fs.readFileSync(path.join(root, 'test', 'run.sh'), 'utf8');
-    expect(sh).toMatch(/node test\/tools\/vitest-summary\.js "\$report" "\$\{checks\[@\]\}" \|\| summary_rc=\$\?/);
+    expect(sh).toMatch(/node test\/tools\/vitest-summary\.js "\$\{reports\[@\]\}" "\$\{checks\[@\]\}" \|\| summary_rc=\$\?/);
+    // both streams' reports, named before either vitest runs (a report never written is then a failure)
+    expect(sh).toMatch(/reports=\("\$tmp\/lab\.json" "\$tmp\/side\.json"\)/);
     // the AddressSanitizer pass runs by default, before the closing line
     expect(sh).toMatch(/OPENISCSI_TEST_ASAN:-1/);
     expect(sh.indexOf('bash test/native/asan.sh')).toBeLessThan(sh.indexOf('node test/tools/vitest-summary.js'));
