@@ -8,6 +8,7 @@ say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 
 packages=(
   g++ make python3                       # node-gyp
+  ccache                                  # the addon's builds reuse earlier compiles (test/compiler-cache.sh)
   libopeniscsiusr-dev                     # the addon links libopeniscsiusr (headers + .so.0)
   open-iscsi                              # iscsid/iscsiadm, run inside the lab guest and by the benchmarks
   tgt libiscsi-bin                        # a real target on loopback, and an independent initiator to compare with
@@ -29,6 +30,7 @@ if [ ! -f "$lock_stamp" ] || [ package-lock.json -nt "$lock_stamp" ]; then
 fi
 
 say "building the native addon (node-gyp)"
-node_modules/.bin/node-gyp rebuild "${nodedir_args[@]}" --loglevel=error >/dev/null
+source test/compiler-cache.sh
+node_modules/.bin/node-gyp rebuild "${nodedir_args[@]}" --loglevel=error -j 2 >/dev/null
 say "compiling TypeScript (tsc)"
 node_modules/.bin/tsc -p tsconfig.json

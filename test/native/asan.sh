@@ -35,6 +35,7 @@ ln -sfn ../node_modules "$out/node_modules"
 
 nodedir_args=()
 [ -f /usr/include/node/node_api.h ] && nodedir_args=(--nodedir=/usr)
+source test/compiler-cache.sh
 cd "$out"
 # Configured every run (about a second: binding.gyp lists native/*.cc when configured, so a new source file
 # needs it, and so do new npm packages); make then rebuilds only what changed since the last run.
