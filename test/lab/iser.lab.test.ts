@@ -111,6 +111,16 @@ describe('iSER over soft-RoCE (real kernel, LIO and tgtd)', () => {
     expect(await call('disconnect', { sid: r.session.sid })).toMatchObject({ loggedOut: true });
   });
 
+  it('discovery toward an iSER portal: SendTargets over TCP to the same portal (as open-iscsi discovers for iser), then the login over iSER', async () => {
+    const found = await call<{ iface: string; targets: Array<{ name: string; portals: Array<{ address: string; port: number }> }> }>('discover', { portal: LIO_PORTALS.rdma, iface: 'iser' });
+    expect(found.iface).toBe('iser');
+    expect(found.targets.find((t) => t.name === T('lio'))?.portals).toContainEqual(expect.objectContaining({ address: '10.99.0.2', port: 3261 }));
+    const r = await call<Result>('connect', { target: T('lio'), portal: LIO_PORTALS.rdma, transport: 'iser', discovery: true, fallback: false });
+    expect(r.transport).toMatchObject({ requested: 'iser', used: 'iser', iface: 'iser' });
+    expect(await lab.shOk(`cat /sys/class/iscsi_session/session${r.session.sid}/ifacename`)).toBe('iser\n');
+    expect(await call('disconnect', { sid: r.session.sid })).toMatchObject({ loggedOut: true });
+  });
+
   it('a portal without iSER: the iser login fails in iscsid, connect falls back to tcp with the reason, and the disk works', async () => {
     const t0 = Date.now();
     const r = await call<Result>('connect', { target: T('lio-tcp'), portal: LIO_PORTALS.rdmaTcpOnly, transport: 'iser' });
