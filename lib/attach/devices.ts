@@ -5,7 +5,7 @@ import { promises as fs, constants as fsc } from 'node:fs';
 import * as path from 'node:path';
 import { IscsiError } from '../errors';
 import type { ScsiDevice } from '../read/sessions';
-import { devOf, findOpeners, selfOrParentNamed, type Opener } from '../read/processes';
+import { devOf, findOpeners, parentComm, type Opener } from '../read/processes';
 export { makedev } from '../read/processes';
 
 /** SCSI peripheral device type 0x0c: a storage array controller (tgtd's LUN 0). It carries no data. */
@@ -187,6 +187,13 @@ function inUseBy(info: BlockDeviceInfo, mounts: Map<string, string[]>, openers: 
   return undefined;
 }
 
+async function isUdevProbe(x: Opener, env: DeviceEnv): Promise<boolean> {
+  if (UDEV.test(x.comm)) return true;
+  const parent = await parentComm(x.pid, proc(env));
+  // gone since the scan: the next scan shows what still holds the device
+  return parent === undefined || UDEV.test(parent);
+}
+
 /** Processes holding these nodes open; while only udev's probes do, they are waited out (up to 5 s). */
 async function openersOf(nodes: BlockNode[], env: DeviceEnv): Promise<Map<string, Opener[]>> {
   const devs = nodes.map((n) => n.dev);
@@ -195,7 +202,7 @@ async function openersOf(nodes: BlockNode[], env: DeviceEnv): Promise<Map<string
   for (let waited = 0; waited < UDEV_WAIT_MS; waited += UDEV_POLL_MS) {
     const all = [...openers.values()].flat();
     if (all.length === 0) break;
-    const probes = await Promise.all(all.map((x) => selfOrParentNamed(x.pid, UDEV, proc(env))));
+    const probes = await Promise.all(all.map((x) => isUdevProbe(x, env)));
     if (!probes.every(Boolean)) break;
     await new Promise((r) => setTimeout(r, UDEV_POLL_MS));
     openers = await findOpeners(devs, proc(env));

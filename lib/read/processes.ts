@@ -20,17 +20,17 @@ export async function processRunning(comm: string, procRoot = '/proc'): Promise<
 }
 
 /**
- * Whether `pid` or its parent has a `comm` matching `pattern`: a program a udev rule runs (blkid,
- * `multipath -u`, scsi_id) is a child of the udev worker and carries its own name. Only for deciding what
- * to wait for, never whom to trust: any user can name a process.
+ * The `comm` of `pid`'s parent, or undefined when `pid` is gone (it exited after it was seen). A program a udev
+ * rule runs (blkid, `multipath -u`, scsi_id) is a child of the udev worker and carries its own name. For
+ * deciding what to wait for, never whom to trust: any user can name a process.
  */
-export async function selfOrParentNamed(pid: number, pattern: RegExp, procRoot = '/proc'): Promise<boolean> {
-  const comm = (p: number | string) => fs.readFile(path.join(procRoot, String(p), 'comm'), 'utf8').then((c) => c.trim(), () => '');
-  if (pattern.test(await comm(pid))) return true;
+export async function parentComm(pid: number, procRoot = '/proc'): Promise<string | undefined> {
   // stat: "pid (comm) state ppid ..."; comm may hold spaces and parentheses, so read after the last ')'
-  const stat = await fs.readFile(path.join(procRoot, String(pid), 'stat'), 'utf8').catch(() => '');
+  const stat = await fs.readFile(path.join(procRoot, String(pid), 'stat'), 'utf8').catch(() => undefined);
+  if (stat === undefined) return undefined;
   const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  return Number.isInteger(ppid) && ppid > 0 && pattern.test(await comm(ppid));
+  if (!Number.isInteger(ppid) || ppid <= 0) return '';
+  return fs.readFile(path.join(procRoot, String(ppid), 'comm'), 'utf8').then((c) => c.trim(), () => '');
 }
 
 /** Linux's dev_t encoding (glibc's makedev), as stat's rdev reports it. */

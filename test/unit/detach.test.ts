@@ -208,6 +208,25 @@ describe('in-use checks', () => {
       expect(r.ms).toBeLessThan(500);
     });
 
+    it("a name with spaces and parentheses does not fool the parent lookup (stat is read after the last ')')", async () => {
+      // "735 (a) S 900 () S 700 ...": read from the first ')' the parent would be 900 (bash)
+      expect((await check([{ pid: 735, comm: 'a) S 900 (', ppid: 700 }], 600)).inUse).toEqual([]);
+    });
+
+    it('an opener that exits between the scan and the parent lookup is not reported: the next scan decides', async () => {
+      const blk = someBlockDevice();
+      const t = tree([{ name: 'sdb', dev: blk.dev }], { openers: [{ pid: 740, comm: 'blkid', target: blk.file }] });
+      fs.rmSync(path.join(t.proc, '740', 'stat')); // exiting: its stat is gone first
+      const gone = setTimeout(() => fs.rmSync(path.join(t.proc, '740'), { recursive: true }), 300);
+      try {
+        const r = await claimDevices([dev(1, { type: 0, blockDevice: 'sdb' })], { force: false, env: { sysfsRoot: t.sys, procRoot: t.proc, devDir: t.dev, open: fakeOpen(t, { log: [] }) } });
+        await releaseClaims(r.claims);
+        expect(r.inUse).toEqual([]);
+      } finally {
+        clearTimeout(gone);
+      }
+    });
+
     it('a probe that keeps the disk open past the wait counts as in use', async () => {
       const r = await check([{ pid: 735, comm: 'blkid', ppid: 700 }], undefined);
       expect(r.inUse).toEqual(['sdb open blkid']);
