@@ -15,15 +15,20 @@ bash test/lab/guest/prepare.sh
 node_modules/.bin/tsc -p test/tsconfig.json
 
 tmp=$(mktemp -d /tmp/openiscsi-run.XXXXXX)
-# an interrupted run takes the side stream down with it
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT
+side_pid=
+# An interrupted run takes the side stream down with it: that stream is a process group of its own (set -m
+# below), so a Ctrl-C, which reaches only the foreground group, ends here and the group is killed whole.
+trap 'exit 130' INT TERM
+trap '[ -z "$side_pid" ] || kill -TERM -- "-$side_pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 vitest() { node_modules/.bin/vitest run --config test/vitest.config.mts --reporter=default --reporter=json --outputFile.json="$1" "${@:2}"; }
 
-# The AddressSanitizer pass (test/native/asan.sh) when the run includes the native project; OPENISCSI_TEST_ASAN=0
-# leaves it out. Prints NAME=ok|NAME=failed for the closing line; any report fails the run.
+# The AddressSanitizer pass (test/native/asan.sh) runs when the run includes the native project;
+# OPENISCSI_TEST_ASAN=0 leaves it out. asan_pass prints NAME=ok|NAME=failed for the closing line.
+asan_wanted() {
+  [ "${OPENISCSI_TEST_ASAN:-1}" = 1 ] || return 1
+  case " $* " in "  " | *" native "* | *"=native "*) return 0 ;; *) return 1 ;; esac
+}
 asan_pass() {
-  [ "${OPENISCSI_TEST_ASAN:-1}" = 1 ] || return 0
-  case " $* " in "  " | *" native "* | *"=native "*) ;; *) return 0 ;; esac
   local t0
   t0=$(date +%s)
   if bash test/native/asan.sh >&2; then echo "AddressSanitizer pass=ok"; else echo "AddressSanitizer pass=failed"; fi
@@ -35,29 +40,37 @@ if [ $# -eq 0 ]; then
   side="$tmp/side.log"
   echo "unit, native, host and the AddressSanitizer pass run beside the lab; their output follows the lab's"
   # niced: the lab is the longer stream, and its guest should not wait for a compile or a valgrind run
+  set -m
   (
     renice -n 10 -p $BASHPID >/dev/null
     vitest "$tmp/side.json" --project unit --project native --project host > "$side" 2>&1
-    echo $? > "$tmp/side.rc"
-    asan_pass >> "$tmp/checks" 2>> "$side"
+    vrc=$?
+    ! asan_wanted || asan_pass >> "$tmp/checks" 2>> "$side"
+    exit $vrc
   ) &
   side_pid=$!
+  set +m
   reports=("$tmp/lab.json" "$tmp/side.json")
   vitest "$tmp/lab.json" --project lab
   rc=$?
   wait "$side_pid"
+  side_rc=$?
+  side_pid=
   echo
   echo "──── unit, native, host and the AddressSanitizer pass (ran beside the lab) ────"
   cat "$side"
-  side_rc=$(cat "$tmp/side.rc" 2>/dev/null || echo 1)
   [ "$side_rc" -eq 0 ] || rc=$side_rc
 else
   reports=("$tmp/run.json")
   vitest "$tmp/run.json" "$@"
   rc=$?
-  asan_pass "$@" >> "$tmp/checks"
+  ! asan_wanted "$@" || asan_pass >> "$tmp/checks"
 fi
 set -e
+# a pass that was due and said nothing (its stream died first) is a failed one
+if asan_wanted "$@" && ! grep -q '^AddressSanitizer pass=' "$tmp/checks" 2>/dev/null; then
+  echo "AddressSanitizer pass=failed" >> "$tmp/checks"
+fi
 
 checks=()
 [ -f "$tmp/checks" ] && mapfile -t checks < "$tmp/checks"
