@@ -38,8 +38,9 @@ export async function afterDbUnlock<T>(what: string, o: WaitOptions & DbLockWait
     try {
       return await withDeadline(work(lockFile), what, { signal: o.signal, timeoutMs: Math.max(1, deadline - Date.now()) }, 0);
     } catch (e) {
-      // the deadline passing during a retry (a slow thread pool on a loaded machine) is still the lock's doing
-      if (sawLock && e instanceof IscsiTimeoutError && e.code === 'TIMEOUT') throw dbLockedError(lockFile, { what, errno: 16, cause: e });
+      // the deadline passing during a retry (a slow thread pool on a loaded machine) while the lock is still
+      // there is the lock's doing; once it is gone, the timeout is just a timeout
+      if (sawLock && e instanceof IscsiTimeoutError && e.code === 'TIMEOUT' && (await exists(lockFile))) throw dbLockedError(lockFile, { what, errno: 16, cause: e });
       if (!lockHeld(e)) throw e;
       sawLock = true;
     }
@@ -48,6 +49,8 @@ export async function afterDbUnlock<T>(what: string, o: WaitOptions & DbLockWait
     await sleepUnlessAborted(Math.min(delay, left), o.signal);
   }
 }
+
+const exists = (file: string) => fs.lstat(file).then(() => true, () => false);
 
 /** ISCSI_DB_LOCKED: the lock was still held when a wait for it ended, whoever waited (us, libopeniscsiusr). */
 export function dbLockedError(lockFile: string, o: { what?: string; errno?: number | undefined; cause?: unknown } = {}): IscsiTimeoutError {

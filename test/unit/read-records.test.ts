@@ -141,7 +141,7 @@ describe("waiting for open-iscsi's database lock", () => {
     fs.rmSync(write);
   });
 
-  it('a retry still in flight at the deadline (a slow thread pool) is ISCSI_DB_LOCKED, not a bare TIMEOUT; a first call that never answers is TIMEOUT', async () => {
+  it('a retry still in flight at the deadline (a slow thread pool) is ISCSI_DB_LOCKED while the lock is there, TIMEOUT once it is gone; a first call that never answers is TIMEOUT', async () => {
     fs.writeFileSync(write, '');
     let calls = 0;
     // held on the first call; the retry hangs past the deadline, as a listing queued behind busy threads does
@@ -151,7 +151,10 @@ describe("waiting for open-iscsi's database lock", () => {
       return new Promise<string>(() => {});
     };
     await expect(afterDbUnlock('listing nodes', { lockDir, timeoutMs: 100 }, 1000, slow)).rejects.toMatchObject({ code: 'ISCSI_DB_LOCKED', errno: 16, cause: { code: 'TIMEOUT' } });
-    fs.rmSync(write);
+    // the same, but the lock was released before the deadline: a plain TIMEOUT, never "the lock is held"
+    calls = 0;
+    setTimeout(() => fs.rmSync(write), 30);
+    await expect(afterDbUnlock('listing nodes', { lockDir, timeoutMs: 100 }, 1000, slow)).rejects.toMatchObject({ code: 'TIMEOUT' });
     await expect(afterDbUnlock('listing nodes', { lockDir, timeoutMs: 100 }, 1000, () => new Promise<string>(() => {}))).rejects.toMatchObject({ code: 'TIMEOUT' });
   });
 
