@@ -41,6 +41,16 @@ describe('connect() with fallback (real kernel, offload modules without hardware
     expect(await call('disconnect', { sid: r.session.sid })).toEqual({ removed: [], loggedOut: false, remaining: [] });
   });
 
+  // every offload transport whose real module loads here (no card behind it): the same fallback, each with its reason
+  it.each(['cxgb3i', 'qla4xxx', 'bnx2i', 'be2iscsi', 'qedi'] as const)('%s without its hardware: connect falls back to tcp naming why, and the disk works', async (transport) => {
+    const r = await call<Result>('connect', { target: T('a'), portal: lab.portal, transport, lun: 1 });
+    expect(r.transport).toMatchObject({ requested: transport, used: 'tcp', iface: 'default' });
+    expect(r.transport.fallbackReason).toMatch(/NO_MATCHING_HOST/);
+    await lab.shOk(`echo ${transport}-fell-back | dd of=${r.device.path} bs=512 conv=sync oflag=direct 2>/dev/null && dd if=${r.device.path} bs=512 count=1 iflag=direct 2>/dev/null | grep -q ${transport}-fell-back`);
+    expect(await call('disconnect', { sid: r.session.sid })).toMatchObject({ loggedOut: true });
+    expect(await sessionCount()).toBe(0);
+  });
+
   it('with fallback: false the hardware error is the answer and nothing logs in', async () => {
     const e = await err(call('connect', { target: T('a'), portal: lab.portal, transport: 'cxgb4i', fallback: false }));
     expect(e).toMatchObject({ name: 'IscsiUnsupportedError', code: 'TRANSPORT_UNAVAILABLE' });
