@@ -2,18 +2,18 @@
 // named, log in, find the LUN and wait for its block device. Falls back to software TCP only for
 // hardware/transport reasons, never for authentication or target refusals, and reports why. A failed attach
 // undoes what it made (a session it logged in); disconnect() lives in disconnect.ts.
-import { checkConnectOptions } from './inputs';
+import { checkConnectOptions, type CheckedConnect } from './inputs';
 import { promises as fs } from 'node:fs';
 import { IscsiError, IscsiUnsupportedError, IscsiValidationError, requireRoot, throwIfAborted } from '../errors';
 import { checkHardware, type HardwareOptions, type HardwareReport } from './hardware';
-import { isTransport, parseTransport, type Transport } from './transport';
+import { parseTransport, type Transport } from './transport';
 import { isTransportRelated } from '../iscsid/error-numbers';
 import { discover, type DiscoveredTarget, type DiscoveryAuth } from '../discovery/discover';
 import { loginAndThen, type ChapAuth, type LoginOptions } from '../iscsid/login';
 import { waitForSession } from '../read/session-wait';
 import { session as getSession, type ScsiDevice, type Session } from '../read/sessions';
 import { ifaces as listIfaces, type Iface } from '../read/ifaces';
-import { parsePortal, validateIfaceName } from '../validate';
+import { parsePortal } from '../validate';
 import { withDeadline } from '../deadline';
 import type { MultipathInfo, MultipathMode, PathSpec } from './multipath';
 import { native } from '../native';
@@ -106,16 +106,15 @@ interface Choice {
   binding: { transport: Transport; hwaddress?: string; netdev?: string; ipaddress?: string };
 }
 
-async function chooseIface(o: ConnectOptions): Promise<{ requested: Transport; choice: Choice }> {
+async function chooseIface(o: CheckedConnect): Promise<{ requested: Transport; choice: Choice }> {
   if (o.iface !== undefined) {
-    validateIfaceName(o.iface);
     const i: Iface = await native().getIface(o.iface).catch((e: unknown) => {
       throw new IscsiValidationError('IFACE_NOT_FOUND', `iface ${o.iface} cannot be read`, { cause: e });
     });
     const t = parseTransport(i.transport);
     return { requested: t, choice: { transport: t, iface: i.name, binding: { transport: t, hwaddress: i.hwaddress, netdev: i.netdev, ipaddress: i.ipaddress } } };
   }
-  const requested = parseTransport(o.transport ?? 'tcp');
+  const requested = o.transport ?? 'tcp';
   if (requested === 'tcp' || requested === 'iser') return { requested, choice: { transport: requested, iface: requested === 'tcp' ? 'default' : 'iser', binding: { transport: requested } } };
   // An offload transport: the first iface file of that transport, else any host of it (checked next).
   const files = (await listIfaces().catch(() => [] as Iface[])).filter((i) => i.transport === requested);
@@ -220,7 +219,7 @@ function loginPortal(t: DiscoveredTarget, named: boolean, asked: string): string
 }
 
 export async function connect(o: ConnectOptions): Promise<ConnectResult> {
-  checkConnectOptions(o);
+  const checked = checkConnectOptions(o);
   throwIfAborted(o.signal);
   if (o.portals !== undefined || o.multipath !== undefined) {
     const { connectMultipath } = await import('./multipath');
@@ -233,10 +232,6 @@ export async function connect(o: ConnectOptions): Promise<ConnectResult> {
   const deadline = t0 + (o.timeoutMs ?? 180_000);
   const emit = (e: ConnectEvent) => o.onEvent?.(e);
   const fallbackAllowed = o.fallback !== false;
-  if (o.transport !== undefined && o.iface !== undefined) throw new IscsiValidationError('INVALID_OPTIONS', 'give transport or iface, not both');
-  if (o.transport !== undefined && !isTransport(o.transport)) parseTransport(o.transport);
-  parsePortal(o.portal);
-  if (o.iface !== undefined) validateIfaceName(o.iface);
   const timings = { resolveMs: 0, checkMs: 0, discoverMs: 0, loginMs: 0, iscsidMs: 0, deviceMs: 0, deviceWaitMs: 0, totalMs: 0 };
   const loginTimings: { iscsidMs?: number; diskWaitMs?: number } = {};
   type PhaseName = 'resolve' | 'check' | 'discover' | 'login' | 'device';
@@ -261,7 +256,7 @@ export async function connect(o: ConnectOptions): Promise<ConnectResult> {
     }
   };
 
-  const { requested, choice: first } = await phase('resolve', () => chooseIface(o));
+  const { requested, choice: first } = await phase('resolve', () => chooseIface(checked));
   let choice = first;
   let fallbackReason: string | undefined;
   const fallBack = (reason: string) => {
