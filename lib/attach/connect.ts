@@ -13,7 +13,7 @@ import { loginAndThen, type ChapAuth, type LoginOptions } from '../iscsid/login'
 import { waitForSession } from '../read/session-wait';
 import { session as getSession, type ScsiDevice, type Session } from '../read/sessions';
 import { ifaces as listIfaces, type Iface } from '../read/ifaces';
-import { parsePortal } from '../validate';
+import type { Portal } from '../validate';
 import { withDeadline } from '../deadline';
 import type { MultipathInfo, MultipathMode, PathSpec } from './multipath';
 import { native } from '../native';
@@ -209,9 +209,8 @@ async function waitForDevice(s0: Session, lun: number | undefined, until: number
 }
 
 /** The portal to log in to: the caller's when it named the target; else the one the answer gives for it. */
-function loginPortal(t: DiscoveredTarget, named: boolean, asked: string): string {
+function loginPortal(t: DiscoveredTarget, named: boolean, asked: string, a: Portal): string {
   if (named) return asked;
-  const a = parsePortal(asked);
   const same = t.portals.find((p) => p.address === a.host && p.port === a.port);
   const p = same ?? t.portals[0];
   if (!p) return asked;
@@ -290,7 +289,7 @@ export async function connect(o: ConnectOptions): Promise<ConnectResult> {
     const found = await phase('discover', () => (deps.discover ?? discover)({ portal: o.portal, iface: via, auth: o.discoveryAuth, timeoutMs: Math.max(1000, deadline - Date.now()), signal: o.signal }));
     const t = pickTarget(found.targets, target, o.portal);
     // A named target is logged in at the portal the caller named, never at one the answer advertises.
-    portal = loginPortal(t, target !== undefined && target !== '', o.portal);
+    portal = loginPortal(t, target !== undefined && target !== '', o.portal, checked.portal!); // one path: parsed by checkConnectOptions
     target = t.name;
     emit({ type: 'decision', message: `target ${target} at ${portal}` });
   }
