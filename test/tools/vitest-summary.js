@@ -49,7 +49,6 @@ module.exports = { summarise };
 
 if (require.main === module) {
   const args = process.argv.slice(2);
-  const isCheck = (a) => /^(.+)=(ok|failed)$/.test(a);
   const files = args.filter((a) => a.endsWith('.json'));
   if (files.length === 0) {
     console.log('\nvitest-summary: no report given; counting the run as failed');
@@ -65,11 +64,11 @@ if (require.main === module) {
     }
   }
   const checks = args.filter((a) => !a.endsWith('.json')).map((a) => {
-    if (!isCheck(a)) {
+    const m = /^(.+)=(ok|failed)$/.exec(a);
+    if (!m) {
       console.log(`\nvitest-summary: a check is NAME=ok or NAME=failed, not ${JSON.stringify(a)}; counting the run as failed`);
       process.exit(1);
     }
-    const m = /^(.+)=(ok|failed)$/.exec(a);
     return { name: m[1], ok: m[2] === 'ok' };
   });
   const merged = { testResults: reports.flatMap((r) => (Array.isArray(r.testResults) ? r.testResults : [])), success: reports.every((r) => r.success !== false) };
